@@ -1,0 +1,63 @@
+// The study notes' `model.summary()`: per-layer name, class, output shape and parameter counts.
+import type * as tf from '@tensorflow/tfjs';
+import type { LayerInfo, ModelSummary, PreprocessMode, Shape } from './types';
+
+function isSingleShape(shape: Shape | Shape[]): shape is Shape {
+  return shape.length === 0 || !Array.isArray(shape[0]);
+}
+
+/** Keras' notation: `(None, 148, 148, 32)`. */
+export function formatShape(shape: Shape | Shape[]): string {
+  if (!isSingleShape(shape)) return shape.map(formatShape).join(', ');
+  return `(${shape.map((dim) => (dim === null ? 'None' : String(dim))).join(', ')})`;
+}
+
+export function isSpatialShape(shape: Shape | Shape[]): boolean {
+  return isSingleShape(shape) && shape.length === 4;
+}
+
+function countWeights(weights: tf.LayerVariable[]): number {
+  return weights.reduce((sum, weight) => sum + weight.shape.reduce((product: number, dim) => product * (dim ?? 0), 1), 0);
+}
+
+export function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo {
+  let outputShape: Shape | Shape[];
+  try {
+    outputShape = layer.outputShape as Shape | Shape[];
+  } catch {
+    // A layer called more than once has no single output shape.
+    outputShape = [];
+  }
+  return {
+    index,
+    name: layer.name,
+    className: layer.getClassName(),
+    outputShape,
+    paramCount: layer.countParams(),
+    trainableParamCount: countWeights(layer.trainableWeights),
+    hasSpatialOutput: isSpatialShape(outputShape),
+  };
+}
+
+/** `none` when the model rescales its own input (a leading Rescaling layer), else the study notes' 1/255. */
+export function defaultPreprocessFor(model: tf.LayersModel): PreprocessMode {
+  const first = model.layers.find((layer) => layer.getClassName() !== 'InputLayer');
+  return first?.getClassName() === 'Rescaling' ? 'none' : 'rescale';
+}
+
+export function summarizeModel(model: tf.LayersModel, modelPath: string): ModelSummary {
+  const layers = model.layers.map(describeLayer);
+  const totalParams = layers.reduce((sum, layer) => sum + layer.paramCount, 0);
+  const trainableParams = layers.reduce((sum, layer) => sum + layer.trainableParamCount, 0);
+  return {
+    modelPath,
+    modelName: model.name,
+    inputShape: (model.inputs[0]?.shape ?? []).slice(1),
+    outputShape: model.outputs.length === 1 ? model.outputs[0].shape : model.outputs.map((output) => output.shape),
+    layers,
+    totalParams,
+    trainableParams,
+    nonTrainableParams: totalParams - trainableParams,
+    defaultPreprocess: defaultPreprocessFor(model),
+  };
+}
