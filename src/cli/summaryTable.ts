@@ -1,0 +1,24 @@
+// Keras-style `model.summary()` text for the terminal.
+import { formatShape } from '../engine/modelSummary';
+import type { ModelSummary } from '../engine/types';
+
+const formatCount = (count: number) => count.toLocaleString('en-US');
+
+export function formatSummaryTable(summary: ModelSummary): string {
+  const rows = summary.layers.map((layer) => [`${layer.name} (${layer.className})`, formatShape(layer.outputShape), formatCount(layer.paramCount)]);
+  const header = ['Layer (type)', 'Output Shape', 'Param #'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)) + 2);
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 2 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('').trimEnd();
+  const rule = (char: string) => char.repeat(widths.reduce((a, b) => a + b, 0));
+  return [
+    `Model: "${summary.modelName}"  (${summary.modelPath})`,
+    rule('_'),
+    line(header),
+    rule('='),
+    ...rows.flatMap((row, i) => (i === 0 ? [line(row)] : [rule('_'), line(row)])),
+    rule('='),
+    `Total params: ${formatCount(summary.totalParams)}`,
+    `Trainable params: ${formatCount(summary.trainableParams)}`,
+    `Non-trainable params: ${formatCount(summary.nonTrainableParams)}`,
+  ].join('\n');
+}

@@ -1,0 +1,39 @@
+// Keeps the most recently used model loaded, so a second run on the same file (another image,
+// other layers) does not read and build it again. Only one model is kept: its weights are the only
+// tensors that outlive a job.
+import type * as tf from '@tensorflow/tfjs';
+import { stat } from 'node:fs/promises';
+import { loadLayersModelFromFile, type ModelFileLimits } from '../engine/layersModelLoader';
+import { summarizeModel } from '../engine/modelSummary';
+import type { ModelSummary } from '../engine/types';
+
+export interface LoadedModel {
+  model: tf.LayersModel;
+  summary: ModelSummary;
+}
+
+interface CacheEntry extends LoadedModel {
+  modelPath: string;
+  fingerprint: string;
+}
+
+let cached: CacheEntry | undefined;
+
+async function fingerprintOf(modelPath: string): Promise<string> {
+  const info = await stat(modelPath).catch(() => undefined);
+  return info ? `${info.size}:${info.mtimeMs}` : 'missing';
+}
+
+export async function loadModelCached(modelPath: string, limits: ModelFileLimits): Promise<LoadedModel> {
+  const fingerprint = await fingerprintOf(modelPath);
+  if (cached && cached.modelPath === modelPath && cached.fingerprint === fingerprint) return cached;
+  releaseCachedModel();
+  const model = await loadLayersModelFromFile(modelPath, limits);
+  cached = { modelPath, fingerprint, model, summary: summarizeModel(model, modelPath) };
+  return cached;
+}
+
+export function releaseCachedModel(): void {
+  cached?.model.dispose();
+  cached = undefined;
+}
