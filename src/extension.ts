@@ -1,0 +1,55 @@
+// Extension entry point: starts the engine worker lazily, registers the sidebar, the commands and
+// the panel serializer, and returns an API that end-to-end tests drive.
+import * as vscode from 'vscode';
+import { EngineClient } from './worker/engineClient';
+import { ConvscopeHost } from './host/convscopeHost';
+import { registerCommands } from './host/commands';
+import { VISUALIZATION_VIEW_TYPE, type RunOutcome, type VisualizationTarget } from './host/panel/visualizationPanel';
+import { readSettings } from './host/settings';
+import { ModelTreeProvider } from './host/tree/modelTreeProvider';
+import type { WebviewPersistedState } from './shared/protocol';
+
+export interface ConvscopeApi {
+  visualize(target: VisualizationTarget): Promise<RunOutcome>;
+  openModel(modelPath: string): Promise<unknown>;
+  readonly host: ConvscopeHost;
+}
+
+export function activate(context: vscode.ExtensionContext): ConvscopeApi {
+  const log = vscode.window.createOutputChannel('Convscope', { log: true });
+  const settings = readSettings();
+  const engine = new EngineClient({
+    workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
+    wasmDirectory: vscode.Uri.joinPath(context.extensionUri, 'dist', 'wasm').fsPath,
+    backend: settings.backend,
+    // Native code (tfjs-node) is loaded only in trusted workspaces.
+    allowNative: vscode.workspace.isTrusted,
+    log: (line) => log.info(line),
+  });
+  const host = new ConvscopeHost(context, engine, log);
+  const tree = new ModelTreeProvider(host.treeModel);
+
+  context.subscriptions.push(
+    log,
+    host,
+    tree,
+    { dispose: () => void engine.dispose() },
+    vscode.window.createTreeView('convscope.models', { treeDataProvider: tree, showCollapseAll: true }),
+    ...registerCommands(host),
+    vscode.window.registerWebviewPanelSerializer(VISUALIZATION_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state: WebviewPersistedState | undefined) => host.revivePanel(panel, state),
+    }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('convscope.backend')) void engine.setBackend(readSettings().backend, vscode.workspace.isTrusted);
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void engine.setBackend(readSettings().backend, true)),
+  );
+
+  return {
+    host,
+    visualize: (target) => host.visualize(target),
+    openModel: (modelPath) => host.openModel(modelPath),
+  };
+}
+
+export function deactivate(): void {}

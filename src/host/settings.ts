@@ -1,0 +1,40 @@
+// The `convscope.*` settings, read in one place.
+import * as vscode from 'vscode';
+import { DEFAULT_LAYER_COUNT } from '../engine/activations';
+import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, type BackendPreference, type ColormapName } from '../engine/types';
+import type { EngineLimits } from '../worker/workerProtocol';
+
+export interface ConvscopeSettings {
+  backend: BackendPreference;
+  layerCount: number;
+  imagesPerRow: number;
+  colormap: ColormapName;
+  limits: EngineLimits;
+}
+
+function pick<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {
+  return value !== undefined && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}
+
+export function readSettings(): ConvscopeSettings {
+  const config = vscode.workspace.getConfiguration('convscope');
+  return {
+    backend: pick(config.get<string>('backend'), BACKEND_PREFERENCES, 'auto'),
+    layerCount: positive(config.get<number>('activations.layerCount'), DEFAULT_LAYER_COUNT),
+    imagesPerRow: positive(config.get<number>('activations.imagesPerRow'), 16),
+    colormap: pick(config.get<string>('colormap'), COLORMAP_NAMES, 'viridis'),
+    limits: {
+      model: {
+        maxModelJsonBytes: DEFAULT_MODEL_LIMITS.maxModelJsonBytes,
+        maxWeightBytes: positive(config.get<number>('limits.maxWeightMegabytes'), DEFAULT_MODEL_LIMITS.maxWeightBytes / 2 ** 20) * 2 ** 20,
+      },
+      image: { maxImagePixels: positive(config.get<number>('limits.maxImageMegapixels'), DEFAULT_IMAGE_LIMITS.maxImagePixels / 1e6) * 1e6 },
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Tree items for the Convscope sidebar's Model view, built from ModelTreeModel.
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { formatShape } from '../../engine/modelSummary';
+import type { ModelTreeModel, ModelTreeNode } from './modelTreeModel';
+
+const LAYER_ICONS: Record<string, string> = {
+  Conv2D: 'symbol-array',
+  SeparableConv2D: 'symbol-array',
+  DepthwiseConv2D: 'symbol-array',
+  MaxPooling2D: 'fold-down',
+  AveragePooling2D: 'fold-down',
+  GlobalAveragePooling2D: 'fold-down',
+  GlobalMaxPooling2D: 'fold-down',
+  Dense: 'symbol-operator',
+  BatchNormalization: 'settings',
+  Activation: 'zap',
+  InputLayer: 'arrow-right',
+};
+
+export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<ModelTreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly subscription: { dispose(): void };
+
+  constructor(private readonly model: ModelTreeModel) {
+    this.subscription = model.onDidChange(() => this.changeEmitter.fire(undefined));
+  }
+
+  getChildren(node?: ModelTreeNode): ModelTreeNode[] {
+    return node ? this.model.children(node) : this.model.roots();
+  }
+
+  getTreeItem(node: ModelTreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'model': {
+        const { model } = node;
+        const label = model.state === 'loaded' ? model.summary.modelName : path.basename(path.dirname(model.modelPath));
+        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `model:${model.modelPath}`;
+        item.description = vscode.workspace.asRelativePath(model.modelPath);
+        item.tooltip = model.modelPath;
+        item.resourceUri = vscode.Uri.file(model.modelPath);
+        item.contextValue = 'convscope.model';
+        item.iconPath = new vscode.ThemeIcon(model.state === 'failed' ? 'error' : model.state === 'loading' ? 'loading~spin' : 'layers');
+        return item;
+      }
+      case 'layer': {
+        const { layer } = node;
+        const item = new vscode.TreeItem(layer.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `layer:${node.modelPath}:${layer.index}`;
+        item.description = `${layer.className} · ${formatShape(layer.outputShape)} · ${layer.paramCount.toLocaleString('en-US')} params`;
+        item.tooltip = new vscode.MarkdownString().appendText(`${layer.name} (${layer.className})\nOutput: ${formatShape(layer.outputShape)}\nParameters: ${layer.paramCount.toLocaleString('en-US')} (${layer.trainableParamCount.toLocaleString('en-US')} trainable)`);
+        item.iconPath = new vscode.ThemeIcon(LAYER_ICONS[layer.className] ?? 'symbol-misc');
+        item.contextValue = layer.hasSpatialOutput ? 'convscope.layer.spatial' : 'convscope.layer';
+        if (layer.hasSpatialOutput) {
+          item.command = { command: 'convscope.showLayerActivations', title: 'Show Activations', arguments: [node] };
+        }
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changeEmitter.dispose();
+  }
+}
