@@ -38,7 +38,8 @@ export async function readImageForModel(imagePath: string, size: ModelImageSize,
   try {
     await stat(imagePath);
   } catch (error) {
-    throw new InputError(imagePath, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(imagePath, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? describeError(error)})`);
   }
   const metadata = await sharp(imagePath, { limitInputPixels: false }).metadata().catch((error: unknown) => {
     throw new InputError(imagePath, `cannot be decoded as an image (${describeError(error)})`);

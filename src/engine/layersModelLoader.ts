@@ -110,7 +110,8 @@ export async function loadLayersModelFromFile(modelPath: string, limits: ModelFi
   try {
     return await tf.loadLayersModel(handler);
   } catch (error) {
-    throw new InputError(modelPath, `TF.js could not build the model from it: ${describeError(error)}`, { cause: error });
+    // TF.js messages can run over several lines; the first says what is wrong, the rest goes to the log via `cause`.
+    throw new InputError(modelPath, `TF.js could not build the model from it: ${describeError(error).split('\n')[0]}`, { cause: error });
   }
 }
 
