@@ -122,7 +122,7 @@ async function runActivations(modelPath: string, imagePath: string, options: Par
         const baseName = fileNameForLayer(layerFiles.length, layer.layerName);
         const png = await output.write(`${baseName}.png`, layer.png);
         const npy = options.raw ? await output.write(`${baseName}.npy`, encodeNpy(activation.data, activation.shape)) : undefined;
-        const { png: _bytes, ...description } = layer;
+        const { png: _pngBytes, ...description } = layer;
         layerFiles.push({ ...description, png, npy });
         process.stdout.write(`${layer.layerName.padEnd(24)} ${layer.shape.join('×').padEnd(18)} dead ${layer.stats.deadChannelCount}/${layer.stats.channelCount}  → ${png}\n`);
       },
