@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import type { ModelSummary } from '../../src/engine/types';
+import { ModelTreeModel } from '../../src/host/tree/modelTreeModel';
+
+const summary: ModelSummary = {
+  modelPath: '/w/model.json',
+  modelName: 'shapes',
+  inputShape: [64, 64, 3],
+  outputShape: [null, 3],
+  layers: [
+    { index: 0, name: 'conv_a', className: 'Conv2D', outputShape: [null, 62, 62, 16], paramCount: 448, trainableParamCount: 448, hasSpatialOutput: true },
+    { index: 1, name: 'dense', className: 'Dense', outputShape: [null, 3], paramCount: 51, trainableParamCount: 51, hasSpatialOutput: false },
+  ],
+  totalParams: 499,
+  trainableParams: 499,
+  nonTrainableParams: 0,
+  defaultPreprocess: 'rescale',
+};
+
+describe('ModelTreeModel', function () {
+  it('lists open models as roots and their layers as children, in order', function () {
+    const tree = new ModelTreeModel();
+    tree.set({ state: 'loaded', modelPath: '/w/model.json', summary });
+    const [root] = tree.roots();
+    assert.equal(root.kind, 'model');
+    const children = tree.children(root);
+    assert.deepEqual(children.map((node) => (node.kind === 'layer' ? node.layer.name : node.kind)), ['conv_a', 'dense']);
+    assert.deepEqual(tree.children(children[0]), []);
+  });
+
+  it('shows loading and failure as a message under the model', function () {
+    const tree = new ModelTreeModel();
+    tree.set({ state: 'loading', modelPath: '/w/a/model.json' });
+    tree.set({ state: 'failed', modelPath: '/w/b/model.json', message: '/w/b/model.json: is not valid JSON' });
+    const texts = tree.roots().map((root) => tree.children(root).map((node) => (node.kind === 'message' ? node.text : '')));
+    assert.deepEqual(texts, [['Loading…'], ['/w/b/model.json: is not valid JSON']]);
+  });
+
+  it('notifies listeners on change and replaces a model’s entry in place', function () {
+    const tree = new ModelTreeModel();
+    let changes = 0;
+    const subscription = tree.onDidChange(() => changes++);
+    tree.set({ state: 'loading', modelPath: '/w/model.json' });
+    tree.set({ state: 'loaded', modelPath: '/w/model.json', summary });
+    assert.equal(tree.roots().length, 1);
+    tree.remove('/w/model.json');
+    tree.remove('/w/model.json');
+    assert.equal(changes, 3);
+    subscription.dispose();
+    tree.set({ state: 'loading', modelPath: '/w/x.json' });
+    assert.equal(changes, 3);
+    assert.deepEqual(tree.openModelPaths(), ['/w/x.json']);
+  });
+});
