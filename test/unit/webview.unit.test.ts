@@ -1,0 +1,609 @@
+// The visualization panel's webview, end to end in jsdom: the real bundle (built here with esbuild,
+// as esbuild.mjs builds it) runs against a fake `acquireVsCodeApi` and receives host messages.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import vm from 'node:vm';
+import * as esbuild from 'esbuild';
+import { JSDOM, VirtualConsole, type DOMWindow } from 'jsdom';
+import type { ChannelDetail, LayerActivationImage, LayerInfo } from '../../src/engine/types';
+import type { HostToWebviewMessage, PanelSession, WebviewPersistedState } from '../../src/shared/protocol';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+const HOSTILE_CLASS = '</script><b>bold</b>';
+
+let bundle: string;
+
+before(async () => {
+  const result = await esbuild.build({
+    entryPoints: [path.join(repoRoot, 'webview-ui', 'main.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'silent',
+  });
+  bundle = result.outputFiles[0].text;
+});
+
+interface Panel {
+  window: DOMWindow;
+  document: Document;
+  /** Messages the webview posted to the host (as plain JSON). */
+  posted: Record<string, unknown>[];
+  /** Every state passed to `vscode.setState`. */
+  states: unknown[];
+  /** Blobs given to `URL.createObjectURL`, by URL. */
+  blobs: Map<string, Blob>;
+  revoked: string[];
+  /** Errors the page logged or threw. */
+  errors: string[];
+  acquireCount: () => number;
+  send(message: HostToWebviewMessage): void;
+  $<T extends Element = HTMLElement>(selector: string): T;
+  $$<T extends Element = HTMLElement>(selector: string): T[];
+}
+
+/** Loads the panel the way the host's HTML does: an empty `<div id="app">`, then the bundle. */
+function loadPanel(initialState?: WebviewPersistedState): Panel {
+  const errors: string[] = [];
+  const virtualConsole = new VirtualConsole();
+  virtualConsole.on('error', (...args: unknown[]) => errors.push(args.map(String).join(' ')));
+  virtualConsole.on('jsdomError', (error: Error) => errors.push(String(error.stack ?? error)));
+  const dom = new JSDOM('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div id="app"></div></body></html>', {
+    runScripts: 'outside-only',
+    pretendToBeVisual: true,
+    url: 'https://webview.test/index.html',
+    virtualConsole,
+  });
+  const window = dom.window;
+
+  const posted: Record<string, unknown>[] = [];
+  const states: unknown[] = [];
+  let state: unknown = initialState;
+  let acquired = 0;
+  (window as unknown as Record<string, unknown>).acquireVsCodeApi = () => {
+    acquired++;
+    return {
+      postMessage: (message: unknown) => posted.push(JSON.parse(JSON.stringify(message)) as Record<string, unknown>),
+      getState: () => state,
+      setState: (next: unknown) => {
+        state = JSON.parse(JSON.stringify(next));
+        states.push(state);
+        return next;
+      },
+    };
+  };
+
+  const blobs = new Map<string, Blob>();
+  const revoked: string[] = [];
+  let urlCount = 0;
+  window.URL.createObjectURL = (blob: Blob) => {
+    const url = `blob:https://webview.test/${++urlCount}`;
+    blobs.set(url, blob);
+    return url;
+  };
+  window.URL.revokeObjectURL = (url: string) => {
+    revoked.push(url);
+  };
+
+  new vm.Script(bundle, { filename: 'dist/webview/main.js' }).runInContext(dom.getInternalVMContext());
+
+  const document = window.document;
+  return {
+    window,
+    document,
+    posted,
+    states,
+    blobs,
+    revoked,
+    errors,
+    acquireCount: () => acquired,
+    send(message) {
+      window.dispatchEvent(new window.MessageEvent('message', { data: message }));
+    },
+    $<T extends Element = HTMLElement>(selector: string): T {
+      const found = document.querySelector<T>(selector);
+      assert.ok(found, `no element matches ${selector}`);
+      return found;
+    },
+    $$<T extends Element = HTMLElement>(selector: string): T[] {
+      return [...document.querySelectorAll<T>(selector)];
+    },
+  };
+}
+
+function png(length = 16): Uint8Array {
+  const bytes = new Uint8Array(length);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return bytes;
+}
+
+function layerInfo(index: number, name: string, className = 'Conv2D'): LayerInfo {
+  return {
+    index,
+    name,
+    className,
+    outputShape: [null, 12, 10, 32],
+    paramCount: 896,
+    trainableParamCount: 896,
+    hasSpatialOutput: true,
+  };
+}
+
+function makeSession(overrides: Partial<PanelSession> = {}): PanelSession {
+  return {
+    runId: 7,
+    modelPath: '/work/models/cats_and_dogs/model.json',
+    modelName: 'cats_and_dogs_small',
+    imagePath: '/work/images/cat.1700.jpg',
+    imageThumbnail: png(24),
+    preprocess: 'rescale',
+    colormap: 'viridis',
+    imagesPerRow: 8,
+    layers: [layerInfo(0, 'conv2d_1'), layerInfo(1, 'max_pooling2d_1', 'MaxPooling2D'), layerInfo(2, 'conv2d_2')],
+    ...overrides,
+  };
+}
+
+/** A grid of 8 × 4 tiles of 10 × 12 pixels (80 × 48), 32 channels, channels 3, 7 and 30 dead. */
+function makeLayer(overrides: Partial<LayerActivationImage> = {}): LayerActivationImage {
+  return {
+    layerIndex: 0,
+    layerName: 'conv2d_1',
+    className: 'Conv2D',
+    shape: [1, 12, 10, 32],
+    stats: { min: 0, max: 4.5, mean: 0.3125, channelCount: 32, deadChannelCount: 3, deadFraction: 3 / 32 },
+    grid: { columns: 8, rows: 4, tileWidth: 10, tileHeight: 12, width: 80, height: 48 },
+    deadChannels: [3, 7, 30],
+    colormap: 'viridis',
+    png: png(40),
+    ...overrides,
+  };
+}
+
+function makeChannel(overrides: Partial<ChannelDetail> = {}): ChannelDetail {
+  return {
+    layerIndex: 0,
+    layerName: 'conv2d_1',
+    channel: 19,
+    width: 10,
+    height: 12,
+    min: -0.5,
+    max: 2.25,
+    mean: 0.75,
+    dead: false,
+    colormap: 'viridis',
+    png: png(30),
+    ...overrides,
+  };
+}
+
+function section(panel: Panel, layerIndex: number): HTMLElement {
+  return panel.$(`section[data-layer-index="${layerIndex}"]`);
+}
+
+/** Pretends the grid image of a layer is displayed at the given box (jsdom does no layout). */
+function placeImage(panel: Panel, layerIndex: number, box: { left: number; top: number; width: number; height: number }): HTMLImageElement {
+  const image = section(panel, layerIndex).querySelector<HTMLImageElement>('img.channel-grid-image');
+  assert.ok(image, 'the layer has a grid image');
+  image.getBoundingClientRect = () =>
+    ({ ...box, x: box.left, y: box.top, right: box.left + box.width, bottom: box.top + box.height, toJSON: () => box }) as DOMRect;
+  return image;
+}
+
+function click(panel: Panel, target: Element, clientX: number, clientY: number): void {
+  target.dispatchEvent(new panel.window.MouseEvent('click', { bubbles: true, clientX, clientY }));
+}
+
+function key(panel: Panel, target: EventTarget, keyName: string): void {
+  target.dispatchEvent(new panel.window.KeyboardEvent('keydown', { key: keyName, bubbles: true, cancelable: true }));
+}
+
+function requests(panel: Panel): Record<string, unknown>[] {
+  return panel.posted.filter((message) => message.type === 'requestChannel');
+}
+
+function text(element: Element | null | undefined): string {
+  return (element?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+describe('webview panel', () => {
+  let panel: Panel;
+
+  afterEach(() => {
+    assert.deepEqual(panel.errors, [], 'the page logged no errors');
+    panel.window.close();
+  });
+
+  it('acquires the VS Code API once and posts ready on load', () => {
+    panel = loadPanel();
+    assert.equal(panel.acquireCount(), 1);
+    assert.deepEqual(panel.posted, [{ type: 'ready' }]);
+    assert.match(text(panel.$('.session-header')), /Waiting for the extension/);
+    assert.equal(panel.$$('section.layer-section').length, 0);
+  });
+
+  it('says what it restores when VS Code kept a state from before a reload', () => {
+    panel = loadPanel({ modelPath: '/m/model.json', imagePath: '/i/dog.png' });
+    assert.match(text(panel.$('.session-header')), /Restoring \/m\/model\.json with \/i\/dog\.png/);
+    assert.deepEqual(panel.posted, [{ type: 'ready' }]);
+  });
+
+  it('renders a session: header, toolbar, one waiting section per layer, and persists the paths', () => {
+    panel = loadPanel();
+    const session = makeSession();
+    panel.send({ type: 'session', session });
+
+    assert.equal(text(panel.$('h1.model-name')), 'cats_and_dogs_small');
+    assert.equal(text(panel.$('.model-path')), session.modelPath);
+    assert.equal(text(panel.$('.image-path')), session.imagePath);
+    assert.match(text(panel.$('.preprocess-mode')), /^rescale/);
+    const thumbnail = panel.$<HTMLImageElement>('img.input-thumbnail');
+    assert.equal(thumbnail.alt, 'Input image cat.1700.jpg');
+    const thumbnailBlob = panel.blobs.get(thumbnail.src);
+    assert.ok(thumbnailBlob, 'the thumbnail is shown from a blob URL');
+    assert.equal(thumbnailBlob.type, 'image/png');
+    assert.equal(thumbnailBlob.size, 24);
+
+    const sections = panel.$$('section.layer-section');
+    assert.deepEqual(sections.map((s) => text(s.querySelector('h2'))), ['conv2d_1', 'max_pooling2d_1', 'conv2d_2']);
+    for (const s of sections) assert.equal(text(s.querySelector('.placeholder')), 'waiting…');
+    assert.equal(text(sections[1].querySelector('.layer-meta')), 'MaxPooling2D · ? × 12 × 10 × 32');
+
+    const buttons = panel.$$<HTMLButtonElement>('.toolbar button').map((b) => text(b));
+    assert.deepEqual(buttons, ['Change Image…', 'Layers…', 'Cancel']);
+    const select = panel.$<HTMLSelectElement>('.toolbar select');
+    assert.deepEqual([...select.options].map((o) => o.value), ['rescale', 'none', 'caffe', 'tf', 'torch']);
+    assert.equal(select.value, 'rescale');
+    assert.equal(panel.$<HTMLLabelElement>('label[for="preprocess-select"]').control, select);
+    assert.equal(panel.$<HTMLButtonElement>('[data-action="cancelRun"]').hidden, false, 'Cancel shows while the run is in progress');
+
+    assert.deepEqual(panel.states, [{ modelPath: session.modelPath, imagePath: session.imagePath }]);
+  });
+
+  it('fills a layer section with its heading, stats, dead channels and the grid image', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    const layer = makeLayer();
+    panel.send({ type: 'layer', runId: 7, layer });
+
+    const s = section(panel, 0);
+    assert.equal(text(s.querySelector('h2')), 'conv2d_1');
+    assert.equal(text(s.querySelector('.layer-meta')), 'Conv2D · 1 × 12 × 10 × 32');
+    assert.equal(text(s.querySelector('.layer-stats')), 'min 0 · max 4.5 · mean 0.3125 · dead channels 3 of 32 (9%)');
+    assert.match(text(s.querySelector('.layer-dead-list')), /3, 7, 30$/);
+    assert.equal(s.querySelector('.placeholder'), null);
+    assert.equal(s.getAttribute('aria-labelledby'), s.querySelector('h2')?.id);
+
+    const image = s.querySelector<HTMLImageElement>('img.channel-grid-image');
+    assert.ok(image);
+    assert.equal(image.alt, 'Activation grid of conv2d_1');
+    assert.equal(image.getAttribute('width'), '80', 'the intrinsic size stays the PNG size');
+    assert.equal(image.getAttribute('height'), '48');
+    assert.equal(image.style.width, '480px', 'a small grid is shown scaled up by a whole factor');
+    assert.ok(image.classList.contains('pixelated'));
+    const blob = panel.blobs.get(image.src);
+    assert.ok(blob, 'the grid is shown from a blob URL');
+    assert.equal(blob.type, 'image/png');
+    assert.equal(blob.size, 40);
+
+    const deadMarks = panel.$$('.dead-mark');
+    assert.deepEqual(deadMarks.map((mark) => mark.dataset.channel), ['3', '7', '30']);
+    // Channel 30 sits at column 6, row 3 of the 8 × 4 grid.
+    assert.equal(deadMarks[2].style.left, '75%');
+    assert.equal(deadMarks[2].style.top, '75%');
+    assert.equal(deadMarks[2].style.width, '12.5%');
+
+    // The other sections still wait.
+    assert.equal(text(section(panel, 1).querySelector('.placeholder')), 'waiting…');
+  });
+
+  it('does not scale up a grid that is already wide', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({
+      type: 'layer',
+      runId: 7,
+      layer: makeLayer({ grid: { columns: 8, rows: 4, tileWidth: 100, tileHeight: 100, width: 800, height: 400 } }),
+    });
+    const image = panel.$<HTMLImageElement>('img.channel-grid-image');
+    assert.equal(image.style.width, '800px');
+    assert.equal(image.classList.contains('pixelated'), false);
+  });
+
+  it('revokes a grid URL when the layer is replaced and all URLs on a new session', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const first = panel.$<HTMLImageElement>('img.channel-grid-image').src;
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const second = panel.$<HTMLImageElement>('img.channel-grid-image').src;
+    assert.notEqual(first, second);
+    assert.ok(panel.revoked.includes(first));
+    assert.equal(panel.$$('img.channel-grid-image').length, 1);
+
+    const thumbnail = panel.$<HTMLImageElement>('img.input-thumbnail').src;
+    panel.send({ type: 'session', session: makeSession({ runId: 8 }) });
+    assert.ok(panel.revoked.includes(second));
+    assert.ok(panel.revoked.includes(thumbnail));
+    assert.equal(panel.$$('img.channel-grid-image').length, 0);
+  });
+
+  it('shows names and paths from the model as text, never as markup', () => {
+    panel = loadPanel();
+    panel.send({
+      type: 'session',
+      session: makeSession({
+        modelName: HOSTILE_NAME,
+        modelPath: `/m/${HOSTILE_CLASS}/model.json`,
+        imagePath: `/i/${HOSTILE_NAME}.png`,
+        imageThumbnail: undefined,
+        layers: [layerInfo(0, HOSTILE_NAME, HOSTILE_CLASS)],
+      }),
+    });
+    assert.equal(text(panel.$('h1.model-name')), HOSTILE_NAME);
+    assert.equal(text(panel.$('section h2')), HOSTILE_NAME);
+
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer({ layerName: HOSTILE_NAME, className: HOSTILE_CLASS }) });
+    assert.equal(text(panel.$('section h2')), HOSTILE_NAME);
+    assert.match(text(panel.$('.layer-meta')), /^<\/script><b>bold<\/b> · 1 × 12 × 10 × 32$/);
+    assert.equal(panel.$<HTMLImageElement>('img.channel-grid-image').alt, `Activation grid of ${HOSTILE_NAME}`);
+
+    placeImage(panel, 0, { left: 0, top: 0, width: 80, height: 48 });
+    click(panel, panel.$('img.channel-grid-image'), 5, 5);
+    assert.equal(text(panel.$('.channel-dialog-title')), `${HOSTILE_NAME} — channel 0`);
+    panel.send({ type: 'channelFailed', requestId: 1, message: `${HOSTILE_CLASS} failed` });
+    assert.equal(text(panel.$('.channel-dialog .error-box')), `${HOSTILE_CLASS} failed`);
+
+    // The only images are the grid: nothing was parsed out of the names.
+    assert.deepEqual(panel.$$('img').map((img) => img.classList.contains('channel-grid-image')), [true]);
+    assert.equal(panel.$$('b').length, 0);
+    assert.equal(panel.$$('script').length, 0);
+    assert.ok(panel.document.body.innerHTML.includes('&lt;img src=x onerror=alert(1)&gt;'), 'the name is a text node, escaped when serialized');
+  });
+
+  it('requests the channel under a click, scaled from the displayed size to the grid layout', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer({ layerIndex: 2, layerName: 'conv2d_2' }) });
+
+    // Shown 6× (480 × 288) at (100, 50): column 3, row 2 → channel 2 × 8 + 3 = 19.
+    const image = placeImage(panel, 2, { left: 100, top: 50, width: 480, height: 288 });
+    click(panel, image, 100 + (3 * 10 + 9) * 6, 50 + (2 * 12 + 1) * 6);
+    assert.deepEqual(requests(panel), [{ type: 'requestChannel', requestId: 1, runId: 7, layerIndex: 2, channel: 19 }]);
+    assert.equal(panel.$('.channel-dialog-backdrop').hidden, false);
+    assert.equal(text(panel.$('.channel-dialog-title')), 'conv2d_2 — channel 19');
+    assert.match(text(panel.$('.channel-dialog-body')), /Loading channel 19/);
+
+    // Shrunk by the container to 120 × 72 at (0, 0): the last tile of the first row is channel 7.
+    placeImage(panel, 2, { left: 0, top: 0, width: 120, height: 72 });
+    click(panel, image, 119, 17);
+    assert.deepEqual(requests(panel)[1], { type: 'requestChannel', requestId: 2, runId: 7, layerIndex: 2, channel: 7 });
+  });
+
+  it('ignores clicks outside every tile, including the empty tiles after the last channel', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({
+      type: 'layer',
+      runId: 7,
+      layer: makeLayer({ shape: [1, 12, 10, 30], stats: { ...makeLayer().stats, channelCount: 30 }, deadChannels: [] }),
+    });
+    const image = placeImage(panel, 0, { left: 0, top: 0, width: 80, height: 48 });
+    click(panel, image, 75, 45); // channel 31: past the 30 channels
+    click(panel, image, 81, 10); // right of the image
+    click(panel, image, -1, 10); // left of it
+    assert.deepEqual(requests(panel), []);
+    assert.equal(panel.$('.channel-dialog-backdrop').hidden, true);
+    click(panel, image, 55, 45); // channel 29, the last one
+    assert.equal(requests(panel)[0].channel, 29);
+  });
+
+  it('highlights the hovered tile and shows a channel tooltip', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const image = placeImage(panel, 0, { left: 0, top: 0, width: 480, height: 288 });
+    const highlight = panel.$('.tile-highlight');
+    const tooltip = panel.$('.tile-tooltip');
+    assert.equal(highlight.hidden, true);
+
+    image.dispatchEvent(new panel.window.MouseEvent('mousemove', { bubbles: true, clientX: 3 * 60 + 1, clientY: 2 * 72 + 1 }));
+    assert.equal(highlight.hidden, false);
+    assert.equal(highlight.style.left, '37.5%');
+    assert.equal(highlight.style.top, '50%');
+    assert.equal(highlight.style.width, '12.5%');
+    assert.equal(highlight.style.height, '25%');
+    assert.equal(tooltip.hidden, false);
+    assert.equal(text(tooltip), 'channel 19');
+
+    image.dispatchEvent(new panel.window.MouseEvent('mousemove', { bubbles: true, clientX: 7 * 60 + 1, clientY: 1 }));
+    assert.equal(text(tooltip), 'channel 7 (dead)');
+
+    panel.$('.channel-grid').dispatchEvent(new panel.window.MouseEvent('mouseleave'));
+    assert.equal(highlight.hidden, true);
+    assert.equal(tooltip.hidden, true);
+  });
+
+  it('lets the keyboard move a selected tile and open it with Enter', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const grid = panel.$('.channel-grid');
+    assert.equal(grid.tabIndex, 0, 'the grid is focusable');
+    grid.focus();
+    assert.equal(panel.document.activeElement, grid);
+    assert.equal(panel.$('.tile-highlight').hidden, false, 'focus shows the selection');
+
+    key(panel, grid, 'ArrowRight'); // 0 (first press selects the first tile)
+    key(panel, grid, 'ArrowRight'); // 1
+    key(panel, grid, 'ArrowRight'); // 2
+    key(panel, grid, 'ArrowDown'); // 10
+    key(panel, grid, 'ArrowLeft'); // 9
+    assert.equal(text(panel.$('.tile-tooltip')), 'channel 9');
+    assert.equal(text(panel.$('[aria-live][aria-atomic]')), 'channel 9', 'the selection is announced');
+    key(panel, grid, 'Enter');
+    assert.deepEqual(requests(panel), [{ type: 'requestChannel', requestId: 1, runId: 7, layerIndex: 0, channel: 9 }]);
+
+    key(panel, panel.document, 'Escape');
+    assert.equal(panel.document.activeElement, grid, 'closing the dialog gives focus back to the grid');
+    key(panel, grid, 'End');
+    key(panel, grid, 'ArrowDown');
+    key(panel, grid, 'Enter');
+    assert.equal(requests(panel)[1].channel, 31);
+  });
+
+  it('ignores layers and statuses of another run', () => {
+    panel = loadPanel();
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    assert.equal(panel.$$('section').length, 0, 'nothing before a session');
+
+    panel.send({ type: 'session', session: makeSession({ runId: 8 }) });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    panel.send({ type: 'status', runId: 7, status: { state: 'failed', message: 'old run failed' } });
+    assert.equal(text(section(panel, 0).querySelector('.placeholder')), 'waiting…');
+    assert.equal(panel.$$('img.channel-grid-image').length, 0);
+    assert.equal(panel.$('.run-status .error-box').hidden, true);
+
+    panel.send({ type: 'layer', runId: 8, layer: makeLayer() });
+    assert.equal(panel.$$('img.channel-grid-image').length, 1);
+  });
+
+  it('posts the toolbar actions', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession({ preprocess: 'tf' }) });
+    panel.posted.length = 0;
+    panel.$<HTMLButtonElement>('[data-action="chooseImage"]').click();
+    panel.$<HTMLButtonElement>('[data-action="chooseLayers"]').click();
+    const select = panel.$<HTMLSelectElement>('select');
+    assert.equal(select.value, 'tf');
+    select.value = 'caffe';
+    select.dispatchEvent(new panel.window.Event('change', { bubbles: true }));
+    assert.deepEqual(panel.posted, [{ type: 'chooseImage' }, { type: 'chooseLayers' }, { type: 'setPreprocess', preprocess: 'caffe' }]);
+  });
+
+  it('cancels the run and keeps the layers already shown', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'status', runId: 7, status: { state: 'running', done: 0, total: 3, message: '' } });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const cancel = panel.$<HTMLButtonElement>('[data-action="cancelRun"]');
+    assert.equal(cancel.hidden, false);
+    assert.equal(cancel.getAttribute('type'), 'button');
+    cancel.click();
+    assert.deepEqual(panel.posted.at(-1), { type: 'cancelRun', runId: 7 });
+
+    panel.send({ type: 'status', runId: 7, status: { state: 'cancelled', done: 1, total: 3 } });
+    assert.equal(cancel.hidden, true);
+    assert.equal(text(panel.$('.status-text')), 'Cancelled — 1 of 3 layers shown');
+    assert.equal(panel.$$('img.channel-grid-image').length, 1, 'the finished layer stays');
+    assert.match(text(section(panel, 1).querySelector('.placeholder')), /cancelled/);
+  });
+
+  it('shows progress while running, the backend and timings when finished', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    assert.equal(panel.$('.status-text').getAttribute('aria-live'), 'polite');
+    panel.send({ type: 'status', runId: 7, status: { state: 'running', done: 1, total: 3, message: 'conv2d_2' } });
+    assert.equal(text(panel.$('.status-text')), '1 / 3 layers · conv2d_2');
+    const bar = panel.$('[role="progressbar"]');
+    assert.equal(bar.hidden, false);
+    assert.equal(bar.getAttribute('aria-valuenow'), '1');
+    assert.equal(bar.getAttribute('aria-valuemax'), '3');
+    assert.match(panel.$('.progress-bar-fill').style.width, /^33\.33/);
+
+    panel.send({
+      type: 'status',
+      runId: 7,
+      status: {
+        state: 'finished',
+        info: {
+          backend: 'wasm',
+          modelPath: '/m/model.json',
+          imagePath: '/i/cat.jpg',
+          preprocess: 'rescale',
+          inputSize: [150, 150, 3],
+          layerIndices: [0, 1, 2],
+          timings: { loadModelMs: 310.4, readImageMs: 12, forwardMs: 120.2, renderMs: 44.6 },
+        },
+      },
+    });
+    assert.equal(text(panel.$('.status-text')), 'wasm · forward 120 ms · render 45 ms');
+    assert.equal(text(panel.$('.status-detail')), 'model load 310 ms · image read 12 ms · input 150 × 150 × 3 · 3 layers');
+    assert.equal(bar.hidden, true);
+    assert.equal(panel.$<HTMLButtonElement>('[data-action="cancelRun"]').hidden, true);
+  });
+
+  it('shows a failed run’s message as text in an error box', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'status', runId: 7, status: { state: 'failed', message: `Could not read ${HOSTILE_NAME}` } });
+    const box = panel.$('.run-status .error-box');
+    assert.equal(box.hidden, false);
+    assert.equal(box.getAttribute('role'), 'alert');
+    assert.equal(text(box), `Could not read ${HOSTILE_NAME}`);
+    assert.equal(panel.$$('img').length, 1, 'only the thumbnail');
+    assert.equal(panel.$<HTMLButtonElement>('[data-action="cancelRun"]').hidden, true);
+  });
+
+  it('opens the channel view with the image, colour bar and stats, and closes it with Esc', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const image = placeImage(panel, 0, { left: 0, top: 0, width: 480, height: 288 });
+    click(panel, image, 3 * 60 + 30, 2 * 72 + 30);
+    const [request] = requests(panel);
+    assert.equal(request.channel, 19);
+
+    // An answer to another request changes nothing.
+    panel.send({ type: 'channel', requestId: 99, channel: makeChannel({ channel: 5 }) });
+    assert.match(text(panel.$('.channel-dialog-body')), /Loading channel 19/);
+
+    panel.send({ type: 'channel', requestId: request.requestId as number, channel: makeChannel() });
+    const dialog = panel.$('[role="dialog"]');
+    assert.equal(dialog.getAttribute('aria-modal'), 'true');
+    assert.equal(panel.document.getElementById(dialog.getAttribute('aria-labelledby') ?? '')?.textContent, 'conv2d_1 — channel 19');
+    const channelImage = panel.$<HTMLImageElement>('img.channel-image');
+    assert.equal(channelImage.alt, 'Channel 19 of conv2d_1');
+    assert.ok(channelImage.classList.contains('pixelated'));
+    assert.equal(channelImage.style.width, '320px');
+    const blob = panel.blobs.get(channelImage.src);
+    assert.ok(blob);
+    assert.equal(blob.type, 'image/png');
+    assert.equal(blob.size, 30);
+    assert.match(panel.$('.colorbar-gradient').style.backgroundImage, /^linear-gradient\(to right, rgb\(68, 1, 84\) 0%/);
+    assert.equal(text(panel.$('.colorbar-min')), '−0.5');
+    assert.equal(text(panel.$('.colorbar-max')), '2.25');
+    assert.match(text(panel.$('.channel-stats')), /mean 0\.75/);
+    assert.equal(panel.$$('.dead-note').length, 0);
+    assert.equal(panel.document.activeElement, panel.$('.channel-dialog-close'), 'focus moves into the dialog');
+
+    key(panel, panel.document.body, 'Escape');
+    assert.equal(panel.$('.channel-dialog-backdrop').hidden, true);
+    assert.ok(panel.revoked.includes(channelImage.src));
+    assert.equal(panel.$$('img.channel-image').length, 0);
+  });
+
+  it('says when a channel is dead, shows failures, and closes with its button', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const image = placeImage(panel, 0, { left: 0, top: 0, width: 80, height: 48 });
+    click(panel, image, 35, 5); // channel 3
+    panel.send({ type: 'channel', requestId: 1, channel: makeChannel({ channel: 3, dead: true, min: 0, max: 0, mean: 0 }) });
+    assert.equal(text(panel.$('.dead-note')), 'dead (constant) for this input');
+
+    click(panel, image, 5, 5); // channel 0
+    panel.send({ type: 'channelFailed', requestId: 2, message: 'The engine stopped.' });
+    assert.equal(text(panel.$('.channel-dialog .error-box')), 'The engine stopped.');
+    assert.equal(panel.$$('img.channel-image').length, 0);
+
+    panel.$<HTMLButtonElement>('.channel-dialog-close').click();
+    assert.equal(panel.$('.channel-dialog-backdrop').hidden, true);
+    // A late answer to a closed dialog does not reopen it.
+    panel.send({ type: 'channel', requestId: 2, channel: makeChannel() });
+    assert.equal(panel.$('.channel-dialog-backdrop').hidden, true);
+  });
+});

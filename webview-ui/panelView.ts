@@ -1,0 +1,168 @@
+// The whole panel: header, toolbar, run status and one section per layer, plus the channel dialog.
+// It takes the host's messages and sends the user's actions back.
+import type { ChannelDetail, LayerActivationImage } from '../src/engine/types';
+import type { HostToWebviewMessage, PanelSession, RunStatus } from '../src/shared/protocol';
+import { ChannelDialog } from './channelDialog';
+import { el, replaceChildren } from './dom';
+import { LayerSection } from './layerSection';
+import { RunStatusView } from './runStatusView';
+import { SessionHeader } from './sessionHeader';
+import { Toolbar } from './toolbar';
+import type { HostConnection } from './vscodeApi';
+
+export class PanelView {
+  private readonly header = new SessionHeader();
+  private readonly toolbar: Toolbar;
+  private readonly status = new RunStatusView();
+  private readonly layerList: HTMLElement;
+  private readonly announcer: HTMLElement;
+  private readonly dialog: ChannelDialog;
+  private sections = new Map<number, LayerSection>();
+  private session: PanelSession | undefined;
+  private running = false;
+  private nextRequestId = 1;
+
+  constructor(
+    root: HTMLElement,
+    private readonly host: HostConnection,
+  ) {
+    const doc = root.ownerDocument;
+    this.toolbar = new Toolbar({
+      chooseImage: () => this.host.post({ type: 'chooseImage' }),
+      chooseLayers: () => this.host.post({ type: 'chooseLayers' }),
+      setPreprocess: (preprocess) => this.host.post({ type: 'setPreprocess', preprocess }),
+      cancelRun: () => {
+        if (this.session) this.host.post({ type: 'cancelRun', runId: this.session.runId });
+      },
+    });
+    this.layerList = el('div', { class: 'layer-list' });
+    this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite', 'aria-atomic': 'true' });
+    this.dialog = new ChannelDialog(doc);
+    replaceChildren(root, [
+      el('main', { class: 'panel' }, [this.header.element, this.toolbar.element, this.status.element, this.layerList]),
+      this.announcer,
+      this.dialog.element,
+    ]);
+
+    const restored = host.getState();
+    if (restored) this.header.showRestoring(restored.modelPath, restored.imagePath);
+  }
+
+  /** The run whose messages the panel shows, if any. */
+  get runId(): number | undefined {
+    return this.session?.runId;
+  }
+
+  handleMessage(message: HostToWebviewMessage): void {
+    switch (message.type) {
+      case 'session':
+        this.showSession(message.session);
+        break;
+      case 'layer':
+        if (message.runId === this.runId) this.showLayer(message.layer);
+        break;
+      case 'status':
+        if (message.runId === this.runId) this.showStatus(message.status);
+        break;
+      case 'channel':
+        this.showChannel(message.requestId, message.channel);
+        break;
+      case 'channelFailed':
+        this.dialog.showFailure(message.requestId, message.message);
+        break;
+    }
+  }
+
+  private showSession(session: PanelSession): void {
+    this.session = session;
+    this.host.setState({ modelPath: session.modelPath, imagePath: session.imagePath });
+    this.dialog.close();
+    for (const section of this.sections.values()) section.dispose();
+    this.sections = new Map();
+
+    this.header.show(session);
+    this.toolbar.setEnabled(true);
+    this.toolbar.setPreprocess(session.preprocess);
+
+    const callbacks = {
+      onOpenChannel: (layerIndex: number, layerName: string, channel: number) => this.requestChannel(layerIndex, layerName, channel),
+      announce: (text: string) => this.announce(text),
+    };
+    for (const info of session.layers) {
+      this.sections.set(info.index, new LayerSection(info.index, info, callbacks));
+    }
+    replaceChildren(
+      this.layerList,
+      this.sections.size > 0
+        ? [...this.sections.values()].map((section) => section.element)
+        : [el('p', { class: 'placeholder' }, ['No layers selected. Use Layers… to choose some.'])],
+    );
+
+    this.setRunning(session.layers.length > 0);
+    if (this.running) this.status.showStarting(session.layers.length);
+    else this.status.showMessage('Nothing to render.');
+  }
+
+  private showLayer(layer: LayerActivationImage): void {
+    let section = this.sections.get(layer.layerIndex);
+    if (!section) {
+      // A layer the session did not list: show it after the others rather than drop it.
+      section = new LayerSection(layer.layerIndex, undefined, {
+        onOpenChannel: (layerIndex, layerName, channel) => this.requestChannel(layerIndex, layerName, channel),
+        announce: (text) => this.announce(text),
+      });
+      this.sections.set(layer.layerIndex, section);
+      if (this.sections.size === 1) replaceChildren(this.layerList);
+      this.layerList.appendChild(section.element);
+    }
+    section.show(layer);
+  }
+
+  private showStatus(status: RunStatus): void {
+    switch (status.state) {
+      case 'running':
+        this.setRunning(true);
+        this.status.showRunning(status.done, status.total, status.message);
+        break;
+      case 'finished':
+        this.setRunning(false);
+        this.status.showFinished(status.info);
+        this.markUnrendered('Not rendered in this run.');
+        break;
+      case 'cancelled':
+        this.setRunning(false);
+        this.status.showCancelled(status.done, status.total);
+        this.markUnrendered('Not rendered: the run was cancelled.');
+        break;
+      case 'failed':
+        this.setRunning(false);
+        this.status.showFailed(status.message);
+        this.markUnrendered('Not rendered: the run failed.');
+        break;
+    }
+  }
+
+  private showChannel(requestId: number, detail: ChannelDetail): void {
+    this.dialog.showChannel(requestId, detail);
+  }
+
+  private requestChannel(layerIndex: number, layerName: string, channel: number): void {
+    if (!this.session) return;
+    const requestId = this.nextRequestId++;
+    this.dialog.openLoading(requestId, layerName, channel);
+    this.host.post({ type: 'requestChannel', requestId, runId: this.session.runId, layerIndex, channel });
+  }
+
+  private setRunning(running: boolean): void {
+    this.running = running;
+    this.toolbar.setRunning(running);
+  }
+
+  private markUnrendered(reason: string): void {
+    for (const section of this.sections.values()) section.markNotRendered(reason);
+  }
+
+  private announce(text: string): void {
+    this.announcer.textContent = text;
+  }
+}
