@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { DEFAULT_LAYER_COUNT, type LayerSelection } from '../engine/activations';
+import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type PreprocessMode } from '../engine/types';
+import { encodeNpy } from '../render/npy';
+import { runActivationJob } from '../worker/activationJob';
+import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
+import { OutputFolder, fileNameForLayer } from './outputFolder';
+
+export const activationsCommand: CliCommand = {
+  name: 'activations',
+  usage: `convscope activations <model.json> <image> [--layers a,b | --first N] [--preprocess MODE]
+                      [--backend B] [--colormap C] [--per-row N] [--out DIR] [--raw]
+  --layers a,b        layers to show, by name (default: the first ${DEFAULT_LAYER_COUNT} with 4-D outputs)
+  --first N           the first N layers with 4-D outputs
+  --preprocess MODE   ${PREPROCESS_MODES.join(' | ')} (default: none if the model starts with Rescaling, else rescale)
+  --backend B         ${BACKEND_PREFERENCES.join(' | ')} (default: auto)
+  --colormap C        ${COLORMAP_NAMES.join(' | ')} (default: viridis)
+  --per-row N         channel tiles per row (default: 16)
+  --out DIR           output folder (default: convscope-out)
+  --raw               also write each activation as a float32 .npy file`,
+  options: {
+    layers: { type: 'string' },
+    first: { type: 'string' },
+    preprocess: { type: 'string' },
+    backend: { type: 'string' },
+    colormap: { type: 'string' },
+    'per-row': { type: 'string' },
+    out: { type: 'string' },
+    raw: { type: 'boolean' },
+  },
+  async run(positionals, values) {
+    const [modelPath, imagePath] = requirePositionals('activations', positionals, ['model.json', 'image']);
+    const layerNames = stringOption(values, 'layers');
+    const first = stringOption(values, 'first');
+    if (layerNames !== undefined && first !== undefined) throw new UsageError('use either --layers or --first, not both');
+    const layers: LayerSelection = layerNames
+      ? { names: layerNames.split(',').map((name) => name.trim()).filter(Boolean) }
+      : { first: positiveInteger(first, 'first', DEFAULT_LAYER_COUNT) };
+    const preprocessOption = stringOption(values, 'preprocess');
+    const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
+    const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', 'viridis');
+    const imagesPerRow = positiveInteger(stringOption(values, 'per-row'), 'per-row', 16);
+    const backendPreference = oneOf<BackendPreference>(stringOption(values, 'backend'), BACKEND_PREFERENCES, 'backend', 'auto');
+    const outDir = path.resolve(stringOption(values, 'out') ?? 'convscope-out');
+
+    await startBackend(backendPreference);
+    let output: OutputFolder | undefined;
+    const layerFiles: object[] = [];
+    const result = await runActivationJob(
+      { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS }, thumbnailSize: 0 },
+      {
+        checkCancelled: async () => {},
+        // The folder is made only once the model and image have been read successfully.
+        onStarted: async () => {
+          output = await OutputFolder.open(outDir);
+        },
+        onLayer: async (layer, activation) => {
+          if (!output) throw new Error('output folder not open');
+          const baseName = fileNameForLayer(layerFiles.length, layer.layerName);
+          const png = await output.write(`${baseName}.png`, layer.png);
+          const npy = values.raw ? await output.write(`${baseName}.npy`, encodeNpy(activation.data, activation.shape)) : undefined;
+          const { png: _pngBytes, ...description } = layer;
+          layerFiles.push({ ...description, png, npy });
+          process.stdout.write(`${layer.layerName.padEnd(24)} ${layer.shape.join('×').padEnd(18)} dead ${layer.stats.deadChannelCount}/${layer.stats.channelCount}  → ${png}\n`);
+        },
+      },
+    );
+    await output!.writeResult({ ...result.info, layers: layerFiles });
+    const t = result.info.timings;
+    process.stdout.write(
+      `${result.info.backend} backend · model ${t.loadModelMs.toFixed(0)} ms · image ${t.readImageMs.toFixed(0)} ms · forward ${t.forwardMs.toFixed(0)} ms · render ${t.renderMs.toFixed(0)} ms\nWrote ${layerFiles.length} layers to ${outDir}\n`,
+    );
+  },
+};
