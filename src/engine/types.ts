@@ -107,3 +107,166 @@ export interface ActivationRunInfo {
   layerIndices: number[];
   timings: ActivationTimings;
 }
+
+/**
+ * What Grad-CAM differentiates: the model's output for the class (the study notes'
+ * `model.output[:, 386]`) or its pre-activation value (the Grad-CAM paper's pre-softmax logit).
+ */
+export type GradCamScore = 'output' | 'logit';
+export const GRAD_CAM_SCORES: readonly GradCamScore[] = ['output', 'logit'];
+
+/** A layer Grad-CAM can explain: one with a single 4-D output. Nested layers are named `outer/inner`. */
+export interface GradCamLayerChoice {
+  name: string;
+  className: string;
+  outputShape: Shape;
+}
+
+export interface ClassPrediction {
+  index: number;
+  name: string;
+  /** The model's output for the class (for a single sigmoid unit, class 0 scores 1 − p). */
+  score: number;
+}
+
+/** Where class names came from: a file beside the model, the built-in ImageNet list, or none (indices). */
+export interface ClassNamesInfo {
+  source: 'file' | 'imagenet' | 'index';
+  /** The labels file, when `source` is `file`. */
+  file?: string;
+  /** Label files that were found but not used, and why. */
+  notes: string[];
+}
+
+export interface GradCamTimings {
+  loadModelMs: number;
+  readImageMs: number;
+  gradCamMs: number;
+  renderMs: number;
+}
+
+export interface GradCamRunInfo {
+  backend: BackendName;
+  modelPath: string;
+  imagePath: string;
+  preprocess: PreprocessMode;
+  /** [height, width, channels] fed to the model. */
+  inputSize: [number, number, number];
+  /** [height, width] of the original image, which the overlay has. */
+  imageSize: [number, number];
+  layer: GradCamLayerChoice;
+  score: GradCamScore;
+  /** The activation of the model's last layer (`softmax`, `sigmoid`, `linear`, …). */
+  outputActivation: string;
+  targetClass: ClassPrediction;
+  /** The value Grad-CAM differentiated for the target class: its output (1 − p for class 0 of one sigmoid unit) or logit. */
+  scoreValue: number;
+  /** The top five classes (fewer when the model has fewer), best first. */
+  predictions: ClassPrediction[];
+  /** [height, width] of the heatmap: the target layer's feature-map size. */
+  heatmapSize: [number, number];
+  /** True when no location raises the class score (the heatmap is all zero after the ReLU). */
+  noPositiveEvidence: boolean;
+  /** Set with `noPositiveEvidence`: says so in words. */
+  message?: string;
+  colormap: ColormapName;
+  intensity: number;
+  classNames: ClassNamesInfo;
+  timings: GradCamTimings;
+}
+
+/** `chollet`: the study notes' plain gradient ascent; `clear`: jitter, octaves and smoothing for cleaner patterns. */
+export type FilterPatternPreset = 'chollet' | 'clear';
+export const FILTER_PATTERN_PRESETS: readonly FilterPatternPreset[] = ['chollet', 'clear'];
+
+/** Extra parameters of the `clear` preset (see engine/filterPatterns.ts). */
+export interface ClearPresetParameters {
+  /** Resolutions optimised in turn, smallest first; the last is `size`. */
+  octaves: number;
+  /** Each octave is this much larger than the one before. */
+  octaveScale: number;
+  /** Largest random shift per step, in pixels of the current octave. */
+  jitter: number;
+  /** Largest random relative change of scale per step (0.05: ±5 %). */
+  scaleJitter: number;
+  /** Largest random rotation per step, in degrees. */
+  rotationDegrees: number;
+  /** Weight of the squared total-variation penalty (pixel units) against the normalised gradient. */
+  tvWeight: number;
+}
+
+export interface FilterPatternParameters {
+  preset: FilterPatternPreset;
+  /** Side of the square image optimised, in pixels (the last octave's for `clear`). */
+  size: number;
+  /** Gradient-ascent steps (per octave for `clear`). */
+  steps: number;
+  /** Step size in pixel units: `x += normalisedGradient × stepSize`. */
+  stepSize: number;
+  seed: number;
+  clear: ClearPresetParameters;
+}
+
+/** Where each tile sits in a filter-pattern grid: the study notes' 8 per column, 5-pixel black margins between tiles. */
+export interface FilterGridLayout {
+  rows: number;
+  columns: number;
+  tileSize: number;
+  margin: number;
+  width: number;
+  height: number;
+}
+
+/** One filter's pattern, rendered with the study notes' deprocess_image. */
+export interface FilterPatternImage {
+  layerIndex: number;
+  layerName: string;
+  filter: number;
+  /** Position in the requested filter list, which is the tile's position in the grid. */
+  tile: number;
+  size: number;
+  /** Mean activation of the filter on the starting noise and on the final pattern. */
+  lossStart: number;
+  lossEnd: number;
+  steps: number;
+  /** The gradient was zero from the start: nothing near the start activates the filter. Drawn flat, not as noise. */
+  dead: boolean;
+  png: Uint8Array;
+}
+
+export interface FilterPatternTimings {
+  loadModelMs: number;
+  optimizeMs: number;
+  renderMs: number;
+}
+
+export interface FilterPatternRunInfo {
+  backend: BackendName;
+  modelPath: string;
+  layerIndex: number;
+  layerName: string;
+  preprocess: PreprocessMode;
+  parameters: FilterPatternParameters;
+  /** Filter indices, in tile order. */
+  filters: number[];
+  /** How many filters were optimised together. */
+  batchSize: number;
+  inputChannels: number;
+  timings: FilterPatternTimings;
+}
+
+/** What a filter-pattern job will compute, decided before it starts. */
+export interface FilterPatternPlan {
+  layerIndex: number;
+  layerName: string;
+  /** Filters the layer has. */
+  filterCount: number;
+  /** Filters to show, in tile order. */
+  filters: number[];
+  inputChannels: 1 | 3;
+  /** Filters optimised together. */
+  batchSize: number;
+  /** Image side per octave, smallest first (one entry for `chollet`). */
+  octaveSizes: number[];
+  stepsPerFilter: number;
+}
