@@ -3,9 +3,11 @@
 import { InputError } from '../engine/errors';
 import { activationsCommand } from './activationsCommand';
 import { UsageError, parseCommandLine, type CliCommand } from './cliSupport';
+import { filtersCommand } from './filtersCommand';
+import { gradcamCommand } from './gradcamCommand';
 import { summaryCommand } from './summaryCommand';
 
-const COMMANDS: CliCommand[] = [summaryCommand, activationsCommand];
+const COMMANDS: CliCommand[] = [summaryCommand, activationsCommand, filtersCommand, gradcamCommand];
 
 const USAGE = `Usage:
 ${COMMANDS.map((command) => command.usage.split('\n').map((line) => `  ${line}`).join('\n')).join('\n\n')}
