@@ -1,13 +1,28 @@
 // The extension host's (and tests') handle on the engine worker: request ids, progress and layer
 // callbacks, cancellation through an AbortSignal, and a fresh worker after a crash.
 import { Worker } from 'node:worker_threads';
-import type { ChannelDetail, LayerActivationImage, ModelSummary, PreprocessMode, BackendPreference } from '../engine/types';
+import type {
+  BackendPreference,
+  ChannelDetail,
+  FilterGridLayout,
+  FilterPatternImage,
+  FilterPatternPlan,
+  GradCamLayerChoice,
+  LayerActivationImage,
+  ModelSummary,
+  PreprocessMode,
+} from '../engine/types';
+import type { FilterPatternJobRequest, FilterPatternJobResult } from './filterPatternJob';
+import type { GradCamJobRequest, GradCamJobResult } from './gradCamJob';
 import type {
   ActivationJobRequest,
   ActivationJobResult,
   BackendReport,
   ChannelRequest,
   EngineLimits,
+  JobEvent,
+  JobKind,
+  JobKinds,
   WorkerFailure,
   WorkerRequest,
   WorkerResponse,
@@ -46,16 +61,41 @@ export interface ActivationRunStart {
   thumbnail?: Uint8Array;
 }
 
+type ProgressHandler = (done: number, total: number, message: string) => void;
+
 export interface ActivationHandlers {
   onStarted?(start: ActivationRunStart): void;
   onLayer?(layer: LayerActivationImage): void;
-  onProgress?(done: number, total: number, message: string): void;
+  onProgress?: ProgressHandler;
+}
+
+export interface FilterPatternRunStart {
+  summary: ModelSummary;
+  plan: FilterPatternPlan;
+  grid: FilterGridLayout;
+  preprocess: PreprocessMode;
+}
+
+export interface FilterPatternHandlers {
+  onStarted?(start: FilterPatternRunStart): void;
+  onTile?(tile: FilterPatternImage): void;
+  onProgress?: ProgressHandler;
+}
+
+export interface GradCamHandlers {
+  onStarted?(summary: ModelSummary, layerChoices: GradCamLayerChoice[]): void;
+  onProgress?: ProgressHandler;
+}
+
+interface JobListeners {
+  onEvent?(event: JobEvent): void;
+  onProgress?: ProgressHandler;
 }
 
 interface PendingJob {
   resolve(value: unknown): void;
   reject(error: EngineError): void;
-  handlers?: ActivationHandlers;
+  listeners: JobListeners;
 }
 
 /** How long a cancelled job may take to stop by itself before its worker is terminated. */
@@ -82,29 +122,79 @@ export class EngineClient {
   }
 
   summarize(modelPath: string, limits: EngineLimits, signal?: AbortSignal): Promise<ModelSummary> {
-    return this.request((id) => ({ type: 'summarize', id, modelPath, limits }), signal) as Promise<ModelSummary>;
+    return this.runJob('summarize', { modelPath, limits }, {}, signal);
   }
 
   runActivations(request: ActivationJobRequest, handlers: ActivationHandlers, signal?: AbortSignal): Promise<ActivationJobResult> {
-    return this.request((id) => ({ type: 'activations', id, request }), signal, handlers) as Promise<ActivationJobResult>;
+    let jobId = 0;
+    return this.runJob(
+      'activations',
+      request,
+      {
+        onProgress: handlers.onProgress,
+        onEvent: (event) => {
+          if (event.type === 'activationsStarted') {
+            const { type: _type, ...start } = event;
+            handlers.onStarted?.({ jobId, ...start });
+          } else if (event.type === 'layer') handlers.onLayer?.(event.layer);
+        },
+      },
+      signal,
+      (id) => (jobId = id),
+    );
   }
 
   /** Enlarges one channel of the latest activation run (`request.jobId` from its `onStarted`). */
   renderChannel(request: ChannelRequest, signal?: AbortSignal): Promise<ChannelDetail> {
-    return this.request((id) => ({ type: 'channel', id, request }), signal) as Promise<ChannelDetail>;
+    return this.runJob('channel', request, {}, signal);
+  }
+
+  runFilterPatterns(request: FilterPatternJobRequest, handlers: FilterPatternHandlers, signal?: AbortSignal): Promise<FilterPatternJobResult> {
+    return this.runJob(
+      'filterPatterns',
+      request,
+      {
+        onProgress: handlers.onProgress,
+        onEvent: (event) => {
+          if (event.type === 'filterPatternsStarted') handlers.onStarted?.(event);
+          else if (event.type === 'filterTile') handlers.onTile?.(event.tile);
+        },
+      },
+      signal,
+    );
+  }
+
+  runGradCam(request: GradCamJobRequest, handlers: GradCamHandlers, signal?: AbortSignal): Promise<GradCamJobResult> {
+    return this.runJob(
+      'gradCam',
+      request,
+      {
+        onProgress: handlers.onProgress,
+        onEvent: (event) => {
+          if (event.type === 'gradCamStarted') handlers.onStarted?.(event.summary, event.layerChoices);
+        },
+      },
+      signal,
+    );
   }
 
   async dispose(): Promise<void> {
     await this.stopWorker();
   }
 
-  private async request(build: (id: number) => WorkerRequest, signal?: AbortSignal, handlers?: ActivationHandlers): Promise<unknown> {
+  private async runJob<K extends JobKind>(
+    kind: K,
+    request: JobKinds[K]['request'],
+    listeners: JobListeners,
+    signal?: AbortSignal,
+    onId?: (id: number) => void,
+  ): Promise<JobKinds[K]['result']> {
     if (signal?.aborted) throw new EngineError('cancelled', 'Cancelled');
     await this.start();
     const worker = this.worker;
     if (!worker) throw new EngineError('internal', 'The engine worker is not running');
     const id = this.nextId++;
-    const message = build(id);
+    onId?.(id);
     return new Promise((resolve, reject) => {
       let graceTimer: NodeJS.Timeout | undefined;
       const onAbort = () => {
@@ -122,17 +212,17 @@ export class EngineClient {
         this.pending.delete(id);
       };
       this.pending.set(id, {
-        handlers,
+        listeners,
         resolve: (value) => {
           settle();
-          resolve(value);
+          resolve(value as JobKinds[K]['result']);
         },
         reject: (error) => {
           settle();
           reject(error);
         },
       });
-      worker.postMessage(message);
+      worker.postMessage({ type: 'job', id, kind, request } as WorkerRequest);
     });
   }
 
@@ -174,28 +264,13 @@ export class EngineClient {
     if (!job) return;
     switch (message.type) {
       case 'progress':
-        job.handlers?.onProgress?.(message.done, message.total, message.message);
+        job.listeners.onProgress?.(message.done, message.total, message.message);
         return;
-      case 'activationsStarted':
-        job.handlers?.onStarted?.({
-          jobId: message.id,
-          summary: message.summary,
-          layerIndices: message.layerIndices,
-          preprocess: message.preprocess,
-          thumbnail: message.thumbnail,
-        });
+      case 'event':
+        job.listeners.onEvent?.(message.event);
         return;
-      case 'layer':
-        job.handlers?.onLayer?.(message.layer);
-        return;
-      case 'summary':
-        job.resolve(message.summary);
-        return;
-      case 'activationsDone':
+      case 'done':
         job.resolve(message.result);
-        return;
-      case 'channel':
-        job.resolve(message.channel);
         return;
       case 'failed':
         if (message.failure.stack) this.options.log?.(message.failure.stack);

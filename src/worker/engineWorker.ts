@@ -7,8 +7,10 @@ import { InputError, JobCancelledError, describeError } from '../engine/errors';
 import { renderSingleChannel } from '../render/channelGrid';
 import { encodePng } from '../render/png';
 import { runActivationJob } from './activationJob';
+import { runFilterPatternJob } from './filterPatternJob';
+import { runGradCamJob } from './gradCamJob';
 import { loadModelCached } from './modelCache';
-import type { ChannelRequest, WorkerFailure, WorkerRequest, WorkerResponse } from './workerProtocol';
+import type { ChannelRequest, JobEvent, JobKind, JobKinds, WorkerFailure, WorkerRequest, WorkerResponse } from './workerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
@@ -17,8 +19,97 @@ const post = (message: WorkerResponse) => port.postMessage(message);
 const cancelledJobs = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
+/** Progress messages closer together than this are dropped (the last step always goes through). */
+const PROGRESS_INTERVAL_MS = 100;
+
 /** The latest activation job's outputs, for enlarging a channel; replaced by the next job. */
-let retained: { jobId: number; layerName: Map<number, string>; activations: Map<number, LayerActivation> } | undefined;
+let retained: { jobId: number; activations: Map<number, { layerName: string; activation: LayerActivation }> } | undefined;
+
+interface JobContext {
+  id: number;
+  emit(event: JobEvent): void;
+  progress(done: number, total: number, message: string): void;
+  /** Lets queued 'cancel' messages arrive, then throws JobCancelledError if this job was cancelled. */
+  checkCancelled(): Promise<void>;
+}
+
+type JobHandlers = { [K in JobKind]: (request: JobKinds[K]['request'], context: JobContext) => Promise<JobKinds[K]['result']> };
+
+const jobHandlers: JobHandlers = {
+  summarize: async (request) => (await loadModelCached(request.modelPath, request.limits.model)).summary,
+
+  activations: async (request, context) => {
+    const kept: NonNullable<typeof retained> = { jobId: context.id, activations: new Map() };
+    retained = kept;
+    return runActivationJob(request, {
+      checkCancelled: context.checkCancelled,
+      onProgress: context.progress,
+      onStarted: (summary, layerIndices, preprocess, thumbnail) => context.emit({ type: 'activationsStarted', summary, layerIndices, preprocess, thumbnail }),
+      onLayer: (layer, activation) => {
+        kept.activations.set(layer.layerIndex, { layerName: layer.layerName, activation });
+        context.emit({ type: 'layer', layer });
+      },
+    });
+  },
+
+  channel: (request) => renderChannel(request),
+
+  filterPatterns: (request, context) =>
+    runFilterPatternJob(request, {
+      checkCancelled: context.checkCancelled,
+      onProgress: context.progress,
+      onStarted: (summary, plan, grid, preprocess) => context.emit({ type: 'filterPatternsStarted', summary, plan, grid, preprocess }),
+      onFilter: (tile) => context.emit({ type: 'filterTile', tile }),
+    }),
+
+  gradCam: (request, context) =>
+    runGradCamJob(request, {
+      checkCancelled: context.checkCancelled,
+      onProgress: context.progress,
+      onStarted: (summary, layerChoices) => context.emit({ type: 'gradCamStarted', summary, layerChoices }),
+    }),
+};
+
+async function renderChannel(request: ChannelRequest) {
+  const kept = retained?.jobId === request.jobId ? retained.activations.get(request.layerIndex) : undefined;
+  if (!kept) throw new Error('That run is no longer available; run the visualization again to enlarge its channels.');
+  const [, height, width, channels] = kept.activation.shape;
+  if (!Number.isInteger(request.channel) || request.channel < 0 || request.channel >= channels) {
+    throw new Error(`Channel ${request.channel} does not exist (the layer has ${channels})`);
+  }
+  const rendered = renderSingleChannel(kept.activation.data, { height, width, channels }, request.channel, request.colormap);
+  return {
+    layerIndex: request.layerIndex,
+    layerName: kept.layerName,
+    channel: request.channel,
+    width: rendered.width,
+    height: rendered.height,
+    min: rendered.min,
+    max: rendered.max,
+    mean: rendered.mean,
+    dead: rendered.dead,
+    colormap: request.colormap,
+    png: await encodePng(rendered.rgb, rendered.width, rendered.height),
+  };
+}
+
+function contextFor(id: number): JobContext {
+  let lastProgress = 0;
+  return {
+    id,
+    emit: (event) => post({ type: 'event', id, event }),
+    progress: (done, total, message) => {
+      const time = performance.now();
+      if (done < total && time - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = time;
+      post({ type: 'progress', id, done, total, message });
+    },
+    checkCancelled: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (cancelledJobs.has(id)) throw new JobCancelledError();
+    },
+  };
+}
 
 function toFailure(error: unknown): WorkerFailure {
   if (error instanceof JobCancelledError) return { kind: 'cancelled', message: 'Cancelled' };
@@ -26,95 +117,36 @@ function toFailure(error: unknown): WorkerFailure {
   return { kind: 'internal', message: describeError(error), stack: error instanceof Error ? error.stack : undefined };
 }
 
-async function checkCancelled(id: number): Promise<void> {
-  // Lets queued 'cancel' messages arrive before deciding.
-  await new Promise((resolve) => setImmediate(resolve));
-  if (cancelledJobs.has(id)) throw new JobCancelledError();
-}
-
-async function renderChannel(id: number, request: ChannelRequest): Promise<void> {
-  const activation = retained?.jobId === request.jobId ? retained.activations.get(request.layerIndex) : undefined;
-  if (!retained || !activation) throw new Error('That run is no longer available; run the visualization again to enlarge its channels.');
-  const [, height, width, channels] = activation.shape;
-  if (!Number.isInteger(request.channel) || request.channel < 0 || request.channel >= channels) {
-    throw new Error(`Channel ${request.channel} does not exist (the layer has ${channels})`);
-  }
-  const rendered = renderSingleChannel(activation.data, { height, width, channels }, request.channel, request.colormap);
-  post({
-    type: 'channel',
-    id,
-    channel: {
-      layerIndex: request.layerIndex,
-      layerName: retained.layerName.get(request.layerIndex) ?? '',
-      channel: request.channel,
-      width: rendered.width,
-      height: rendered.height,
-      min: rendered.min,
-      max: rendered.max,
-      mean: rendered.mean,
-      dead: rendered.dead,
-      colormap: request.colormap,
-      png: await encodePng(rendered.rgb, rendered.width, rendered.height),
-    },
-  });
-}
-
-async function handle(message: WorkerRequest): Promise<void> {
-  switch (message.type) {
-    case 'init': {
-      try {
-        const selection = await initializeBackend(message.backend, { wasmDirectory: message.wasmDirectory, allowNative: message.allowNative });
-        post({ type: 'ready', backend: selection });
-      } catch (error) {
-        post({ type: 'initFailed', message: describeError(error) });
-      }
-      return;
-    }
-    case 'summarize': {
-      const { summary } = await loadModelCached(message.modelPath, message.limits.model);
-      post({ type: 'summary', id: message.id, summary });
-      return;
-    }
-    case 'activations': {
-      const id = message.id;
-      retained = { jobId: id, layerName: new Map(), activations: new Map() };
-      const kept = retained;
-      const result = await runActivationJob(message.request, {
-        checkCancelled: () => checkCancelled(id),
-        onStarted: (summary, layerIndices, preprocess, thumbnail) => post({ type: 'activationsStarted', id, summary, layerIndices, preprocess, thumbnail }),
-        onProgress: (done, total, text) => post({ type: 'progress', id, done, total, message: text }),
-        onLayer: (layer, activation) => {
-          kept.activations.set(layer.layerIndex, activation);
-          kept.layerName.set(layer.layerIndex, layer.layerName);
-          post({ type: 'layer', id, layer });
-        },
-      });
-      post({ type: 'activationsDone', id, result });
-      return;
-    }
-    case 'channel':
-      await renderChannel(message.id, message.request);
-      return;
-    case 'cancel':
-      return;
+async function runJob<K extends JobKind>(id: number, kind: K, request: JobKinds[K]['request']): Promise<void> {
+  try {
+    if (cancelledJobs.has(id)) throw new JobCancelledError();
+    const handler = jobHandlers[kind] as (request: JobKinds[K]['request'], context: JobContext) => Promise<JobKinds[K]['result']>;
+    post({ type: 'done', id, result: await handler(request, contextFor(id)) });
+  } catch (error) {
+    post({ type: 'failed', id, failure: toFailure(error) });
+  } finally {
+    cancelledJobs.delete(id);
   }
 }
 
 port.on('message', (message: WorkerRequest) => {
-  if (message.type === 'cancel') {
-    cancelledJobs.add(message.id);
-    return;
+  switch (message.type) {
+    case 'cancel':
+      cancelledJobs.add(message.id);
+      return;
+    case 'init':
+      queue = queue.then(async () => {
+        try {
+          const selection = await initializeBackend(message.backend, { wasmDirectory: message.wasmDirectory, allowNative: message.allowNative });
+          post({ type: 'ready', backend: selection });
+        } catch (error) {
+          post({ type: 'initFailed', message: describeError(error) });
+        }
+      });
+      return;
+    case 'job':
+      // One job at a time: TF.js keeps global state (backend, tensor registry).
+      queue = queue.then(() => runJob(message.id, message.kind, message.request));
+      return;
   }
-  // One job at a time: TF.js keeps global state (backend, tensor registry).
-  queue = queue.then(async () => {
-    const id = 'id' in message ? message.id : undefined;
-    try {
-      if (id !== undefined && cancelledJobs.has(id)) throw new JobCancelledError();
-      await handle(message);
-    } catch (error) {
-      if (id !== undefined) post({ type: 'failed', id, failure: toFailure(error) });
-    } finally {
-      if (id !== undefined) cancelledJobs.delete(id);
-    }
-  });
 });

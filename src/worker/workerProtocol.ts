@@ -1,4 +1,5 @@
-// Messages between the extension host (EngineClient) and the engine worker thread.
+// Messages between the extension host (EngineClient) and the engine worker thread. Every job is a
+// request with an id; the worker answers with progress, job-specific events, then `done` or `failed`.
 import type { ImageLimits } from '../engine/imageInput';
 import type { ModelFileLimits } from '../engine/layersModelLoader';
 import type { LayerSelection } from '../engine/activations';
@@ -8,10 +9,16 @@ import type {
   BackendPreference,
   ChannelDetail,
   ColormapName,
+  FilterGridLayout,
+  FilterPatternImage,
+  FilterPatternPlan,
+  GradCamLayerChoice,
   LayerActivationImage,
   ModelSummary,
   PreprocessMode,
 } from '../engine/types';
+import type { FilterPatternJobRequest, FilterPatternJobResult } from './filterPatternJob';
+import type { GradCamJobRequest, GradCamJobResult } from './gradCamJob';
 
 export interface EngineLimits {
   model: ModelFileLimits;
@@ -50,11 +57,27 @@ export interface BackendReport {
   notes: string[];
 }
 
+/** Each kind of job, with what it is asked and what it finally returns. */
+export interface JobKinds {
+  summarize: { request: { modelPath: string; limits: EngineLimits }; result: ModelSummary };
+  activations: { request: ActivationJobRequest; result: ActivationJobResult };
+  channel: { request: ChannelRequest; result: ChannelDetail };
+  filterPatterns: { request: FilterPatternJobRequest; result: FilterPatternJobResult };
+  gradCam: { request: GradCamJobRequest; result: GradCamJobResult };
+}
+export type JobKind = keyof JobKinds;
+
+/** What a job reports while it runs, besides progress. */
+export type JobEvent =
+  | { type: 'activationsStarted'; summary: ModelSummary; layerIndices: number[]; preprocess: PreprocessMode; thumbnail?: Uint8Array }
+  | { type: 'layer'; layer: LayerActivationImage }
+  | { type: 'filterPatternsStarted'; summary: ModelSummary; plan: FilterPatternPlan; grid: FilterGridLayout; preprocess: PreprocessMode }
+  | { type: 'filterTile'; tile: FilterPatternImage }
+  | { type: 'gradCamStarted'; summary: ModelSummary; layerChoices: GradCamLayerChoice[] };
+
 export type WorkerRequest =
   | { type: 'init'; backend: BackendPreference; wasmDirectory: string; allowNative: boolean }
-  | { type: 'summarize'; id: number; modelPath: string; limits: EngineLimits }
-  | { type: 'activations'; id: number; request: ActivationJobRequest }
-  | { type: 'channel'; id: number; request: ChannelRequest }
+  | { [K in JobKind]: { type: 'job'; id: number; kind: K; request: JobKinds[K]['request'] } }[JobKind]
   | { type: 'cancel'; id: number };
 
 export interface WorkerFailure {
@@ -69,9 +92,6 @@ export type WorkerResponse =
   | { type: 'ready'; backend: BackendReport }
   | { type: 'initFailed'; message: string }
   | { type: 'progress'; id: number; done: number; total: number; message: string }
-  | { type: 'activationsStarted'; id: number; summary: ModelSummary; layerIndices: number[]; preprocess: PreprocessMode; thumbnail?: Uint8Array }
-  | { type: 'layer'; id: number; layer: LayerActivationImage }
-  | { type: 'summary'; id: number; summary: ModelSummary }
-  | { type: 'activationsDone'; id: number; result: ActivationJobResult }
-  | { type: 'channel'; id: number; channel: ChannelDetail }
+  | { type: 'event'; id: number; event: JobEvent }
+  | { type: 'done'; id: number; result: JobKinds[JobKind]['result'] }
   | { type: 'failed'; id: number; failure: WorkerFailure };
