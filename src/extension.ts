@@ -4,13 +4,15 @@ import * as vscode from 'vscode';
 import { EngineClient } from './worker/engineClient';
 import { ConvscopeHost } from './host/convscopeHost';
 import { registerCommands } from './host/commands';
-import { VISUALIZATION_VIEW_TYPE, type RunOutcome, type VisualizationTarget } from './host/panel/visualizationPanel';
+import { ACTIVATIONS_VIEW_TYPE, type ActivationsOutcome, type ActivationsTarget } from './host/panel/activationsPanel';
+import { FILTER_PATTERNS_VIEW_TYPE } from './host/panel/filterPatternPanel';
+import { GRAD_CAM_VIEW_TYPE } from './host/panel/gradCamPanel';
 import { readSettings } from './host/settings';
 import { ModelTreeProvider } from './host/tree/modelTreeProvider';
 import type { WebviewPersistedState } from './shared/protocol';
 
 export interface ConvscopeApi {
-  visualize(target: VisualizationTarget): Promise<RunOutcome>;
+  visualize(target: ActivationsTarget): Promise<ActivationsOutcome>;
   openModel(modelPath: string): Promise<unknown>;
   readonly host: ConvscopeHost;
 }
@@ -36,9 +38,11 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
     { dispose: () => void engine.dispose() },
     vscode.window.createTreeView('convscope.models', { treeDataProvider: tree, showCollapseAll: true }),
     ...registerCommands(host),
-    vscode.window.registerWebviewPanelSerializer(VISUALIZATION_VIEW_TYPE, {
-      deserializeWebviewPanel: (panel, state: WebviewPersistedState | undefined) => host.revivePanel(panel, state),
-    }),
+    ...[ACTIVATIONS_VIEW_TYPE, FILTER_PATTERNS_VIEW_TYPE, GRAD_CAM_VIEW_TYPE].map((viewType) =>
+      vscode.window.registerWebviewPanelSerializer(viewType, {
+        deserializeWebviewPanel: (panel, state: WebviewPersistedState | undefined) => host.revivePanel(panel, state),
+      }),
+    ),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('convscope.backend')) void engine.setBackend(readSettings().backend, vscode.workspace.isTrusted);
     }),

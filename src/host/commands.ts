@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { ConvscopeHost } from './convscopeHost';
-import { pickImage, pickModel } from './pickers';
+import { pickConvolutionLayer, pickImage, pickModel } from './pickers';
 import type { ModelTreeNode } from './tree/modelTreeModel';
 
 /** The model.json in the active editor, which palette commands use without asking. */
@@ -21,6 +21,19 @@ async function visualizeModel(host: ConvscopeHost, modelPath: string | undefined
   if (!summary) return;
   const imagePath = await pickImage(host.lastImageFor(modelPath));
   if (imagePath) await host.visualize({ modelPath, imagePath });
+}
+
+/** The model a tree node belongs to, else the active editor's, else one the user picks. */
+async function modelOf(host: ConvscopeHost, node?: ModelTreeNode): Promise<string | undefined> {
+  if (node) return node.kind === 'model' ? node.model.modelPath : node.modelPath;
+  return chooseModel(host);
+}
+
+async function explainPrediction(host: ConvscopeHost, node?: ModelTreeNode, layer?: string): Promise<void> {
+  const modelPath = await modelOf(host, node);
+  if (!modelPath || !(await host.openModel(modelPath))) return;
+  const imagePath = host.lastImageFor(modelPath) ?? (await pickImage());
+  if (imagePath) await host.explain({ modelPath, imagePath, layer });
 }
 
 export function registerCommands(host: ConvscopeHost): vscode.Disposable[] {
@@ -42,6 +55,24 @@ export function registerCommands(host: ConvscopeHost): vscode.Disposable[] {
       if (node?.kind !== 'layer') return;
       const imagePath = host.lastImageFor(node.modelPath) ?? (await pickImage());
       if (imagePath) await host.visualize({ modelPath: node.modelPath, imagePath, layers: { names: [node.layer.name] } });
+    }),
+    register('convscope.showFilterGrid', async (node?: ModelTreeNode) => {
+      if (node?.kind === 'layer' || node?.kind === 'filterPage') {
+        const filters = node.kind === 'filterPage' ? Array.from({ length: node.last - node.first + 1 }, (_, i) => node.first + i) : undefined;
+        await host.showFilterPatterns({ modelPath: node.modelPath, layerName: node.layer.name, filters });
+        return;
+      }
+      const modelPath = await modelOf(host, node);
+      const summary = modelPath && (await host.openModel(modelPath));
+      const layerName = summary && (await pickConvolutionLayer(summary));
+      if (modelPath && layerName) await host.showFilterPatterns({ modelPath, layerName });
+    }),
+    register('convscope.showFilterPattern', async (node?: ModelTreeNode) => {
+      if (node?.kind === 'filter') await host.showFilterPatterns({ modelPath: node.modelPath, layerName: node.layer.name, filters: [node.filter] });
+    }),
+    register('convscope.explainPrediction', (node?: ModelTreeNode) => explainPrediction(host, node)),
+    register('convscope.useAsGradCamLayer', async (node?: ModelTreeNode) => {
+      if (node?.kind === 'layer') await explainPrediction(host, node, node.layer.name);
     }),
     register('convscope.closeModel', (node?: ModelTreeNode) => {
       if (node?.kind === 'model') host.closeModel(node.model.modelPath);

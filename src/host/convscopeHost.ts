@@ -1,11 +1,14 @@
-// What the extension holds while it runs: the engine, the open models (sidebar tree) and one
-// visualization panel per model. Commands and the public API call into it.
+// What the extension holds while it runs: the engine, the open models (sidebar tree) and, per
+// model, one panel of each kind. Commands and the public API call into it.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import type { ModelSummary, PreprocessMode } from '../engine/types';
-import type { WebviewPersistedState } from '../shared/protocol';
+import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
 import type { EngineClient } from '../worker/engineClient';
-import { VisualizationPanel, type PanelServices, type RunOutcome, type VisualizationTarget } from './panel/visualizationPanel';
+import { ActivationsPanel, type ActivationsOutcome, type ActivationsPanelServices, type ActivationsTarget } from './panel/activationsPanel';
+import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternTarget } from './panel/filterPatternPanel';
+import { GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
+import type { RunPanel } from './panel/runPanel';
 import { pickImage, pickLayers } from './pickers';
 import { readSettings } from './settings';
 import { ModelTreeModel } from './tree/modelTreeModel';
@@ -15,8 +18,8 @@ const LAST_IMAGE_KEY = 'convscope.lastImageByModel';
 
 export class ConvscopeHost implements vscode.Disposable {
   readonly treeModel = new ModelTreeModel();
-  private readonly panels = new Map<string, VisualizationPanel>();
-  private readonly services: PanelServices;
+  private readonly panels = new Map<string, RunPanel>();
+  private readonly services: ActivationsPanelServices;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -28,13 +31,13 @@ export class ConvscopeHost implements vscode.Disposable {
       extensionUri: context.extensionUri,
       settings: readSettings,
       log,
-      preprocessFor: (modelPath) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath),
-      rememberPreprocess: (modelPath, mode) => this.store(PREPROCESS_KEY, modelPath, mode),
-      chooseImage: async (panel) => {
+      preprocessFor: (modelPath: string) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath),
+      rememberPreprocess: (modelPath: string, mode: PreprocessMode) => this.store(PREPROCESS_KEY, modelPath, mode),
+      chooseImage: async (panel: ActivationsPanel) => {
         const imagePath = await pickImage(panel.currentTarget.imagePath);
         if (imagePath) await this.visualize({ ...panel.currentTarget, imagePath });
       },
-      chooseLayers: async (panel) => {
+      chooseLayers: async (panel: ActivationsPanel) => {
         const summary = await this.openModel(panel.modelPath);
         const names = summary && (await pickLayers(summary, panel.shownLayerIndices));
         if (names) await panel.run({ layers: { names } });
@@ -74,41 +77,71 @@ export class ConvscopeHost implements vscode.Disposable {
 
   closeModel(modelPath: string): void {
     this.treeModel.remove(modelPath);
-    this.panels.get(modelPath)?.dispose();
+    for (const panel of [...this.panels.values()]) if (panel.modelPath === modelPath) panel.dispose();
   }
 
-  /** Runs the activation view of a model on an image, in the model's panel (made if needed). */
-  async visualize(target: VisualizationTarget): Promise<RunOutcome> {
+  /** Activations of a model on an image, in the model's activations panel (made if needed). */
+  async visualize(target: ActivationsTarget): Promise<ActivationsOutcome> {
     await this.store(LAST_IMAGE_KEY, target.modelPath, target.imagePath);
     void this.openModel(target.modelPath);
-    const existing = this.panels.get(target.modelPath);
+    const panel = this.panelOf<ActivationsPanel>('activations', target.modelPath) ?? this.track(ActivationsPanel.create(this.services, target));
+    panel.reveal();
+    return panel.run(target);
+  }
+
+  /** Filter patterns of a convolution layer (one filter, or the first 64 as a grid). */
+  async showFilterPatterns(target: Omit<FilterPatternTarget, 'preset'> & { preset?: FilterPatternTarget['preset'] }): Promise<FilterPatternOutcome> {
+    void this.openModel(target.modelPath);
+    const existing = this.panelOf<FilterPatternPanel>('filters', target.modelPath);
+    const full: FilterPatternTarget = { ...target, preset: target.preset ?? existing?.currentTarget.preset ?? 'chollet' };
+    const panel = existing ?? this.track(FilterPatternPanel.create(this.services, full));
+    panel.reveal();
+    return panel.run(full);
+  }
+
+  /** Grad-CAM of a model on an image; fields left out keep the panel's current choices. */
+  async explain(target: GradCamTarget): Promise<GradCamOutcome> {
+    await this.store(LAST_IMAGE_KEY, target.modelPath, target.imagePath);
+    void this.openModel(target.modelPath);
+    const existing = this.panelOf<GradCamPanel>('gradcam', target.modelPath);
     if (existing) {
       existing.reveal();
       return existing.run(target);
     }
-    return this.track(VisualizationPanel.create(this.services, target)).run();
+    return this.track(GradCamPanel.create(this.services, target)).run();
   }
 
   /** Brings back a panel VS Code restored after a reload, and runs it again. */
   async revivePanel(webviewPanel: vscode.WebviewPanel, state: WebviewPersistedState | undefined): Promise<void> {
-    if (!state?.modelPath || !state.imagePath || !existsSync(state.modelPath) || !existsSync(state.imagePath)) {
+    const files = state ? [state.modelPath, ...('imagePath' in state ? [state.imagePath] : [])] : [];
+    if (!state || files.some((file) => !file || !existsSync(file))) {
       webviewPanel.dispose();
       return;
     }
-    const panel = this.track(new VisualizationPanel(webviewPanel, this.services, { modelPath: state.modelPath, imagePath: state.imagePath }));
     void this.openModel(state.modelPath);
-    await panel.run();
+    switch (state.view) {
+      case 'activations':
+        await this.track(new ActivationsPanel(webviewPanel, this.services, state)).run();
+        return;
+      case 'filters':
+        await this.track(new FilterPatternPanel(webviewPanel, this.services, state)).run();
+        return;
+      case 'gradcam':
+        await this.track(new GradCamPanel(webviewPanel, this.services, state)).run();
+        return;
+    }
   }
 
-  panelFor(modelPath: string): VisualizationPanel | undefined {
-    return this.panels.get(modelPath);
+  panelOf<T extends RunPanel>(view: PanelViewKind, modelPath: string): T | undefined {
+    return this.panels.get(`${view}:${modelPath}`) as T | undefined;
   }
 
-  private track(panel: VisualizationPanel): VisualizationPanel {
-    this.panels.get(panel.modelPath)?.dispose();
-    this.panels.set(panel.modelPath, panel);
+  private track<T extends RunPanel>(panel: T): T {
+    const key = `${panel.view}:${panel.modelPath}`;
+    this.panels.get(key)?.dispose();
+    this.panels.set(key, panel);
     panel.onDidDispose(() => {
-      if (this.panels.get(panel.modelPath) === panel) this.panels.delete(panel.modelPath);
+      if (this.panels.get(key) === panel) this.panels.delete(key);
     });
     return panel;
   }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { formatShape } from '../engine/modelSummary';
 import type { ModelSummary } from '../engine/types';
+import { filterCountOf } from './tree/modelTreeModel';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'tif', 'tiff', 'avif'];
 const IMAGE_GLOB = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;
@@ -80,4 +81,13 @@ export async function pickLayers(summary: ModelSummary, selected: number[]): Pro
     canPickMany: true,
   });
   return choice && choice.length > 0 ? choice.map((item) => item.layerName) : undefined;
+}
+
+/** One convolution layer, for the palette's Show Filter Grid. */
+export async function pickConvolutionLayer(summary: ModelSummary): Promise<string | undefined> {
+  const items: LayerItem[] = summary.layers
+    .filter((layer) => filterCountOf(layer) > 0)
+    .map((layer) => ({ label: layer.name, description: `${layer.className} · ${filterCountOf(layer)} filters`, layerName: layer.name }));
+  const choice = await vscode.window.showQuickPick(items, { title: `Convscope: Show Filter Grid (${summary.modelName})`, placeHolder: 'Convolution layer' });
+  return choice?.layerName;
 }

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { DEFAULT_LAYER_COUNT } from '../engine/activations';
 import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { BACKEND_PREFERENCES, COLORMAP_NAMES, type BackendPreference, type ColormapName } from '../engine/types';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/filterPatterns';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, GRAD_CAM_SCORES, type BackendPreference, type ColormapName, type GradCamScore } from '../engine/types';
 import type { EngineLimits } from '../worker/workerProtocol';
 
 export interface ConvscopeSettings {
@@ -11,11 +12,17 @@ export interface ConvscopeSettings {
   layerCount: number;
   imagesPerRow: number;
   colormap: ColormapName;
+  filters: { gridSize: number; singleSize: number; steps: number; stepSize: number; seed: number };
+  gradCam: { intensity: number; colormap: ColormapName; score: GradCamScore; labelsPath?: string };
   limits: EngineLimits;
 }
 
 function pick<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {
   return value !== undefined && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+function fraction(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1 ? value : fallback;
 }
 
 function positive(value: number | undefined, fallback: number): number {
@@ -29,6 +36,19 @@ export function readSettings(): ConvscopeSettings {
     layerCount: positive(config.get<number>('activations.layerCount'), DEFAULT_LAYER_COUNT),
     imagesPerRow: positive(config.get<number>('activations.imagesPerRow'), 16),
     colormap: pick(config.get<string>('colormap'), COLORMAP_NAMES, 'viridis'),
+    filters: {
+      gridSize: positive(config.get<number>('filters.gridSize'), 64),
+      singleSize: positive(config.get<number>('filters.singleSize'), 150),
+      steps: positive(config.get<number>('filters.steps'), DEFAULT_FILTER_PATTERN_PARAMETERS.steps),
+      stepSize: config.get<number>('filters.stepSize') ?? DEFAULT_FILTER_PATTERN_PARAMETERS.stepSize,
+      seed: Math.floor(config.get<number>('filters.seed') ?? DEFAULT_FILTER_PATTERN_PARAMETERS.seed),
+    },
+    gradCam: {
+      intensity: fraction(config.get<number>('gradCam.intensity'), 0.4),
+      colormap: pick(config.get<string>('gradCam.colormap'), COLORMAP_NAMES, 'jet'),
+      score: pick(config.get<string>('gradCam.score'), GRAD_CAM_SCORES, 'output'),
+      labelsPath: config.get<string>('gradCam.labelsFile') || undefined,
+    },
     limits: {
       model: {
         maxModelJsonBytes: DEFAULT_MODEL_LIMITS.maxModelJsonBytes,

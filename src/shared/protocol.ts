@@ -1,15 +1,25 @@
-// Messages between the extension host and the visualization webview. Both sides import this file;
-// it holds types only, so the webview bundle gets no host code from it.
+// Messages between the extension host and the visualization webviews. Both sides import this file;
+// it holds types only, so the webview bundle gets no host code from it. One webview bundle serves
+// three panel kinds (activations, filter patterns, Grad-CAM); the HTML's `data-view` says which.
 import type {
-  ActivationRunInfo,
+  BackendName,
   ChannelDetail,
   ColormapName,
+  FilterGridLayout,
+  FilterPatternImage,
+  FilterPatternParameters,
+  FilterPatternPreset,
+  GradCamLayerChoice,
+  GradCamRunInfo,
+  GradCamScore,
   LayerActivationImage,
   LayerInfo,
   PreprocessMode,
 } from '../engine/types';
 
-/** What the panel is showing: sent first for every run, and again when a hidden panel is shown. */
+export type PanelViewKind = 'activations' | 'filters' | 'gradcam';
+
+/** What the activations panel is showing: sent first for every run, and again when a hidden panel is shown. */
 export interface PanelSession {
   runId: number;
   modelPath: string;
@@ -24,31 +34,84 @@ export interface PanelSession {
   layers: LayerInfo[];
 }
 
+/** A filter-pattern run: the tiles of `filters` arrive one `filterTile` message at a time. */
+export interface FilterPanelSession {
+  runId: number;
+  modelPath: string;
+  modelName: string;
+  layerIndex: number;
+  layerName: string;
+  /** Filters the layer has, and the ones this run shows, in tile order. */
+  filterCount: number;
+  filters: number[];
+  grid: FilterGridLayout;
+  parameters: FilterPatternParameters;
+  preprocess: PreprocessMode;
+}
+
+/** A Grad-CAM run, before its result arrives. */
+export interface GradCamPanelSession {
+  runId: number;
+  modelPath: string;
+  modelName: string;
+  imagePath: string;
+  imageThumbnail?: Uint8Array;
+  /** Layers with a 4-D output the heatmap can be computed at. */
+  layerChoices: GradCamLayerChoice[];
+  intensity: number;
+  colormap: ColormapName;
+  score: GradCamScore;
+}
+
+export interface GradCamResultView {
+  info: GradCamRunInfo;
+  /** The class heatmap at the layer's resolution (the study notes' matshow). */
+  heatmapPng: Uint8Array;
+  /** The heatmap over the original image at its own resolution. */
+  overlayPng: Uint8Array;
+}
+
+export interface TimingEntry {
+  label: string;
+  ms: number;
+}
+
 export type RunStatus =
-  | { state: 'running'; done: number; total: number; message: string }
-  | { state: 'finished'; info: ActivationRunInfo }
-  | { state: 'cancelled'; done: number; total: number }
+  /** `unit` names what `done` and `total` count: 'layers', 'steps', … */
+  | { state: 'running'; done: number; total: number; unit: string; message: string }
+  | { state: 'finished'; backend: BackendName; timings: TimingEntry[]; details: string[] }
+  | { state: 'cancelled'; done: number; total: number; unit: string }
   | { state: 'failed'; message: string };
 
 export type HostToWebviewMessage =
   | { type: 'session'; session: PanelSession }
   | { type: 'layer'; runId: number; layer: LayerActivationImage }
-  | { type: 'status'; runId: number; status: RunStatus }
   | { type: 'channel'; requestId: number; channel: ChannelDetail }
-  | { type: 'channelFailed'; requestId: number; message: string };
+  | { type: 'channelFailed'; requestId: number; message: string }
+  | { type: 'filterSession'; session: FilterPanelSession }
+  | { type: 'filterTile'; runId: number; tile: FilterPatternImage }
+  | { type: 'gradCamSession'; session: GradCamPanelSession }
+  | { type: 'gradCamResult'; runId: number; result: GradCamResultView }
+  | { type: 'status'; runId: number; status: RunStatus };
 
 export type WebviewToHostMessage =
   /** The webview has loaded its script and can receive messages (sent again after each reload). */
   | { type: 'ready' }
-  | { type: 'requestChannel'; requestId: number; runId: number; layerIndex: number; channel: number }
   | { type: 'cancelRun'; runId: number }
-  /** Toolbar actions that the host answers with its own pickers. */
+  // Activations panel
+  | { type: 'requestChannel'; requestId: number; runId: number; layerIndex: number; channel: number }
   | { type: 'chooseImage' }
   | { type: 'chooseLayers' }
-  | { type: 'setPreprocess'; preprocess: PreprocessMode };
+  | { type: 'setPreprocess'; preprocess: PreprocessMode }
+  // Filter-pattern panel
+  | { type: 'setFilterPreset'; preset: FilterPatternPreset }
+  | { type: 'exportFilterGrid' }
+  // Grad-CAM panel: any field left out keeps its current value
+  | { type: 'explain'; targetClass?: number | string; layer?: string; intensity?: number; colormap?: ColormapName; score?: GradCamScore }
+  | { type: 'exportGradCam' };
 
 /** What `vscode.setState` keeps in the webview so a reload can tell the host what it showed. */
-export interface WebviewPersistedState {
-  modelPath: string;
-  imagePath: string;
-}
+export type WebviewPersistedState =
+  | { view: 'activations'; modelPath: string; imagePath: string }
+  | { view: 'filters'; modelPath: string; layerName: string; preset: FilterPatternPreset }
+  | { view: 'gradcam'; modelPath: string; imagePath: string; targetClass?: number; layer?: string };

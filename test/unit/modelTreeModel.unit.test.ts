@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ModelSummary } from '../../src/engine/types';
-import { ModelTreeModel } from '../../src/host/tree/modelTreeModel';
+import { ModelTreeModel, filterCountOf } from '../../src/host/tree/modelTreeModel';
 
 const summary: ModelSummary = {
   modelPath: '/w/model.json',
@@ -25,7 +25,8 @@ describe('ModelTreeModel', function () {
     assert.equal(root.kind, 'model');
     const children = tree.children(root);
     assert.deepEqual(children.map((node) => (node.kind === 'layer' ? node.layer.name : node.kind)), ['conv_a', 'dense']);
-    assert.deepEqual(tree.children(children[0]), []);
+    assert.equal(tree.children(children[0]).length, 16, 'a Conv2D lists its 16 filters');
+    assert.deepEqual(tree.children(children[1]), [], 'a Dense layer has none');
   });
 
   it('shows loading and failure as a message under the model', function () {
@@ -50,5 +51,38 @@ describe('ModelTreeModel', function () {
     tree.set({ state: 'loading', modelPath: '/w/x.json' });
     assert.equal(changes, 3);
     assert.deepEqual(tree.openModelPaths(), ['/w/x.json']);
+  });
+});
+
+describe('ModelTreeModel filters', function () {
+  const conv = (channels: number) => ({
+    index: 0,
+    name: 'conv',
+    className: 'Conv2D',
+    outputShape: [null, 8, 8, channels],
+    paramCount: 1,
+    trainableParamCount: 1,
+    hasSpatialOutput: true,
+  });
+
+  it('lists a narrow convolution layer’s filters directly', function () {
+    const tree = new ModelTreeModel();
+    const children = tree.children({ kind: 'layer', modelPath: '/m.json', layer: conv(5) });
+    assert.deepEqual(children.map((node) => (node.kind === 'filter' ? node.filter : -1)), [0, 1, 2, 3, 4]);
+  });
+
+  it('pages a wide layer’s filters by 64, the last page short', function () {
+    const tree = new ModelTreeModel();
+    const pages = tree.children({ kind: 'layer', modelPath: '/m.json', layer: conv(150) });
+    assert.deepEqual(pages.map((node) => (node.kind === 'filterPage' ? [node.first, node.last] : [])), [[0, 63], [64, 127], [128, 149]]);
+    const lastPage = tree.children(pages[2]);
+    assert.equal(lastPage.length, 22);
+    assert.equal(lastPage[21].kind === 'filter' && lastPage[21].filter, 149);
+  });
+
+  it('gives other layers no filters', function () {
+    assert.equal(filterCountOf({ ...conv(8), className: 'MaxPooling2D' }), 0);
+    assert.equal(filterCountOf({ ...conv(8), hasSpatialOutput: false, outputShape: [null, 8] }), 0);
+    assert.equal(filterCountOf(conv(8)), 8);
   });
 });

@@ -45,7 +45,7 @@ describe('Convscope in VS Code', function () {
       assert.equal(layer.grid.width, Math.min(16, channels) * width);
       assert.equal(layer.grid.height, Math.ceil(channels / 16) * height);
     }
-    assert.ok(api.host.panelFor(modelPath), 'a panel is open for the model');
+    assert.ok(api.host.panelOf('activations', modelPath), 'a panel is open for the model');
     const summary = await api.openModel(modelPath);
     assert.ok(summary, 'the model is listed in the sidebar');
   });

@@ -1,13 +1,14 @@
 // The visualization webview's HTML: a strict CSP (scripts by nonce only), the bundled script and
-// stylesheet from dist/webview, and an empty root the script fills in.
+// stylesheet from dist/webview, and an empty root the script fills in with the panel's view.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import type { PanelViewKind } from '../../shared/protocol';
 
 export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
 }
 
-export function renderPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+export function renderPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: PanelViewKind): string {
   const nonce = randomBytes(16).toString('base64');
   const root = webviewRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.js'));
@@ -29,7 +30,7 @@ export function renderPanelHtml(webview: vscode.Webview, extensionUri: vscode.Ur
   <title>Convscope</title>
 </head>
 <body>
-  <div id="app"></div>
+  <div id="app" data-view="${view}"></div>
   <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;

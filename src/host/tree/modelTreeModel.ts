@@ -10,7 +10,21 @@ export type OpenModel =
 export type ModelTreeNode =
   | { kind: 'model'; model: OpenModel }
   | { kind: 'layer'; modelPath: string; layer: LayerInfo }
+  | { kind: 'filterPage'; modelPath: string; layer: LayerInfo; first: number; last: number }
+  | { kind: 'filter'; modelPath: string; layer: LayerInfo; filter: number }
   | { kind: 'message'; modelPath: string; text: string };
+
+/** Wide layers list their filters in pages of this many (the study notes' 8×8 grid). */
+export const FILTER_PAGE_SIZE = 64;
+
+const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'Conv2DTranspose']);
+
+/** How many filters a convolution layer has (its output channels); 0 for other layers. */
+export function filterCountOf(layer: LayerInfo): number {
+  if (!CONVOLUTION_CLASSES.has(layer.className) || !layer.hasSpatialOutput) return 0;
+  const shape = layer.outputShape as (number | null)[];
+  return shape[shape.length - 1] ?? 0;
+}
 
 export class ModelTreeModel {
   private readonly models = new Map<string, OpenModel>();
@@ -43,6 +57,8 @@ export class ModelTreeModel {
   }
 
   children(node: ModelTreeNode): ModelTreeNode[] {
+    if (node.kind === 'layer') return this.filterChildren(node.modelPath, node.layer);
+    if (node.kind === 'filterPage') return filterRange(node.modelPath, node.layer, node.first, node.last);
     if (node.kind !== 'model') return [];
     const { model } = node;
     if (model.state === 'loading') return [{ kind: 'message', modelPath: model.modelPath, text: 'Loading…' }];
@@ -50,7 +66,23 @@ export class ModelTreeModel {
     return model.summary.layers.map((layer) => ({ kind: 'layer', modelPath: model.modelPath, layer }));
   }
 
+  private filterChildren(modelPath: string, layer: LayerInfo): ModelTreeNode[] {
+    const count = filterCountOf(layer);
+    if (count <= FILTER_PAGE_SIZE) return filterRange(modelPath, layer, 0, count - 1);
+    const pages: ModelTreeNode[] = [];
+    for (let first = 0; first < count; first += FILTER_PAGE_SIZE) {
+      pages.push({ kind: 'filterPage', modelPath, layer, first, last: Math.min(count, first + FILTER_PAGE_SIZE) - 1 });
+    }
+    return pages;
+  }
+
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+function filterRange(modelPath: string, layer: LayerInfo, first: number, last: number): ModelTreeNode[] {
+  const nodes: ModelTreeNode[] = [];
+  for (let filter = first; filter <= last; filter++) nodes.push({ kind: 'filter', modelPath, layer, filter });
+  return nodes;
 }

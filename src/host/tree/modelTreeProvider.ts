@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { formatShape } from '../../engine/modelSummary';
-import type { ModelTreeModel, ModelTreeNode } from './modelTreeModel';
+import { filterCountOf, type ModelTreeModel, type ModelTreeNode } from './modelTreeModel';
 
 const LAYER_ICONS: Record<string, string> = {
   Conv2D: 'symbol-array',
@@ -47,15 +47,32 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
       }
       case 'layer': {
         const { layer } = node;
-        const item = new vscode.TreeItem(layer.name, vscode.TreeItemCollapsibleState.None);
+        const filterCount = filterCountOf(layer);
+        const item = new vscode.TreeItem(layer.name, filterCount > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `layer:${node.modelPath}:${layer.index}`;
         item.description = `${layer.className} · ${formatShape(layer.outputShape)} · ${layer.paramCount.toLocaleString('en-US')} params`;
         item.tooltip = new vscode.MarkdownString().appendText(`${layer.name} (${layer.className})\nOutput: ${formatShape(layer.outputShape)}\nParameters: ${layer.paramCount.toLocaleString('en-US')} (${layer.trainableParamCount.toLocaleString('en-US')} trainable)`);
         item.iconPath = new vscode.ThemeIcon(LAYER_ICONS[layer.className] ?? 'symbol-misc');
-        item.contextValue = layer.hasSpatialOutput ? 'convscope.layer.spatial' : 'convscope.layer';
+        item.contextValue = filterCount > 0 ? 'convscope.layer.conv' : layer.hasSpatialOutput ? 'convscope.layer.spatial' : 'convscope.layer';
         if (layer.hasSpatialOutput) {
           item.command = { command: 'convscope.showLayerActivations', title: 'Show Activations', arguments: [node] };
         }
+        return item;
+      }
+      case 'filterPage': {
+        const item = new vscode.TreeItem(`filters ${node.first}–${node.last}`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `filters:${node.modelPath}:${node.layer.index}:${node.first}`;
+        item.iconPath = new vscode.ThemeIcon('list-tree');
+        item.contextValue = 'convscope.filterPage';
+        return item;
+      }
+      case 'filter': {
+        const item = new vscode.TreeItem(`filter ${node.filter}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `filter:${node.modelPath}:${node.layer.index}:${node.filter}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-color');
+        item.contextValue = 'convscope.filter';
+        item.tooltip = `Show the pattern that filter ${node.filter} of ${node.layer.name} responds to most`;
+        item.command = { command: 'convscope.showFilterPattern', title: 'Show Pattern', arguments: [node] };
         return item;
       }
       case 'message': {

@@ -1,0 +1,159 @@
+// The activations panel: every channel of the chosen layers for one image, streamed layer by
+// layer, with channels enlarged on request.
+import * as vscode from 'vscode';
+import path from 'node:path';
+import type { LayerSelection } from '../../engine/activations';
+import type { ActivationRunInfo, LayerActivationImage, PreprocessMode } from '../../engine/types';
+import type { WebviewToHostMessage } from '../../shared/protocol';
+import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
+
+export const ACTIVATIONS_VIEW_TYPE = 'convscope.visualization';
+
+export interface ActivationsTarget {
+  modelPath: string;
+  imagePath: string;
+  layers?: LayerSelection;
+  preprocess?: PreprocessMode;
+}
+
+export type ActivationsOutcome = { state: 'finished'; info: ActivationRunInfo; layers: LayerActivationImage[] } | RunFailure | RunCancelled;
+
+export interface ActivationsPanelServices extends PanelServices {
+  /** The preprocessing the user last chose for a model, if any. */
+  preprocessFor(modelPath: string): PreprocessMode | undefined;
+  rememberPreprocess(modelPath: string, mode: PreprocessMode): Thenable<void>;
+  /** Toolbar actions answered with the host's pickers. */
+  chooseImage(panel: ActivationsPanel): Promise<void>;
+  chooseLayers(panel: ActivationsPanel): Promise<void>;
+}
+
+const THUMBNAIL_SIZE = 160;
+
+export class ActivationsPanel extends RunPanel {
+  /** The worker's id for the latest run, whose outputs channels are enlarged from. */
+  private jobId: number | undefined;
+  private layerIndices: number[] = [];
+
+  constructor(
+    panel: vscode.WebviewPanel,
+    private readonly activationServices: ActivationsPanelServices,
+    private target: ActivationsTarget,
+  ) {
+    super(panel, activationServices, 'activations', target.modelPath);
+  }
+
+  static create(services: ActivationsPanelServices, target: ActivationsTarget): ActivationsPanel {
+    return new ActivationsPanel(RunPanel.createWebviewPanel(ACTIVATIONS_VIEW_TYPE, 'Convscope', services), services, target);
+  }
+
+  get currentTarget(): Readonly<ActivationsTarget> {
+    return this.target;
+  }
+
+  /** The layer indices the latest run showed. */
+  get shownLayerIndices(): number[] {
+    return this.layerIndices;
+  }
+
+  /** Runs with the given changes to the target; a run still going is cancelled first. */
+  run(changes: Partial<ActivationsTarget> = {}): Promise<ActivationsOutcome> {
+    this.target = { ...this.target, ...changes };
+    const { modelPath, imagePath } = this.target;
+    this.panel.title = `Activations: ${path.basename(imagePath)}`;
+    const settings = this.services.settings();
+    const title = `Convscope: activations of ${path.basename(path.dirname(modelPath))} on ${path.basename(imagePath)}`;
+    return this.startRun(title, async (run) => {
+      const shown: LayerActivationImage[] = [];
+      let total = 0;
+      const result = await this.services.engine.runActivations(
+        {
+          modelPath,
+          imagePath,
+          layers: this.target.layers ?? { first: settings.layerCount },
+          preprocess: this.target.preprocess ?? this.activationServices.preprocessFor(modelPath),
+          colormap: settings.colormap,
+          imagesPerRow: settings.imagesPerRow,
+          limits: settings.limits,
+          thumbnailSize: THUMBNAIL_SIZE,
+        },
+        {
+          onStarted: (start) => {
+            if (!run.isCurrent()) return;
+            this.jobId = start.jobId;
+            this.layerIndices = start.layerIndices;
+            total = start.layerIndices.length;
+            const layers = start.layerIndices.map((index) => start.summary.layers[index]);
+            run.post({
+              type: 'session',
+              session: {
+                runId: run.runId,
+                modelPath,
+                modelName: start.summary.modelName,
+                imagePath,
+                imageThumbnail: start.thumbnail,
+                preprocess: start.preprocess,
+                colormap: settings.colormap,
+                imagesPerRow: settings.imagesPerRow,
+                layers,
+              },
+            });
+            run.progress(0, total, 'layers', 'Running the model');
+          },
+          onLayer: (layer) => {
+            shown.push(layer);
+            run.post({ type: 'layer', runId: run.runId, layer });
+            run.progress(shown.length, total, 'layers', `Rendered ${layer.layerName}`);
+          },
+        },
+        run.signal,
+      );
+      const { timings } = result.info;
+      run.status({
+        state: 'finished',
+        backend: result.info.backend,
+        timings: [
+          { label: 'forward', ms: timings.forwardMs },
+          { label: 'render', ms: timings.renderMs },
+          { label: 'model load', ms: timings.loadModelMs },
+          { label: 'image read', ms: timings.readImageMs },
+        ],
+        details: [`input ${result.info.inputSize.join(' × ')}`, `preprocess ${result.info.preprocess}`, `${shown.length} layers`],
+      });
+      this.services.log.info(`Activations of ${modelPath} on ${imagePath}: ${shown.length} layers on ${result.info.backend} (forward ${timings.forwardMs.toFixed(0)} ms)`);
+      return { state: 'finished', info: result.info, layers: shown } as const;
+    });
+  }
+
+  protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
+    switch (message.type) {
+      case 'requestChannel':
+        await this.sendChannel(message.requestId, message.runId, message.layerIndex, message.channel);
+        return;
+      case 'chooseImage':
+        await this.activationServices.chooseImage(this);
+        return;
+      case 'chooseLayers':
+        await this.activationServices.chooseLayers(this);
+        return;
+      case 'setPreprocess':
+        await this.activationServices.rememberPreprocess(this.target.modelPath, message.preprocess);
+        await this.run({ preprocess: message.preprocess });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async sendChannel(requestId: number, runId: number, layerIndex: number, channel: number): Promise<void> {
+    if (runId !== this.currentRunId || this.jobId === undefined) {
+      this.send({ type: 'channelFailed', requestId, message: 'This run is no longer current; enlarge a channel of the latest run.' });
+      return;
+    }
+    try {
+      const detail = await this.services.engine.renderChannel({ jobId: this.jobId, layerIndex, channel, colormap: this.services.settings().colormap });
+      this.send({ type: 'channel', requestId, channel: detail });
+    } catch (error) {
+      this.send({ type: 'channelFailed', requestId, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}

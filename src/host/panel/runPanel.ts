@@ -1,0 +1,175 @@
+// What the three visualization panels share: the webview (strict CSP, one bundle, a view kind),
+// one run at a time with VS Code progress and cancellation, failures reported once, and the latest
+// run kept as the messages that drew it, replayed when a hidden or reloaded webview says `ready`.
+import * as vscode from 'vscode';
+import type { HostToWebviewMessage, PanelViewKind, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
+import { EngineError, type EngineClient } from '../../worker/engineClient';
+import type { ConvscopeSettings } from '../settings';
+import { renderPanelHtml, webviewRoot } from './panelHtml';
+
+export interface PanelServices {
+  engine: EngineClient;
+  extensionUri: vscode.Uri;
+  settings(): ConvscopeSettings;
+  log: vscode.LogOutputChannel;
+}
+
+export type RunFailure = { state: 'failed'; message: string; file?: string };
+export type RunCancelled = { state: 'cancelled' };
+
+/** Handed to a run's body: everything it posts goes into the replayable snapshot. */
+export interface ActiveRun {
+  readonly runId: number;
+  readonly signal: AbortSignal;
+  /** False once a newer run has started: the body's late messages are dropped. */
+  isCurrent(): boolean;
+  post(message: HostToWebviewMessage): void;
+  status(status: RunStatus): void;
+  /** Reports engine progress both in VS Code's notification and in the panel. */
+  progress(done: number, total: number, unit: string, message: string): void;
+}
+
+export abstract class RunPanel implements vscode.Disposable {
+  private runId = 0;
+  private currentRun: AbortController | undefined;
+  /** The latest run's messages, session first; only its last status is kept. */
+  private snapshot: HostToWebviewMessage[] = [];
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  protected constructor(
+    readonly panel: vscode.WebviewPanel,
+    protected readonly services: PanelServices,
+    readonly view: PanelViewKind,
+    readonly modelPath: string,
+  ) {
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(services.extensionUri)] };
+    panel.webview.html = renderPanelHtml(panel.webview, services.extensionUri, view);
+    panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'convscope.svg');
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: WebviewToHostMessage) => this.receive(message)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  static createWebviewPanel(viewType: string, title: string, services: PanelServices): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(viewType, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
+      enableScripts: true,
+      localResourceRoots: [webviewRoot(services.extensionUri)],
+    });
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  cancel(): void {
+    this.currentRun?.abort();
+  }
+
+  get currentRunId(): number {
+    return this.runId;
+  }
+
+  /** Handles the view's own messages (everything but `ready` and `cancelRun`). */
+  protected abstract onViewMessage(message: WebviewToHostMessage): Promise<void>;
+
+  /**
+   * Runs `body` as this panel's only run: a previous one is cancelled, VS Code shows a cancellable
+   * notification, engine failures become a failed status, an error message and a log entry.
+   */
+  protected async startRun<T>(title: string, body: (run: ActiveRun) => Promise<T>): Promise<T | RunFailure | RunCancelled> {
+    this.currentRun?.abort();
+    const runId = ++this.runId;
+    const abort = new AbortController();
+    this.currentRun = abort;
+    this.snapshot = [];
+    const isCurrent = () => runId === this.runId && !this.disposed;
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (notification, token) => {
+      token.onCancellationRequested(() => abort.abort());
+      let reportedFraction = 0;
+      let lastProgress = { done: 0, total: 0, unit: '' };
+      const run: ActiveRun = {
+        runId,
+        signal: abort.signal,
+        isCurrent,
+        post: (message) => {
+          if (isCurrent()) this.record(message);
+        },
+        status: (status) => {
+          if (isCurrent()) this.record({ type: 'status', runId, status });
+        },
+        progress: (done, total, unit, message) => {
+          if (!isCurrent()) return;
+          const fraction = total > 0 ? done / total : 0;
+          notification.report({ message, increment: Math.max(0, fraction - reportedFraction) * 100 });
+          reportedFraction = Math.max(reportedFraction, fraction);
+          lastProgress = { done, total, unit };
+          this.record({ type: 'status', runId, status: { state: 'running', done, total, unit, message } });
+        },
+      };
+      try {
+        return await body(run);
+      } catch (error) {
+        if (error instanceof EngineError && error.kind === 'cancelled') {
+          run.status({ state: 'cancelled', ...lastProgress });
+          return { state: 'cancelled' } as const;
+        }
+        return this.reportFailure(run, error);
+      } finally {
+        if (this.currentRun === abort) this.currentRun = undefined;
+      }
+    });
+  }
+
+  private reportFailure(run: ActiveRun, error: unknown): RunFailure {
+    const message = error instanceof Error ? error.message : String(error);
+    this.services.log.error(error instanceof EngineError && error.workerStack ? error.workerStack : error instanceof Error ? (error.stack ?? message) : message);
+    run.status({ state: 'failed', message });
+    if (run.isCurrent()) {
+      const showLog = 'Show Log';
+      void vscode.window.showErrorMessage(`Convscope: ${message}`, showLog).then((choice) => {
+        if (choice === showLog) this.services.log.show(true);
+      });
+    }
+    return { state: 'failed', message, file: error instanceof EngineError ? error.file : undefined };
+  }
+
+  private record(message: HostToWebviewMessage): void {
+    if (message.type === 'status') this.snapshot = this.snapshot.filter((kept) => kept.type !== 'status');
+    this.snapshot.push(message);
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Sends a message that is not part of the run's picture (answers to requests). */
+  protected send(message: HostToWebviewMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async receive(message: WebviewToHostMessage): Promise<void> {
+    try {
+      if (message.type === 'ready') {
+        for (const kept of this.snapshot) void this.panel.webview.postMessage(kept);
+      } else if (message.type === 'cancelRun') {
+        if (message.runId === this.runId) this.cancel();
+      } else {
+        await this.onViewMessage(message);
+      }
+    } catch (error) {
+      this.services.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      void vscode.window.showErrorMessage(`Convscope: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.currentRun?.abort();
+    this.disposeEmitter.fire();
+    this.disposeEmitter.dispose();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.panel.dispose();
+  }
+}
