@@ -60,3 +60,17 @@ export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1] || path;
 }
+
+/** A class score that is a probability (softmax or sigmoid output): `87.3%`, `<0.1%` for tiny ones. */
+export function formatProbability(score: number): string {
+  if (!Number.isFinite(score)) return formatValue(score);
+  if (score <= 0) return '0%';
+  if (score < 0.001) return '<0.1%';
+  if (score > 0.999 && score < 1) return '>99.9%';
+  return `${Number((score * 100).toFixed(1))}%`;
+}
+
+/** `filter 12 · mean activation 0.01 → 4.5`: a filter pattern's loss on the starting noise and at the end. */
+export function describeFilterLoss(filter: number, lossStart: number, lossEnd: number): string {
+  return `filter ${filter} · mean activation ${formatValue(lossStart)} → ${formatValue(lossEnd)}`;
+}

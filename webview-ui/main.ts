@@ -1,10 +1,24 @@
-// Entry point of the visualization panel's webview: connects to VS Code, builds the panel, routes
-// the host's messages to it and tells the host it is ready.
-import type { HostToWebviewMessage } from '../src/shared/protocol';
-import { PanelView } from './panelView';
-import { connectToHost } from './vscodeApi';
+// Entry point of the Convscope webviews: connects to VS Code, builds the view that the page's
+// `<div id="app" data-view="activations|filters|gradcam">` names (activations when absent), routes
+// the host's messages to it and tells the host it is ready. One bundle serves all three panel kinds.
+import type { HostToWebviewMessage, PanelViewKind } from '../src/shared/protocol';
+import { ActivationsView } from './activationsView';
+import { FilterPatternView } from './filterPatternView';
+import { GradCamView } from './gradCamView';
+import { viewKindOf, type WebviewView } from './view';
+import { connectToHost, type HostConnection } from './vscodeApi';
 
-const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostToWebviewMessage['type']>(['session', 'layer', 'status', 'channel', 'channelFailed']);
+const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostToWebviewMessage['type']>([
+  'session',
+  'layer',
+  'channel',
+  'channelFailed',
+  'filterSession',
+  'filterTile',
+  'gradCamSession',
+  'gradCamResult',
+  'status',
+]);
 
 function isHostMessage(data: unknown): data is HostToWebviewMessage {
   return typeof data === 'object' && data !== null && HOST_MESSAGE_TYPES.has(String((data as { type?: unknown }).type));
@@ -19,8 +33,20 @@ function appRoot(): HTMLElement {
   return created;
 }
 
+function createView(kind: PanelViewKind, root: HTMLElement, host: HostConnection): WebviewView {
+  switch (kind) {
+    case 'filters':
+      return new FilterPatternView(root, host);
+    case 'gradcam':
+      return new GradCamView(root, host);
+    case 'activations':
+      return new ActivationsView(root, host);
+  }
+}
+
+const root = appRoot();
 const host = connectToHost();
-const view = new PanelView(appRoot(), host);
+const view = createView(viewKindOf(root), root, host);
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!isHostMessage(event.data)) return;

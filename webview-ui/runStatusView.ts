@@ -1,8 +1,9 @@
-// The run's progress line: a VS Code-like progress bar and `k / n layers` while running, a summary
-// of the backend and timings when finished, a note when cancelled, an error box when failed.
-import type { ActivationRunInfo } from '../src/engine/types';
+// The run's progress line, shared by every panel kind: a VS Code-like progress bar and `k / n <unit>`
+// while running, the backend and timings when finished, a note when cancelled, an error box when failed.
+import type { BackendName } from '../src/engine/types';
+import type { TimingEntry } from '../src/shared/protocol';
 import { el } from './dom';
-import { formatMilliseconds, formatShape } from './format';
+import { formatMilliseconds } from './format';
 
 export class RunStatusView {
   readonly element: HTMLElement;
@@ -14,7 +15,7 @@ export class RunStatusView {
 
   constructor() {
     this.progressFill = el('div', { class: 'progress-bar-fill' });
-    this.progressBar = el('div', { class: 'progress-bar', role: 'progressbar', 'aria-label': 'Layers rendered', 'aria-valuemin': 0 }, [this.progressFill]);
+    this.progressBar = el('div', { class: 'progress-bar', role: 'progressbar', 'aria-label': 'Progress', 'aria-valuemin': 0 }, [this.progressFill]);
     this.progressBar.hidden = true;
     this.text = el('p', { class: 'status-text', role: 'status', 'aria-live': 'polite' });
     this.detail = el('p', { class: 'status-detail' });
@@ -24,14 +25,17 @@ export class RunStatusView {
     this.element = el('div', { class: 'run-status' }, [this.progressBar, this.text, this.detail, this.errorBox]);
   }
 
-  showStarting(total: number): void {
-    this.showRunning(0, total, '');
-    this.text.textContent = total > 0 ? `Starting… 0 / ${total} layers` : 'Starting…';
+  /** Before the first progress report: `Starting… 0 / n <unit>`. */
+  showStarting(total: number, unit: string): void {
+    this.showRunning(0, total, unit, '');
+    this.text.textContent = total > 0 ? `Starting… ${progressCount(0, total, unit)}` : 'Starting…';
   }
 
-  showRunning(done: number, total: number, message: string): void {
+  /** `done / total <unit> · message`, with a determinate bar when `total` is known. */
+  showRunning(done: number, total: number, unit: string, message: string): void {
     this.reset();
     this.progressBar.hidden = false;
+    this.progressBar.setAttribute('aria-label', unit ? `Progress in ${unit}` : 'Progress');
     const indeterminate = !(total > 0);
     this.progressBar.classList.toggle('indeterminate', indeterminate);
     if (indeterminate) {
@@ -44,25 +48,23 @@ export class RunStatusView {
       this.progressBar.setAttribute('aria-valuenow', String(clamped));
       this.progressFill.style.width = `${(clamped / total) * 100}%`;
     }
-    this.text.textContent = `${done} / ${total} layers${message ? ` · ${message}` : ''}`;
+    const count = indeterminate ? '' : progressCount(done, total, unit);
+    this.text.textContent = [count, message].filter((part) => part !== '').join(' · ') || 'Running…';
   }
 
-  showFinished(info: ActivationRunInfo): void {
+  /** `backend · label 12 ms · …` and, below, the details the host sent (one line, joined by `·`). */
+  showFinished(backend: BackendName, timings: readonly TimingEntry[], details: readonly string[]): void {
     this.reset();
-    const { timings } = info;
-    this.text.textContent = `${info.backend} · forward ${formatMilliseconds(timings.forwardMs)} · render ${formatMilliseconds(timings.renderMs)}`;
-    this.detail.textContent = [
-      `model load ${formatMilliseconds(timings.loadModelMs)}`,
-      `image read ${formatMilliseconds(timings.readImageMs)}`,
-      `input ${formatShape(info.inputSize)}`,
-      `${info.layerIndices.length} ${info.layerIndices.length === 1 ? 'layer' : 'layers'}`,
-    ].join(' · ');
-    this.detail.hidden = false;
+    this.text.textContent = [backend, ...timings.map((timing) => `${timing.label} ${formatMilliseconds(timing.ms)}`)].join(' · ');
+    const detailText = details.filter((line) => line !== '').join(' · ');
+    this.detail.textContent = detailText;
+    this.detail.hidden = detailText === '';
   }
 
-  showCancelled(done: number, total: number): void {
+  /** A cancelled run: the caller says what was kept (`Cancelled — 1 of 3 layers shown`). */
+  showCancelled(text: string): void {
     this.reset();
-    this.text.textContent = `Cancelled — ${done} of ${total} layers shown`;
+    this.text.textContent = text;
   }
 
   /** A plain line with no progress bar. */
@@ -85,4 +87,8 @@ export class RunStatusView {
     this.errorBox.hidden = true;
     this.errorBox.textContent = '';
   }
+}
+
+function progressCount(done: number, total: number, unit: string): string {
+  return unit ? `${done} / ${total} ${unit}` : `${done} / ${total}`;
 }

@@ -1,9 +1,23 @@
-// The panel's header for a run: model name, model and image paths, the input thumbnail and the
-// preprocessing mode.
-import type { PanelSession } from '../src/shared/protocol';
+// The panel's header for a run: a title (the model's name), an optional input thumbnail and a list
+// of details (paths, layer, settings). Every panel kind fills it with its own details.
 import { el } from './dom';
-import { baseName, PREPROCESS_LABELS } from './format';
+import { baseName } from './format';
 import { ObjectUrlSlot } from './objectUrls';
+
+export interface HeaderDetail {
+  term: string;
+  value: string;
+  /** Class of the value's `<dd>`, for styling and tests. */
+  className: string;
+}
+
+export interface HeaderContent {
+  title: string;
+  details: HeaderDetail[];
+  /** PNG bytes of a thumbnail shown before the text, and its alt text. */
+  thumbnail?: unknown;
+  thumbnailAlt?: string;
+}
 
 export class SessionHeader {
   readonly element: HTMLElement;
@@ -17,35 +31,30 @@ export class SessionHeader {
   }
 
   /** Before any session arrives after a reload: say what is being restored. */
-  showRestoring(modelPath: string, imagePath: string): void {
+  showRestoring(modelPath: string, what: string): void {
+    this.thumbnailUrl.revoke();
     this.element.replaceChildren(
       el('h1', { class: 'model-name' }, [baseName(modelPath)]),
-      el('p', { class: 'placeholder' }, [`Restoring ${modelPath} with ${imagePath}…`]),
+      el('p', { class: 'placeholder' }, [`Restoring ${modelPath} with ${what}…`]),
     );
   }
 
-  show(session: PanelSession): void {
+  show(content: HeaderContent): void {
     this.thumbnailUrl.revoke();
-    const url = session.imageThumbnail ? this.thumbnailUrl.setPng(session.imageThumbnail) : undefined;
-    const thumbnail = url !== undefined ? el('img', { class: 'input-thumbnail', alt: `Input image ${baseName(session.imagePath)}`, src: url }) : null;
-
-    const details = el('dl', { class: 'session-details' }, [
-      ...detail('Model', session.modelPath, 'model-path'),
-      ...detail('Image', session.imagePath, 'image-path'),
-      ...detail('Preprocess', PREPROCESS_LABELS[session.preprocess] ?? session.preprocess, 'preprocess-mode'),
-      ...detail('Colormap', session.colormap, 'colormap-name'),
-    ]);
+    const url = content.thumbnail ? this.thumbnailUrl.setPng(content.thumbnail) : undefined;
+    const thumbnail = url !== undefined ? el('img', { class: 'input-thumbnail', alt: content.thumbnailAlt ?? 'Input image', src: url }) : null;
+    const details = el(
+      'dl',
+      { class: 'session-details' },
+      content.details.flatMap(({ term, value, className }) => [el('dt', {}, [term]), el('dd', { class: className, title: value }, [value])]),
+    );
     this.element.replaceChildren(
       ...(thumbnail ? [thumbnail] : []),
-      el('div', { class: 'session-text' }, [el('h1', { class: 'model-name' }, [session.modelName || baseName(session.modelPath)]), details]),
+      el('div', { class: 'session-text' }, [el('h1', { class: 'model-name' }, [content.title]), details]),
     );
   }
 
   dispose(): void {
     this.thumbnailUrl.revoke();
   }
-}
-
-function detail(term: string, value: string, className: string): HTMLElement[] {
-  return [el('dt', {}, [term]), el('dd', { class: className, title: value }, [value])];
 }

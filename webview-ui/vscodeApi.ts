@@ -32,9 +32,35 @@ export function connectToHost(): HostConnection {
   };
 }
 
+/**
+ * Checks a state VS Code kept before a reload. A state without `view` was written by the activations
+ * panel before there were other panel kinds, and is read as one.
+ */
 function asPersistedState(value: unknown): WebviewPersistedState | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { modelPath, imagePath } = value as Record<string, unknown>;
-  if (typeof modelPath !== 'string' || typeof imagePath !== 'string') return undefined;
-  return { modelPath, imagePath };
+  const record = value as Record<string, unknown>;
+  const { view, modelPath } = record;
+  if (typeof modelPath !== 'string') return undefined;
+  switch (view ?? 'activations') {
+    case 'activations':
+      return typeof record.imagePath === 'string' ? { view: 'activations', modelPath, imagePath: record.imagePath } : undefined;
+    case 'filters': {
+      const { layerName, preset } = record;
+      if (typeof layerName !== 'string' || (preset !== 'chollet' && preset !== 'clear')) return undefined;
+      return { view: 'filters', modelPath, layerName, preset };
+    }
+    case 'gradcam': {
+      const { imagePath, targetClass, layer } = record;
+      if (typeof imagePath !== 'string') return undefined;
+      return {
+        view: 'gradcam',
+        modelPath,
+        imagePath,
+        ...(typeof targetClass === 'number' && Number.isInteger(targetClass) && targetClass >= 0 ? { targetClass } : {}),
+        ...(typeof layer === 'string' ? { layer } : {}),
+      };
+    }
+    default:
+      return undefined;
+  }
 }

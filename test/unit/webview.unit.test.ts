@@ -1,5 +1,6 @@
-// The visualization panel's webview, end to end in jsdom: the real bundle (built here with esbuild,
+// The activations panel's webview, end to end in jsdom: the real bundle (built here with esbuild,
 // as esbuild.mjs builds it) runs against a fake `acquireVsCodeApi` and receives host messages.
+// The filter-pattern and Grad-CAM panels are tested in webviewPanels.unit.test.ts.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -46,12 +47,14 @@ interface Panel {
 }
 
 /** Loads the panel the way the host's HTML does: an empty `<div id="app">`, then the bundle. */
-function loadPanel(initialState?: WebviewPersistedState): Panel {
+/** `initialState` is what VS Code kept from before a reload (checked by the page, so any value). */
+function loadPanel(initialState?: WebviewPersistedState | Record<string, unknown>, dataView?: string): Panel {
   const errors: string[] = [];
   const virtualConsole = new VirtualConsole();
   virtualConsole.on('error', (...args: unknown[]) => errors.push(args.map(String).join(' ')));
   virtualConsole.on('jsdomError', (error: Error) => errors.push(String(error.stack ?? error)));
-  const dom = new JSDOM('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div id="app"></div></body></html>', {
+  const app = dataView === undefined ? '<div id="app"></div>' : `<div id="app" data-view="${dataView}"></div>`;
+  const dom = new JSDOM(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${app}</body></html>`, {
     runScripts: 'outside-only',
     pretendToBeVisual: true,
     url: 'https://webview.test/index.html',
@@ -226,9 +229,21 @@ describe('webview panel', () => {
   });
 
   it('says what it restores when VS Code kept a state from before a reload', () => {
-    panel = loadPanel({ modelPath: '/m/model.json', imagePath: '/i/dog.png' });
+    panel = loadPanel({ view: 'activations', modelPath: '/m/model.json', imagePath: '/i/dog.png' });
     assert.match(text(panel.$('.session-header')), /Restoring \/m\/model\.json with \/i\/dog\.png/);
     assert.deepEqual(panel.posted, [{ type: 'ready' }]);
+    assert.deepEqual(panel.errors, []);
+    panel.window.close();
+
+    // A state written before there were several panel kinds has no `view`: it is an activations state.
+    panel = loadPanel({ modelPath: '/m/old.json', imagePath: '/i/cat.png' });
+    assert.match(text(panel.$('.session-header')), /Restoring \/m\/old\.json with \/i\/cat\.png/);
+    assert.deepEqual(panel.errors, []);
+    panel.window.close();
+
+    // Another panel kind's state is not this panel's to restore.
+    panel = loadPanel({ view: 'gradcam', modelPath: '/m/model.json', imagePath: '/i/dog.png' });
+    assert.match(text(panel.$('.session-header')), /Waiting for the extension/);
   });
 
   it('renders a session: header, toolbar, one waiting section per layer, and persists the paths', () => {
@@ -260,7 +275,7 @@ describe('webview panel', () => {
     assert.equal(panel.$<HTMLLabelElement>('label[for="preprocess-select"]').control, select);
     assert.equal(panel.$<HTMLButtonElement>('[data-action="cancelRun"]').hidden, false, 'Cancel shows while the run is in progress');
 
-    assert.deepEqual(panel.states, [{ modelPath: session.modelPath, imagePath: session.imagePath }]);
+    assert.deepEqual(panel.states, [{ view: 'activations', modelPath: session.modelPath, imagePath: session.imagePath }]);
   });
 
   it('fills a layer section with its heading, stats, dead channels and the grid image', () => {
@@ -487,7 +502,7 @@ describe('webview panel', () => {
   it('cancels the run and keeps the layers already shown', () => {
     panel = loadPanel();
     panel.send({ type: 'session', session: makeSession() });
-    panel.send({ type: 'status', runId: 7, status: { state: 'running', done: 0, total: 3, message: '' } });
+    panel.send({ type: 'status', runId: 7, status: { state: 'running', done: 0, total: 3, unit: 'layers', message: '' } });
     panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
     const cancel = panel.$<HTMLButtonElement>('[data-action="cancelRun"]');
     assert.equal(cancel.hidden, false);
@@ -495,7 +510,7 @@ describe('webview panel', () => {
     cancel.click();
     assert.deepEqual(panel.posted.at(-1), { type: 'cancelRun', runId: 7 });
 
-    panel.send({ type: 'status', runId: 7, status: { state: 'cancelled', done: 1, total: 3 } });
+    panel.send({ type: 'status', runId: 7, status: { state: 'cancelled', done: 1, total: 3, unit: 'layers' } });
     assert.equal(cancel.hidden, true);
     assert.equal(text(panel.$('.status-text')), 'Cancelled — 1 of 3 layers shown');
     assert.equal(panel.$$('img.channel-grid-image').length, 1, 'the finished layer stays');
@@ -506,7 +521,7 @@ describe('webview panel', () => {
     panel = loadPanel();
     panel.send({ type: 'session', session: makeSession() });
     assert.equal(panel.$('.status-text').getAttribute('aria-live'), 'polite');
-    panel.send({ type: 'status', runId: 7, status: { state: 'running', done: 1, total: 3, message: 'conv2d_2' } });
+    panel.send({ type: 'status', runId: 7, status: { state: 'running', done: 1, total: 3, unit: 'layers', message: 'conv2d_2' } });
     assert.equal(text(panel.$('.status-text')), '1 / 3 layers · conv2d_2');
     const bar = panel.$('[role="progressbar"]');
     assert.equal(bar.hidden, false);
@@ -519,19 +534,19 @@ describe('webview panel', () => {
       runId: 7,
       status: {
         state: 'finished',
-        info: {
-          backend: 'wasm',
-          modelPath: '/m/model.json',
-          imagePath: '/i/cat.jpg',
-          preprocess: 'rescale',
-          inputSize: [150, 150, 3],
-          layerIndices: [0, 1, 2],
-          timings: { loadModelMs: 310.4, readImageMs: 12, forwardMs: 120.2, renderMs: 44.6 },
-        },
+        backend: 'wasm',
+        timings: [
+          { label: 'model load', ms: 310.4 },
+          { label: 'image read', ms: 12 },
+          { label: 'forward', ms: 120.2 },
+          { label: 'render', ms: 44.6 },
+        ],
+        details: ['input 150 × 150 × 3', '3 layers'],
       },
     });
-    assert.equal(text(panel.$('.status-text')), 'wasm · forward 120 ms · render 45 ms');
-    assert.equal(text(panel.$('.status-detail')), 'model load 310 ms · image read 12 ms · input 150 × 150 × 3 · 3 layers');
+    assert.equal(text(panel.$('.status-text')), 'wasm · model load 310 ms · image read 12 ms · forward 120 ms · render 45 ms');
+    assert.equal(text(panel.$('.status-detail')), 'input 150 × 150 × 3 · 3 layers');
+    assert.equal(panel.$('.status-detail').hidden, false);
     assert.equal(bar.hidden, true);
     assert.equal(panel.$<HTMLButtonElement>('[data-action="cancelRun"]').hidden, true);
   });

@@ -1,16 +1,19 @@
-// The whole panel: header, toolbar, run status and one section per layer, plus the channel dialog.
-// It takes the host's messages and sends the user's actions back.
+// The activations panel: header, toolbar, run status and one section per layer, plus the channel
+// dialog. It takes the host's messages and sends the user's actions back.
 import type { ChannelDetail, LayerActivationImage } from '../src/engine/types';
 import type { HostToWebviewMessage, PanelSession, RunStatus } from '../src/shared/protocol';
 import { ChannelDialog } from './channelDialog';
 import { el, replaceChildren } from './dom';
+import { PREPROCESS_LABELS, baseName } from './format';
 import { LayerSection } from './layerSection';
 import { RunStatusView } from './runStatusView';
 import { SessionHeader } from './sessionHeader';
 import { Toolbar } from './toolbar';
+import type { WebviewView } from './view';
 import type { HostConnection } from './vscodeApi';
 
-export class PanelView {
+export class ActivationsView implements WebviewView {
+  readonly kind = 'activations';
   private readonly header = new SessionHeader();
   private readonly toolbar: Toolbar;
   private readonly status = new RunStatusView();
@@ -45,7 +48,7 @@ export class PanelView {
     ]);
 
     const restored = host.getState();
-    if (restored) this.header.showRestoring(restored.modelPath, restored.imagePath);
+    if (restored?.view === 'activations') this.header.showRestoring(restored.modelPath, restored.imagePath);
   }
 
   /** The run whose messages the panel shows, if any. */
@@ -70,17 +73,30 @@ export class PanelView {
       case 'channelFailed':
         this.dialog.showFailure(message.requestId, message.message);
         break;
+      default:
+        // Messages of the other panel kinds.
+        break;
     }
   }
 
   private showSession(session: PanelSession): void {
     this.session = session;
-    this.host.setState({ modelPath: session.modelPath, imagePath: session.imagePath });
+    this.host.setState({ view: 'activations', modelPath: session.modelPath, imagePath: session.imagePath });
     this.dialog.close();
     for (const section of this.sections.values()) section.dispose();
     this.sections = new Map();
 
-    this.header.show(session);
+    this.header.show({
+      title: session.modelName || baseName(session.modelPath),
+      thumbnail: session.imageThumbnail,
+      thumbnailAlt: `Input image ${baseName(session.imagePath)}`,
+      details: [
+        { term: 'Model', value: session.modelPath, className: 'model-path' },
+        { term: 'Image', value: session.imagePath, className: 'image-path' },
+        { term: 'Preprocess', value: PREPROCESS_LABELS[session.preprocess] ?? session.preprocess, className: 'preprocess-mode' },
+        { term: 'Colormap', value: session.colormap, className: 'colormap-name' },
+      ],
+    });
     this.toolbar.setEnabled(true);
     this.toolbar.setPreprocess(session.preprocess);
 
@@ -99,7 +115,7 @@ export class PanelView {
     );
 
     this.setRunning(session.layers.length > 0);
-    if (this.running) this.status.showStarting(session.layers.length);
+    if (this.running) this.status.showStarting(session.layers.length, 'layers');
     else this.status.showMessage('Nothing to render.');
   }
 
@@ -122,16 +138,16 @@ export class PanelView {
     switch (status.state) {
       case 'running':
         this.setRunning(true);
-        this.status.showRunning(status.done, status.total, status.message);
+        this.status.showRunning(status.done, status.total, status.unit, status.message);
         break;
       case 'finished':
         this.setRunning(false);
-        this.status.showFinished(status.info);
+        this.status.showFinished(status.backend, status.timings, status.details);
         this.markUnrendered('Not rendered in this run.');
         break;
       case 'cancelled':
         this.setRunning(false);
-        this.status.showCancelled(status.done, status.total);
+        this.status.showCancelled(`Cancelled — ${status.done} of ${status.total} ${status.unit} shown`);
         this.markUnrendered('Not rendered: the run was cancelled.');
         break;
       case 'failed':

@@ -1,0 +1,163 @@
+// The filter-pattern panel: header (model, layer, filters, preset, size, steps), toolbar (preset,
+// Cancel, Export Grid), run status, and the 8 × 8 grid whose tiles appear as the host streams them.
+// Clicking a tile enlarges it.
+import type { FilterPatternImage, FilterPatternParameters } from '../src/engine/types';
+import type { FilterPanelSession, HostToWebviewMessage, RunStatus } from '../src/shared/protocol';
+import { el, replaceChildren } from './dom';
+import { baseName, PREPROCESS_LABELS } from './format';
+import { FilterTileDialog } from './filterTileDialog';
+import { FilterTileGrid } from './filterTileGrid';
+import { FilterToolbar } from './filterToolbar';
+import { RunStatusView } from './runStatusView';
+import { SessionHeader } from './sessionHeader';
+import type { WebviewView } from './view';
+import type { HostConnection } from './vscodeApi';
+
+export class FilterPatternView implements WebviewView {
+  readonly kind = 'filters';
+  private readonly header = new SessionHeader();
+  private readonly toolbar: FilterToolbar;
+  private readonly status = new RunStatusView();
+  private readonly summary: HTMLParagraphElement;
+  private readonly gridArea: HTMLElement;
+  private readonly dialog: FilterTileDialog;
+  private grid: FilterTileGrid | undefined;
+  private session: FilterPanelSession | undefined;
+
+  constructor(
+    root: HTMLElement,
+    private readonly host: HostConnection,
+  ) {
+    this.toolbar = new FilterToolbar({
+      setPreset: (preset) => this.host.post({ type: 'setFilterPreset', preset }),
+      cancelRun: () => {
+        if (this.session) this.host.post({ type: 'cancelRun', runId: this.session.runId });
+      },
+      exportGrid: () => this.host.post({ type: 'exportFilterGrid' }),
+    });
+    this.summary = el('p', { class: 'filter-summary' });
+    this.summary.hidden = true;
+    this.gridArea = el('section', { class: 'filter-grid-area', 'aria-label': 'Filter patterns' });
+    this.dialog = new FilterTileDialog(root.ownerDocument);
+    replaceChildren(root, [
+      el('main', { class: 'panel filter-panel' }, [this.header.element, this.toolbar.element, this.status.element, this.summary, this.gridArea]),
+      this.dialog.element,
+    ]);
+
+    const restored = host.getState();
+    if (restored?.view === 'filters') this.header.showRestoring(restored.modelPath, `layer ${restored.layerName} (${restored.preset})`);
+  }
+
+  /** The run whose messages the panel shows, if any. */
+  get runId(): number | undefined {
+    return this.session?.runId;
+  }
+
+  handleMessage(message: HostToWebviewMessage): void {
+    switch (message.type) {
+      case 'filterSession':
+        this.showSession(message.session);
+        break;
+      case 'filterTile':
+        if (message.runId === this.runId) this.showTile(message.tile);
+        break;
+      case 'status':
+        if (message.runId === this.runId) this.showStatus(message.status);
+        break;
+      default:
+        // Messages of the other panel kinds.
+        break;
+    }
+  }
+
+  private showSession(session: FilterPanelSession): void {
+    this.session = session;
+    const { parameters } = session;
+    this.host.setState({ view: 'filters', modelPath: session.modelPath, layerName: session.layerName, preset: parameters.preset });
+    this.dialog.close();
+    this.grid?.dispose();
+
+    this.header.show({
+      title: session.modelName || baseName(session.modelPath),
+      details: [
+        { term: 'Model', value: session.modelPath, className: 'model-path' },
+        { term: 'Layer', value: session.layerName, className: 'layer-name-detail' },
+        { term: 'Filters', value: `${session.filters.length} of ${session.filterCount} filters`, className: 'filter-count' },
+        { term: 'Preset', value: parameters.preset, className: 'filter-preset' },
+        { term: 'Size', value: `${parameters.size} × ${parameters.size} px`, className: 'filter-size-detail' },
+        { term: 'Steps', value: describeSteps(parameters), className: 'filter-steps-detail' },
+        { term: 'Preprocess', value: PREPROCESS_LABELS[session.preprocess] ?? session.preprocess, className: 'preprocess-mode' },
+      ],
+    });
+    this.toolbar.setEnabled(true);
+    this.toolbar.setPreset(parameters.preset);
+    this.toolbar.setExportable(false);
+
+    if (session.filters.length === 0) {
+      this.grid = undefined;
+      replaceChildren(this.gridArea, [el('p', { class: 'placeholder' }, ['No filters to show.'])]);
+      this.toolbar.setRunning(false);
+      this.status.showMessage('Nothing to compute.');
+      this.updateSummary();
+      return;
+    }
+    this.grid = new FilterTileGrid({
+      layerName: session.layerName,
+      layout: session.grid,
+      filters: session.filters,
+      onOpenTile: (tile, url) => this.dialog.open(session.layerName, tile, url),
+    });
+    replaceChildren(this.gridArea, [this.grid.element]);
+    this.toolbar.setRunning(true);
+    this.status.showRunning(0, 0, 'steps', 'Starting…');
+    this.updateSummary();
+  }
+
+  private showTile(tile: FilterPatternImage): void {
+    if (!this.grid?.showTile(tile)) return;
+    this.updateSummary();
+  }
+
+  private showStatus(status: RunStatus): void {
+    switch (status.state) {
+      case 'running':
+        this.toolbar.setRunning(true);
+        this.status.showRunning(status.done, status.total, status.unit, status.message);
+        break;
+      case 'finished':
+        this.toolbar.setRunning(false);
+        this.toolbar.setExportable(this.grid !== undefined);
+        this.status.showFinished(status.backend, status.timings, status.details);
+        this.grid?.markMissing();
+        break;
+      case 'cancelled':
+        this.toolbar.setRunning(false);
+        this.status.showCancelled(`Cancelled — ${this.grid?.shownCount ?? 0} of ${this.grid?.tileCount ?? 0} filters shown`);
+        this.grid?.markMissing();
+        break;
+      case 'failed':
+        this.toolbar.setRunning(false);
+        this.status.showFailed(status.message);
+        this.grid?.markMissing();
+        break;
+    }
+    this.updateSummary();
+  }
+
+  private updateSummary(): void {
+    if (!this.grid) {
+      this.summary.hidden = true;
+      return;
+    }
+    const dead = this.grid.deadCount;
+    this.summary.textContent = `${this.grid.shownCount} of ${this.grid.tileCount} filters done${dead > 0 ? ` · ${dead} dead (no pattern: drawn flat)` : ''}`;
+    this.summary.hidden = false;
+  }
+}
+
+/** `40` for `chollet`; `40 per octave × 3 octaves` for `clear`; with the step size. */
+function describeSteps(parameters: FilterPatternParameters): string {
+  const perOctave = parameters.preset === 'clear' && parameters.clear.octaves > 1;
+  const steps = perOctave ? `${parameters.steps} per octave × ${parameters.clear.octaves} octaves` : String(parameters.steps);
+  return `${steps}, step size ${parameters.stepSize}`;
+}
