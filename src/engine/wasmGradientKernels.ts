@@ -3,6 +3,7 @@
 // activation (whose fused gradient also computes the filter's), fails on it without them. Each is
 // registered on 'wasm' as the cpu backend's own implementation, with the tensors copied across.
 import * as tf from '@tensorflow/tfjs';
+import { registerFastWasmInputGradient } from './wasmFastInputGradient';
 
 const BORROWED_KERNELS = [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput];
 
@@ -18,8 +19,12 @@ interface WasmBackend extends BackendData {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): tf.TensorInfo;
 }
 
-/** Registers the missing kernels once; a no-op for kernels the WASM backend has (a later TF.js). */
+/**
+ * Registers the missing kernels once (a no-op for kernels the WASM backend has, in a later TF.js),
+ * and the fast stride-1 input gradient (see wasmFastInputGradient.ts).
+ */
 export function registerMissingWasmGradientKernels(): void {
+  registerFastWasmInputGradient();
   for (const kernelName of BORROWED_KERNELS) {
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
     if (tf.getKernel(kernelName, 'wasm') || !cpuKernel) continue;

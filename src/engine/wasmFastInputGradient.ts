@@ -1,0 +1,74 @@
+// The WASM backend's Conv2DBackpropInput kernel is a naive loop, several times slower than its
+// forward convolution (XNNPACK). For stride 1 the input gradient *is* a forward convolution: of
+// `dy` with the kernel flipped spatially and its in/out channels swapped, padded by
+// `kernel − 1 − forward padding` on each side. Gradient ascent (filter patterns) and Grad-CAM at
+// early layers spend most of their time here, so the kernel is replaced by that identity where it
+// holds and falls back to the stock kernel elsewhere (strides > 1, channels-first).
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmBackendData {
+  disposeData(dataId: tf.DataId): boolean;
+}
+
+let stockKernel: tf.KernelConfig | undefined;
+
+/** Explicit padding of the equivalent forward convolution, or undefined where the identity does not hold. */
+export function forwardPaddingForInputGradient(
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: tf.Conv2DBackpropInputAttrs,
+): [[number, number], [number, number], [number, number], [number, number]] | undefined {
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (dataFormat !== 'channelsLast') return undefined;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, dataFormat);
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  const { top, bottom, left, right } = info.padInfo;
+  const pads = [info.filterHeight - 1 - top, info.filterHeight - 1 - bottom, info.filterWidth - 1 - left, info.filterWidth - 1 - right];
+  if (pads.some((pad) => pad < 0)) return undefined;
+  return [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]];
+}
+
+/** Replaces the WASM Conv2DBackpropInput kernel (once); a no-op where a kernel it needs is missing. */
+export function registerFastWasmInputGradient(): void {
+  if (stockKernel) return;
+  const stock = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  const conv = tf.getKernel(tf.Conv2D, 'wasm');
+  const reverse = tf.getKernel(tf.Reverse, 'wasm');
+  const transpose = tf.getKernel(tf.Transpose, 'wasm');
+  if (!stock || !conv || !reverse || !transpose) return;
+  stockKernel = stock;
+  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.Conv2DBackpropInput,
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    kernelFunc: (args) => {
+      const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+      const padding = forwardPaddingForInputGradient(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+      if (!padding) return stock.kernelFunc(args);
+      const backend = args.backend as tf.KernelBackend & WasmBackendData;
+      const reversed = reverse.kernelFunc({ inputs: { x: filter }, attrs: { dims: [0, 1] }, backend }) as tf.TensorInfo;
+      let flipped: tf.TensorInfo | undefined;
+      try {
+        flipped = transpose.kernelFunc({ inputs: { x: reversed }, attrs: { perm: [0, 1, 3, 2] }, backend }) as tf.TensorInfo;
+        return conv.kernelFunc({
+          inputs: { x: dy, filter: flipped },
+          attrs: { strides: 1, pad: padding, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
+          backend,
+        });
+      } finally {
+        backend.disposeData(reversed.dataId);
+        if (flipped) backend.disposeData(flipped.dataId);
+      }
+    },
+  });
+}
+
+/** Puts the stock kernel back (for tests comparing the two). */
+export function restoreStockWasmInputGradient(): void {
+  if (!stockKernel) return;
+  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel(stockKernel);
+  stockKernel = undefined;
+}
