@@ -1,5 +1,5 @@
-// Extension entry point: starts the engine worker lazily, registers the sidebar, the commands and
-// the panel serializer, and returns an API that end-to-end tests drive.
+// Extension entry point: starts the engine worker lazily, registers the sidebar, the status bar
+// item, the commands and the panel serializers, and returns an API that end-to-end tests drive.
 import * as vscode from 'vscode';
 import { EngineClient } from './worker/engineClient';
 import { ConvscopeHost } from './host/convscopeHost';
@@ -7,7 +7,9 @@ import { registerCommands } from './host/commands';
 import { ACTIVATIONS_VIEW_TYPE, type ActivationsOutcome, type ActivationsTarget } from './host/panel/activationsPanel';
 import { FILTER_PATTERNS_VIEW_TYPE } from './host/panel/filterPatternPanel';
 import { GRAD_CAM_VIEW_TYPE } from './host/panel/gradCamPanel';
+import { MODEL_SUMMARY_VIEW_TYPE } from './host/panel/modelSummaryPanel';
 import { readSettings } from './host/settings';
+import { ModelStatusBarItem } from './host/statusBar/modelStatusBarItem';
 import { ModelTreeProvider } from './host/tree/modelTreeProvider';
 import type { WebviewPersistedState } from './shared/protocol';
 
@@ -30,23 +32,26 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
   });
   const host = new ConvscopeHost(context, engine, log);
   const tree = new ModelTreeProvider(host.treeModel);
+  const statusBar = new ModelStatusBarItem(host.treeModel, engine, () => host.recentModels, host.onDidUseModel);
+  const applyBackend = (allowNative: boolean) => void engine.setBackend(readSettings().backend, allowNative).then(() => statusBar.refreshBackend());
 
   context.subscriptions.push(
     log,
     host,
     tree,
+    statusBar,
     { dispose: () => void engine.dispose() },
     vscode.window.createTreeView('convscope.models', { treeDataProvider: tree, showCollapseAll: true }),
-    ...registerCommands(host),
-    ...[ACTIVATIONS_VIEW_TYPE, FILTER_PATTERNS_VIEW_TYPE, GRAD_CAM_VIEW_TYPE].map((viewType) =>
+    ...registerCommands(host, context.extensionUri.fsPath),
+    ...[ACTIVATIONS_VIEW_TYPE, FILTER_PATTERNS_VIEW_TYPE, GRAD_CAM_VIEW_TYPE, MODEL_SUMMARY_VIEW_TYPE].map((viewType) =>
       vscode.window.registerWebviewPanelSerializer(viewType, {
         deserializeWebviewPanel: (panel, state: WebviewPersistedState | undefined) => host.revivePanel(panel, state),
       }),
     ),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('convscope.backend')) void engine.setBackend(readSettings().backend, vscode.workspace.isTrusted);
+      if (event.affectsConfiguration('convscope.backend')) applyBackend(vscode.workspace.isTrusted);
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void engine.setBackend(readSettings().backend, true)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => applyBackend(true)),
   );
 
   return {

@@ -22,6 +22,8 @@ export class ActivationsView implements WebviewView {
   private readonly dialog: ChannelDialog;
   private sections = new Map<number, LayerSection>();
   private session: PanelSession | undefined;
+  /** Layers of the current run whose grid has arrived: Export saves those. */
+  private renderedLayers = new Set<number>();
   private running = false;
   private nextRequestId = 1;
 
@@ -34,9 +36,11 @@ export class ActivationsView implements WebviewView {
       chooseImage: () => this.host.post({ type: 'chooseImage' }),
       chooseLayers: () => this.host.post({ type: 'chooseLayers' }),
       setPreprocess: (preprocess) => this.host.post({ type: 'setPreprocess', preprocess }),
+      setColormap: (colormap) => this.host.post({ type: 'setColormap', colormap }),
       cancelRun: () => {
         if (this.session) this.host.post({ type: 'cancelRun', runId: this.session.runId });
       },
+      exportGrids: () => this.host.post({ type: 'exportActivations' }),
     });
     this.layerList = el('div', { class: 'layer-list' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite', 'aria-atomic': 'true' });
@@ -85,6 +89,7 @@ export class ActivationsView implements WebviewView {
     this.dialog.close();
     for (const section of this.sections.values()) section.dispose();
     this.sections = new Map();
+    this.renderedLayers = new Set();
 
     this.header.show({
       title: session.modelName || baseName(session.modelPath),
@@ -99,6 +104,8 @@ export class ActivationsView implements WebviewView {
     });
     this.toolbar.setEnabled(true);
     this.toolbar.setPreprocess(session.preprocess);
+    this.toolbar.setColormap(session.colormap);
+    this.toolbar.setExportable(false);
 
     const callbacks = {
       onOpenChannel: (layerIndex: number, layerName: string, channel: number) => this.requestChannel(layerIndex, layerName, channel),
@@ -132,6 +139,7 @@ export class ActivationsView implements WebviewView {
       this.layerList.appendChild(section.element);
     }
     section.show(layer);
+    this.renderedLayers.add(layer.layerIndex);
   }
 
   private showStatus(status: RunStatus): void {
@@ -172,6 +180,7 @@ export class ActivationsView implements WebviewView {
   private setRunning(running: boolean): void {
     this.running = running;
     this.toolbar.setRunning(running);
+    this.toolbar.setExportable(!running && this.renderedLayers.size > 0);
   }
 
   private markUnrendered(reason: string): void {

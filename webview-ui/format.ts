@@ -20,6 +20,17 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return shape.map((dimension) => (dimension === null ? '?' : String(dimension))).join(' × ');
 }
 
+/** Keras' notation, as `model.summary()` prints it: `(None, 148, 148, 32)`; several outputs joined by `, `. */
+export function formatKerasShape(shape: Shape | Shape[]): string {
+  if (shape.length > 0 && Array.isArray(shape[0])) return (shape as Shape[]).map((one) => formatKerasShape(one)).join(', ');
+  return `(${(shape as Shape).map((dimension) => (dimension === null ? 'None' : String(dimension))).join(', ')})`;
+}
+
+/** A count with thousands separators, as Keras prints parameter counts: `3,453,121`. */
+export function formatCount(count: number): string {
+  return Number.isFinite(count) ? Math.round(count).toLocaleString('en-US') : '?';
+}
+
 /** A layer's declared output shape, which may be a list of shapes for several outputs. */
 export function formatOutputShape(shape: Shape | Shape[]): string {
   const isList = shape.length > 0 && Array.isArray(shape[0]);

@@ -1,10 +1,12 @@
 // Entry point of the Convscope webviews: connects to VS Code, builds the view that the page's
-// `<div id="app" data-view="activations|filters|gradcam">` names (activations when absent), routes
-// the host's messages to it and tells the host it is ready. One bundle serves all three panel kinds.
+// `<div id="app" data-view="activations|filters|gradcam|summary">` names (activations when absent),
+// routes the host's messages to it and tells the host it is ready. One bundle serves all four panel
+// kinds.
 import type { HostToWebviewMessage, PanelViewKind } from '../src/shared/protocol';
 import { ActivationsView } from './activationsView';
 import { FilterPatternView } from './filterPatternView';
 import { GradCamView } from './gradCamView';
+import { ModelSummaryView } from './modelSummaryView';
 import { viewKindOf, type WebviewView } from './view';
 import { connectToHost, type HostConnection } from './vscodeApi';
 
@@ -18,6 +20,7 @@ const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostToWebviewMessage['ty
   'gradCamSession',
   'gradCamResult',
   'status',
+  'summary',
 ]);
 
 function isHostMessage(data: unknown): data is HostToWebviewMessage {
@@ -39,6 +42,8 @@ function createView(kind: PanelViewKind, root: HTMLElement, host: HostConnection
       return new FilterPatternView(root, host);
     case 'gradcam':
       return new GradCamView(root, host);
+    case 'summary':
+      return new ModelSummaryView(root, host);
     case 'activations':
       return new ActivationsView(root, host);
   }

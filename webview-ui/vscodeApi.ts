@@ -60,6 +60,8 @@ function asPersistedState(value: unknown): WebviewPersistedState | undefined {
         ...(typeof layer === 'string' ? { layer } : {}),
       };
     }
+    case 'summary':
+      return { view: 'summary', modelPath };
     default:
       return undefined;
   }

@@ -1,5 +1,6 @@
 // The study notes' `model.summary()`: per-layer name, class, output shape and parameter counts.
 import type * as tf from '@tensorflow/tfjs';
+import { layerConfigEntry } from './layerConfig';
 import type { LayerInfo, ModelSummary, PreprocessMode, Shape } from './types';
 
 function isSingleShape(shape: Shape | Shape[]): shape is Shape {
@@ -36,6 +37,7 @@ export function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo 
     paramCount: layer.countParams(),
     trainableParamCount: countWeights(layer.trainableWeights),
     hasSpatialOutput: isSpatialShape(outputShape),
+    ...layerConfigEntry(layer),
   };
 }
 
@@ -45,7 +47,7 @@ export function defaultPreprocessFor(model: tf.LayersModel): PreprocessMode {
   return first?.getClassName() === 'Rescaling' ? 'none' : 'rescale';
 }
 
-export function summarizeModel(model: tf.LayersModel, modelPath: string): ModelSummary {
+export function summarizeModel(model: tf.LayersModel, modelPath: string, loadNotes: string[] = []): ModelSummary {
   const layers = model.layers.map(describeLayer);
   const totalParams = layers.reduce((sum, layer) => sum + layer.paramCount, 0);
   const trainableParams = layers.reduce((sum, layer) => sum + layer.trainableParamCount, 0);
@@ -59,5 +61,6 @@ export function summarizeModel(model: tf.LayersModel, modelPath: string): ModelS
     trainableParams,
     nonTrainableParams: totalParams - trainableParams,
     defaultPreprocess: defaultPreprocessFor(model),
+    ...(loadNotes.length > 0 ? { loadNotes } : {}),
   };
 }

@@ -24,7 +24,13 @@ export interface LayerInfo {
   trainableParamCount: number;
   /** True when the output is one 4-D (batch, height, width, channels) tensor: only those have channel grids. */
   hasSpatialOutput: boolean;
+  /** A few entries of the layer's config under Keras' names (kernel_size, strides, padding, activation, …); absent when it has none. */
+  config?: LayerConfig;
 }
+
+/** A small config value: a name, a number, a flag, or a short tuple such as `[3, 3]`. */
+export type LayerConfigValue = string | number | boolean | (number | null)[];
+export type LayerConfig = Record<string, LayerConfigValue>;
 
 export interface ModelSummary {
   modelPath: string;
@@ -38,6 +44,8 @@ export interface ModelSummary {
   nonTrainableParams: number;
   /** `none` when the model starts with a Rescaling layer, else `rescale` (the study notes' 1/255). */
   defaultPreprocess: PreprocessMode;
+  /** How the file was read, where the user should know (a converted Keras 3 config, weights matched by layer or order). */
+  loadNotes?: string[];
 }
 
 /** Statistics of one layer's activation for one input. */

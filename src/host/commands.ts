@@ -1,7 +1,9 @@
 // The Convscope commands: Explorer context menus, the Command Palette and the sidebar all land here.
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConvscopeHost } from './convscopeHost';
+import { findExampleModel } from './exampleModel';
 import { pickConvolutionLayer, pickImage, pickModel } from './pickers';
 import type { ModelTreeNode } from './tree/modelTreeModel';
 
@@ -36,7 +38,27 @@ async function explainPrediction(host: ConvscopeHost, node?: ModelTreeNode, laye
   if (imagePath) await host.explain({ modelPath, imagePath, layer });
 }
 
-export function registerCommands(host: ConvscopeHost): vscode.Disposable[] {
+/** The model a summary is asked for: a tree node's, a path (the status bar), a file, else the palette's pick. */
+async function summaryTarget(host: ConvscopeHost, target?: ModelTreeNode | vscode.Uri | string): Promise<string | undefined> {
+  if (typeof target === 'string') return target;
+  if (target instanceof vscode.Uri) return target.fsPath;
+  return modelOf(host, target);
+}
+
+/** Opens the example model shipped in the extension folder with its first sample image. */
+async function openExampleModel(host: ConvscopeHost, extensionPath: string): Promise<void> {
+  const example = findExampleModel(extensionPath);
+  if (!example) {
+    void vscode.window.showErrorMessage(`Convscope: the example model is missing from ${path.join(extensionPath, 'examples', 'shapes')}.`);
+    return;
+  }
+  if (!(await host.openModel(example.modelPath))) return;
+  const lastImage = host.lastImageFor(example.modelPath);
+  const imagePath = (lastImage && existsSync(lastImage) ? lastImage : example.imagePath) ?? (await pickImage());
+  if (imagePath) await host.visualize({ modelPath: example.modelPath, imagePath });
+}
+
+export function registerCommands(host: ConvscopeHost, extensionPath: string): vscode.Disposable[] {
   const register = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   return [
     register('convscope.visualizeModel', async (uri?: vscode.Uri) => visualizeModel(host, await chooseModel(host, uri))),
@@ -74,6 +96,11 @@ export function registerCommands(host: ConvscopeHost): vscode.Disposable[] {
     register('convscope.useAsGradCamLayer', async (node?: ModelTreeNode) => {
       if (node?.kind === 'layer') await explainPrediction(host, node, node.layer.name);
     }),
+    register('convscope.showModelSummary', async (target?: ModelTreeNode | vscode.Uri | string) => {
+      const modelPath = await summaryTarget(host, target);
+      if (modelPath) await host.showSummary(modelPath);
+    }),
+    register('convscope.openExampleModel', () => openExampleModel(host, extensionPath)),
     register('convscope.closeModel', (node?: ModelTreeNode) => {
       if (node?.kind === 'model') host.closeModel(node.model.modelPath);
     }),

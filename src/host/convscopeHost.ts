@@ -2,24 +2,32 @@
 // model, one panel of each kind. Commands and the public API call into it.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import type { ModelSummary, PreprocessMode } from '../engine/types';
+import type { ColormapName, ModelSummary, PreprocessMode } from '../engine/types';
 import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
 import type { EngineClient } from '../worker/engineClient';
 import { ActivationsPanel, type ActivationsOutcome, type ActivationsPanelServices, type ActivationsTarget } from './panel/activationsPanel';
 import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternTarget } from './panel/filterPatternPanel';
 import { GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
+import { ModelSummaryPanel, type ModelSummaryOutcome, type ModelSummaryPanelServices } from './panel/modelSummaryPanel';
 import type { RunPanel } from './panel/runPanel';
 import { pickImage, pickLayers } from './pickers';
 import { readSettings } from './settings';
+import { markUsed } from './statusBar/modelStatus';
 import { ModelTreeModel } from './tree/modelTreeModel';
 
 const PREPROCESS_KEY = 'convscope.preprocessByModel';
+const COLORMAP_KEY = 'convscope.colormapByModel';
 const LAST_IMAGE_KEY = 'convscope.lastImageByModel';
 
 export class ConvscopeHost implements vscode.Disposable {
   readonly treeModel = new ModelTreeModel();
   private readonly panels = new Map<string, RunPanel>();
-  private readonly services: ActivationsPanelServices;
+  private readonly services: ActivationsPanelServices & ModelSummaryPanelServices;
+  /** Models acted on, the one used last first: the status bar names the first that is loaded. */
+  private recent: string[] = [];
+  private readonly useEmitter = new vscode.EventEmitter<string>();
+  /** Fires with a model's path when a command or panel acts on it. */
+  readonly onDidUseModel = this.useEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -33,6 +41,9 @@ export class ConvscopeHost implements vscode.Disposable {
       log,
       preprocessFor: (modelPath: string) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath),
       rememberPreprocess: (modelPath: string, mode: PreprocessMode) => this.store(PREPROCESS_KEY, modelPath, mode),
+      colormapFor: (modelPath: string) => this.stored<ColormapName>(COLORMAP_KEY, modelPath),
+      rememberColormap: (modelPath: string, colormap: ColormapName) => this.store(COLORMAP_KEY, modelPath, colormap),
+      loadSummary: (modelPath: string, signal: AbortSignal) => this.loadSummary(modelPath, signal),
       chooseImage: async (panel: ActivationsPanel) => {
         const imagePath = await pickImage(panel.currentTarget.imagePath);
         if (imagePath) await this.visualize({ ...panel.currentTarget, imagePath });
@@ -57,14 +68,35 @@ export class ConvscopeHost implements vscode.Disposable {
     return this.stored<string>(LAST_IMAGE_KEY, modelPath);
   }
 
+  /** Models acted on, the one used last first. */
+  get recentModels(): readonly string[] {
+    return this.recent;
+  }
+
+  private markUsed(modelPath: string): void {
+    this.recent = markUsed(this.recent, modelPath);
+    this.useEmitter.fire(modelPath);
+  }
+
+  /** The sidebar's summary when it has one; else the engine's (which then fills the sidebar). */
+  private async loadSummary(modelPath: string, signal: AbortSignal): Promise<ModelSummary> {
+    const known = this.treeModel.get(modelPath);
+    if (known?.state === 'loaded') return known.summary;
+    const summary = await this.engine.summarize(modelPath, readSettings().limits, signal);
+    if (this.treeModel.get(modelPath)?.state !== 'loaded') this.treeModel.set({ state: 'loaded', modelPath, summary });
+    return summary;
+  }
+
   /** Shows the model in the sidebar; resolves to its summary, or undefined after reporting why not. */
   async openModel(modelPath: string): Promise<ModelSummary | undefined> {
+    this.markUsed(modelPath);
     const known = this.treeModel.get(modelPath);
     if (known?.state === 'loaded') return known.summary;
     this.treeModel.set({ state: 'loading', modelPath });
     try {
       const summary = await this.engine.summarize(modelPath, readSettings().limits);
       this.treeModel.set({ state: 'loaded', modelPath, summary });
+      this.markUsed(modelPath);
       return summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -76,6 +108,7 @@ export class ConvscopeHost implements vscode.Disposable {
   }
 
   closeModel(modelPath: string): void {
+    this.recent = this.recent.filter((known) => known !== modelPath);
     this.treeModel.remove(modelPath);
     for (const panel of [...this.panels.values()]) if (panel.modelPath === modelPath) panel.dispose();
   }
@@ -111,6 +144,14 @@ export class ConvscopeHost implements vscode.Disposable {
     return this.track(GradCamPanel.create(this.services, target)).run();
   }
 
+  /** The model summary (the study notes' `model.summary()`) in the model's summary panel. */
+  async showSummary(modelPath: string): Promise<ModelSummaryOutcome | undefined> {
+    if (!(await this.openModel(modelPath))) return undefined;
+    const panel = this.panelOf<ModelSummaryPanel>('summary', modelPath) ?? this.track(ModelSummaryPanel.create(this.services, modelPath));
+    panel.reveal();
+    return panel.run();
+  }
+
   /** Brings back a panel VS Code restored after a reload, and runs it again. */
   async revivePanel(webviewPanel: vscode.WebviewPanel, state: WebviewPersistedState | undefined): Promise<void> {
     const files = state ? [state.modelPath, ...('imagePath' in state ? [state.imagePath] : [])] : [];
@@ -129,6 +170,9 @@ export class ConvscopeHost implements vscode.Disposable {
       case 'gradcam':
         await this.track(new GradCamPanel(webviewPanel, this.services, state)).run();
         return;
+      case 'summary':
+        await this.track(new ModelSummaryPanel(webviewPanel, this.services, state.modelPath)).run();
+        return;
     }
   }
 
@@ -143,11 +187,16 @@ export class ConvscopeHost implements vscode.Disposable {
     panel.onDidDispose(() => {
       if (this.panels.get(key) === panel) this.panels.delete(key);
     });
+    // The model of the panel in front is the one the status bar names.
+    panel.panel.onDidChangeViewState((event) => {
+      if (event.webviewPanel.active && this.treeModel.get(panel.modelPath)) this.markUsed(panel.modelPath);
+    });
     return panel;
   }
 
   dispose(): void {
     for (const panel of [...this.panels.values()]) panel.dispose();
     this.panels.clear();
+    this.useEmitter.dispose();
   }
 }

@@ -1,6 +1,7 @@
 // Messages between the extension host and the visualization webviews. Both sides import this file;
 // it holds types only, so the webview bundle gets no host code from it. One webview bundle serves
-// three panel kinds (activations, filter patterns, Grad-CAM); the HTML's `data-view` says which.
+// four panel kinds (activations, filter patterns, Grad-CAM, model summary); the HTML's `data-view`
+// says which.
 import type {
   BackendName,
   ChannelDetail,
@@ -14,10 +15,11 @@ import type {
   GradCamScore,
   LayerActivationImage,
   LayerInfo,
+  ModelSummary,
   PreprocessMode,
 } from '../engine/types';
 
-export type PanelViewKind = 'activations' | 'filters' | 'gradcam';
+export type PanelViewKind = 'activations' | 'filters' | 'gradcam' | 'summary';
 
 /** What the activations panel is showing: sent first for every run, and again when a hidden panel is shown. */
 export interface PanelSession {
@@ -92,7 +94,9 @@ export type HostToWebviewMessage =
   | { type: 'filterTile'; runId: number; tile: FilterPatternImage }
   | { type: 'gradCamSession'; session: GradCamPanelSession }
   | { type: 'gradCamResult'; runId: number; result: GradCamResultView }
-  | { type: 'status'; runId: number; status: RunStatus };
+  | { type: 'status'; runId: number; status: RunStatus }
+  /** The model summary panel's table (the study notes' `model.summary()`). */
+  | { type: 'summary'; runId: number; summary: ModelSummary };
 
 export type WebviewToHostMessage =
   /** The webview has loaded its script and can receive messages (sent again after each reload). */
@@ -103,6 +107,10 @@ export type WebviewToHostMessage =
   | { type: 'chooseImage' }
   | { type: 'chooseLayers' }
   | { type: 'setPreprocess'; preprocess: PreprocessMode }
+  /** Re-run with this colormap, remembered for the model (over the `convscope.colormap` setting). */
+  | { type: 'setColormap'; colormap: ColormapName }
+  /** Save each shown layer's grid as a PNG in a folder the user picks. */
+  | { type: 'exportActivations' }
   // Filter-pattern panel
   | { type: 'setFilterPreset'; preset: FilterPatternPreset }
   | { type: 'exportFilterGrid' }
@@ -114,4 +122,5 @@ export type WebviewToHostMessage =
 export type WebviewPersistedState =
   | { view: 'activations'; modelPath: string; imagePath: string }
   | { view: 'filters'; modelPath: string; layerName: string; preset: FilterPatternPreset }
-  | { view: 'gradcam'; modelPath: string; imagePath: string; targetClass?: number; layer?: string };
+  | { view: 'gradcam'; modelPath: string; imagePath: string; targetClass?: number; layer?: string }
+  | { view: 'summary'; modelPath: string };

@@ -268,12 +268,17 @@ describe('webview panel', () => {
     assert.equal(text(sections[1].querySelector('.layer-meta')), 'MaxPooling2D · ? × 12 × 10 × 32');
 
     const buttons = panel.$$<HTMLButtonElement>('.toolbar button').map((b) => text(b));
-    assert.deepEqual(buttons, ['Change Image…', 'Layers…', 'Cancel']);
+    assert.deepEqual(buttons, ['Change Image…', 'Layers…', 'Cancel', 'Export…']);
     const select = panel.$<HTMLSelectElement>('.toolbar select');
     assert.deepEqual([...select.options].map((o) => o.value), ['rescale', 'none', 'caffe', 'tf', 'torch']);
     assert.equal(select.value, 'rescale');
     assert.equal(panel.$<HTMLLabelElement>('label[for="preprocess-select"]').control, select);
+    const colormap = panel.$<HTMLSelectElement>('#colormap-select');
+    assert.deepEqual([...colormap.options].map((o) => o.value), ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'jet']);
+    assert.equal(colormap.value, 'viridis', 'the session’s colormap is selected');
+    assert.equal(panel.$<HTMLLabelElement>('label[for="colormap-select"]').control, colormap);
     assert.equal(panel.$<HTMLButtonElement>('[data-action="cancelRun"]').hidden, false, 'Cancel shows while the run is in progress');
+    assert.equal(panel.$<HTMLButtonElement>('[data-action="exportActivations"]').disabled, true, 'nothing to export yet');
 
     assert.deepEqual(panel.states, [{ view: 'activations', modelPath: session.modelPath, imagePath: session.imagePath }]);
   });
@@ -497,6 +502,48 @@ describe('webview panel', () => {
     select.value = 'caffe';
     select.dispatchEvent(new panel.window.Event('change', { bubbles: true }));
     assert.deepEqual(panel.posted, [{ type: 'chooseImage' }, { type: 'chooseLayers' }, { type: 'setPreprocess', preprocess: 'caffe' }]);
+  });
+
+  it('posts setColormap when another colormap is picked, and shows the session’s', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession({ colormap: 'magma' }) });
+    const colormap = panel.$<HTMLSelectElement>('#colormap-select');
+    assert.equal(colormap.value, 'magma');
+    assert.equal(colormap.disabled, false);
+    assert.equal(text(panel.$('.colormap-name')), 'magma');
+    panel.posted.length = 0;
+    colormap.value = 'gray';
+    colormap.dispatchEvent(new panel.window.Event('change', { bubbles: true }));
+    assert.deepEqual(panel.posted, [{ type: 'setColormap', colormap: 'gray' }]);
+
+    // The host's new run comes with the new colormap.
+    panel.send({ type: 'session', session: makeSession({ runId: 8, colormap: 'gray' }) });
+    assert.equal(colormap.value, 'gray');
+    assert.equal(text(panel.$('.colormap-name')), 'gray');
+  });
+
+  it('offers Export once a grid is drawn and the run is over', () => {
+    panel = loadPanel();
+    const exportButton = panel.$<HTMLButtonElement>('[data-action="exportActivations"]');
+    assert.equal(exportButton.disabled, true, 'disabled before any session');
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    assert.equal(exportButton.disabled, true, 'disabled while the run is in progress');
+    panel.send({ type: 'status', runId: 7, status: { state: 'finished', backend: 'cpu', timings: [], details: [] } });
+    assert.equal(exportButton.disabled, false);
+    panel.posted.length = 0;
+    exportButton.click();
+    assert.deepEqual(panel.posted, [{ type: 'exportActivations' }]);
+
+    // A new run starts with nothing to export; a cancelled run exports what it drew.
+    panel.send({ type: 'session', session: makeSession({ runId: 8 }) });
+    assert.equal(exportButton.disabled, true);
+    panel.send({ type: 'status', runId: 8, status: { state: 'cancelled', done: 0, total: 3, unit: 'layers' } });
+    assert.equal(exportButton.disabled, true, 'no grid was drawn');
+    panel.send({ type: 'session', session: makeSession({ runId: 9 }) });
+    panel.send({ type: 'layer', runId: 9, layer: makeLayer() });
+    panel.send({ type: 'status', runId: 9, status: { state: 'cancelled', done: 1, total: 3, unit: 'layers' } });
+    assert.equal(exportButton.disabled, false);
   });
 
   it('cancels the run and keeps the layers already shown', () => {

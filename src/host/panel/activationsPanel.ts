@@ -1,10 +1,13 @@
 // The activations panel: every channel of the chosen layers for one image, streamed layer by
-// layer, with channels enlarged on request.
+// layer, with channels enlarged on request, a colormap remembered per model, and Export to PNGs.
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { LayerSelection } from '../../engine/activations';
-import type { ActivationRunInfo, LayerActivationImage, PreprocessMode } from '../../engine/types';
+import type { ActivationRunInfo, ColormapName, LayerActivationImage, PreprocessMode } from '../../engine/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
+import { activationExportFileName, defaultExportFolder } from './activationExport';
+import { writeNewFile } from './exportFiles';
+import { activationsActionFor } from './panelMessages';
 import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 
 export const ACTIVATIONS_VIEW_TYPE = 'convscope.visualization';
@@ -14,6 +17,8 @@ export interface ActivationsTarget {
   imagePath: string;
   layers?: LayerSelection;
   preprocess?: PreprocessMode;
+  /** Omitted: the one remembered for the model, else the `convscope.colormap` setting. */
+  colormap?: ColormapName;
 }
 
 export type ActivationsOutcome = { state: 'finished'; info: ActivationRunInfo; layers: LayerActivationImage[] } | RunFailure | RunCancelled;
@@ -22,6 +27,9 @@ export interface ActivationsPanelServices extends PanelServices {
   /** The preprocessing the user last chose for a model, if any. */
   preprocessFor(modelPath: string): PreprocessMode | undefined;
   rememberPreprocess(modelPath: string, mode: PreprocessMode): Thenable<void>;
+  /** The colormap the user last chose for a model in the toolbar, if any (it overrides the setting). */
+  colormapFor(modelPath: string): ColormapName | undefined;
+  rememberColormap(modelPath: string, colormap: ColormapName): Thenable<void>;
   /** Toolbar actions answered with the host's pickers. */
   chooseImage(panel: ActivationsPanel): Promise<void>;
   chooseLayers(panel: ActivationsPanel): Promise<void>;
@@ -33,6 +41,9 @@ export class ActivationsPanel extends RunPanel {
   /** The worker's id for the latest run, whose outputs channels are enlarged from. */
   private jobId: number | undefined;
   private layerIndices: number[] = [];
+  /** The latest run's colormap (channels are enlarged with it) and the grids it drew, for Export. */
+  private runColormap: ColormapName | undefined;
+  private renderedLayers: LayerActivationImage[] = [];
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -61,6 +72,9 @@ export class ActivationsPanel extends RunPanel {
     const { modelPath, imagePath } = this.target;
     this.panel.title = `Activations: ${path.basename(imagePath)}`;
     const settings = this.services.settings();
+    const colormap = this.target.colormap ?? this.activationServices.colormapFor(modelPath) ?? settings.colormap;
+    this.runColormap = colormap;
+    this.renderedLayers = [];
     const title = `Convscope: activations of ${path.basename(path.dirname(modelPath))} on ${path.basename(imagePath)}`;
     return this.startRun(title, async (run) => {
       const shown: LayerActivationImage[] = [];
@@ -71,7 +85,7 @@ export class ActivationsPanel extends RunPanel {
           imagePath,
           layers: this.target.layers ?? { first: settings.layerCount },
           preprocess: this.target.preprocess ?? this.activationServices.preprocessFor(modelPath),
-          colormap: settings.colormap,
+          colormap,
           imagesPerRow: settings.imagesPerRow,
           limits: settings.limits,
           thumbnailSize: THUMBNAIL_SIZE,
@@ -92,7 +106,7 @@ export class ActivationsPanel extends RunPanel {
                 imagePath,
                 imageThumbnail: start.thumbnail,
                 preprocess: start.preprocess,
-                colormap: settings.colormap,
+                colormap,
                 imagesPerRow: settings.imagesPerRow,
                 layers,
               },
@@ -101,6 +115,7 @@ export class ActivationsPanel extends RunPanel {
           },
           onLayer: (layer) => {
             shown.push(layer);
+            if (run.isCurrent()) this.renderedLayers.push(layer);
             run.post({ type: 'layer', runId: run.runId, layer });
             run.progress(shown.length, total, 'layers', `Rendered ${layer.layerName}`);
           },
@@ -125,9 +140,10 @@ export class ActivationsPanel extends RunPanel {
   }
 
   protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
-    switch (message.type) {
-      case 'requestChannel':
-        await this.sendChannel(message.requestId, message.runId, message.layerIndex, message.channel);
+    const action = activationsActionFor(message);
+    switch (action?.action) {
+      case 'sendChannel':
+        await this.sendChannel(action.requestId, action.runId, action.layerIndex, action.channel);
         return;
       case 'chooseImage':
         await this.activationServices.chooseImage(this);
@@ -135,13 +151,57 @@ export class ActivationsPanel extends RunPanel {
       case 'chooseLayers':
         await this.activationServices.chooseLayers(this);
         return;
-      case 'setPreprocess':
-        await this.activationServices.rememberPreprocess(this.target.modelPath, message.preprocess);
-        await this.run({ preprocess: message.preprocess });
+      case 'rerunRemembering': {
+        const { change } = action;
+        if ('preprocess' in change) await this.activationServices.rememberPreprocess(this.target.modelPath, change.preprocess);
+        else await this.activationServices.rememberColormap(this.target.modelPath, change.colormap);
+        await this.run(change);
         return;
-      default:
+      }
+      case 'export':
+        await this.exportGrids();
+        return;
+      case undefined:
         return;
     }
+  }
+
+  /**
+   * Writes each grid the latest run drew as a PNG in a folder the user picks (the image's folder
+   * first), under new names: an existing file is never overwritten. Resolves to the files written.
+   */
+  async exportGrids(folder?: string): Promise<string[]> {
+    const layers = this.renderedLayers;
+    if (layers.length === 0) {
+      void vscode.window.showInformationMessage('Convscope: nothing to export yet; wait for a layer to be drawn.');
+      return [];
+    }
+    const { imagePath } = this.target;
+    const target = folder ?? (await this.askExportFolder(imagePath));
+    if (!target) return [];
+    const files: string[] = [];
+    for (const layer of layers) files.push(await writeNewFile(target, activationExportFileName(imagePath, layer), layer.png));
+    this.services.log.info(`Exported ${files.length} activation grids to ${target}`);
+    const first = vscode.Uri.file(files[0]);
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(first) !== undefined;
+    const reveal = inWorkspace ? 'Reveal in Explorer' : 'Reveal in File Manager';
+    void vscode.window
+      .showInformationMessage(`Convscope: saved ${files.length} activation grid${files.length === 1 ? '' : 's'} to ${target}`, reveal)
+      .then((choice) => (choice === reveal ? vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', first) : undefined));
+    return files;
+  }
+
+  private async askExportFolder(imagePath: string): Promise<string | undefined> {
+    const workspaceFolder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const uris = await vscode.window.showOpenDialog({
+      title: 'Convscope: Export Activation Grids To',
+      defaultUri: vscode.Uri.file(defaultExportFolder(imagePath, this.services.extensionUri.fsPath, workspaceFolder)),
+      canSelectFiles: false,
+      canSelectFolders: true,
+      canSelectMany: false,
+      openLabel: 'Export Here',
+    });
+    return uris?.[0]?.fsPath;
   }
 
   private async sendChannel(requestId: number, runId: number, layerIndex: number, channel: number): Promise<void> {
@@ -150,7 +210,8 @@ export class ActivationsPanel extends RunPanel {
       return;
     }
     try {
-      const detail = await this.services.engine.renderChannel({ jobId: this.jobId, layerIndex, channel, colormap: this.services.settings().colormap });
+      const colormap = this.runColormap ?? this.services.settings().colormap;
+      const detail = await this.services.engine.renderChannel({ jobId: this.jobId, layerIndex, channel, colormap });
       this.send({ type: 'channel', requestId, channel: detail });
     } catch (error) {
       this.send({ type: 'channelFailed', requestId, message: error instanceof Error ? error.message : String(error) });

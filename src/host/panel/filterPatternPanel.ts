@@ -7,6 +7,7 @@ import type { FilterPatternImage, FilterPatternPreset, FilterPatternRunInfo } fr
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 import { writeNewFile } from './exportFiles';
+import { filterPatternActionFor } from './panelMessages';
 
 export const FILTER_PATTERNS_VIEW_TYPE = 'convscope.filterPatterns';
 
@@ -100,8 +101,9 @@ export class FilterPatternPanel extends RunPanel {
   }
 
   protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
-    if (message.type === 'setFilterPreset') await this.run({ preset: message.preset });
-    else if (message.type === 'exportFilterGrid') await this.exportGrid();
+    const action = filterPatternActionFor(message);
+    if (action?.action === 'rerun') await this.run(action.change);
+    else if (action?.action === 'export') await this.exportGrid();
   }
 
   private async exportGrid(): Promise<void> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ColormapName, GradCamRunInfo, GradCamScore, PreprocessMode } from '../../engine/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { writeNewFile } from './exportFiles';
+import { gradCamActionFor } from './panelMessages';
 import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 
 export const GRAD_CAM_VIEW_TYPE = 'convscope.gradCam';
@@ -101,12 +102,9 @@ export class GradCamPanel extends RunPanel {
   }
 
   protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
-    if (message.type === 'explain') {
-      const { type: _type, ...changes } = message;
-      await this.run(changes);
-    } else if (message.type === 'exportGradCam') {
-      await this.exportImages();
-    }
+    const action = gradCamActionFor(message);
+    if (action?.action === 'rerun') await this.run(action.change);
+    else if (action?.action === 'export') await this.exportImages();
   }
 
   /** Writes the overlay and the heatmap next to the image, under new names. */

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { HostToWebviewMessage, PanelViewKind, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { EngineError, type EngineClient } from '../../worker/engineClient';
 import type { ConvscopeSettings } from '../settings';
+import { routeRunPanelMessage } from './panelMessages';
 import { renderPanelHtml, webviewRoot } from './panelHtml';
 
 export interface PanelServices {
@@ -38,6 +39,8 @@ export abstract class RunPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
+  /** Where a run's progress shows: a cancellable notification unless a panel kind says otherwise. */
+  protected progressLocation: vscode.ProgressLocation | { viewId: string } = vscode.ProgressLocation.Notification;
 
   protected constructor(
     readonly panel: vscode.WebviewPanel,
@@ -49,7 +52,7 @@ export abstract class RunPanel implements vscode.Disposable {
     panel.webview.html = renderPanelHtml(panel.webview, services.extensionUri, view);
     panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'convscope.svg');
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: WebviewToHostMessage) => this.receive(message)),
+      panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
       panel.onDidDispose(() => this.dispose()),
     );
   }
@@ -87,7 +90,7 @@ export abstract class RunPanel implements vscode.Disposable {
     this.currentRun = abort;
     this.snapshot = [];
     const isCurrent = () => runId === this.runId && !this.disposed;
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (notification, token) => {
+    return vscode.window.withProgress({ location: this.progressLocation, title, cancellable: true }, async (notification, token) => {
       token.onCancellationRequested(() => abort.abort());
       let reportedFraction = 0;
       let lastProgress = { done: 0, total: 0, unit: '' };
@@ -148,14 +151,22 @@ export abstract class RunPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  private async receive(message: WebviewToHostMessage): Promise<void> {
+  private async receive(data: unknown): Promise<void> {
     try {
-      if (message.type === 'ready') {
-        for (const kept of this.snapshot) void this.panel.webview.postMessage(kept);
-      } else if (message.type === 'cancelRun') {
-        if (message.runId === this.runId) this.cancel();
-      } else {
-        await this.onViewMessage(message);
+      const routed = routeRunPanelMessage(data, this.runId);
+      switch (routed.route) {
+        case 'replaySnapshot':
+          for (const kept of this.snapshot) void this.panel.webview.postMessage(kept);
+          return;
+        case 'cancelRun':
+          this.cancel();
+          return;
+        case 'toView':
+          await this.onViewMessage(routed.message);
+          return;
+        case 'ignore':
+          this.services.log.debug(`The ${this.view} panel ignored a message: ${routed.reason}`);
+          return;
       }
     } catch (error) {
       this.services.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

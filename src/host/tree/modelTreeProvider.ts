@@ -1,22 +1,8 @@
 // Tree items for the Convscope sidebar's Model view, built from ModelTreeModel.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { formatShape } from '../../engine/modelSummary';
+import { LAYER_KIND_ICONS, layerDescription, layerKindOf, layerTooltipLines } from './layerPresentation';
 import { filterCountOf, type ModelTreeModel, type ModelTreeNode } from './modelTreeModel';
-
-const LAYER_ICONS: Record<string, string> = {
-  Conv2D: 'symbol-array',
-  SeparableConv2D: 'symbol-array',
-  DepthwiseConv2D: 'symbol-array',
-  MaxPooling2D: 'fold-down',
-  AveragePooling2D: 'fold-down',
-  GlobalAveragePooling2D: 'fold-down',
-  GlobalMaxPooling2D: 'fold-down',
-  Dense: 'symbol-operator',
-  BatchNormalization: 'settings',
-  Activation: 'zap',
-  InputLayer: 'arrow-right',
-};
 
 export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<ModelTreeNode | undefined>();
@@ -50,9 +36,10 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
         const filterCount = filterCountOf(layer);
         const item = new vscode.TreeItem(layer.name, filterCount > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `layer:${node.modelPath}:${layer.index}`;
-        item.description = `${layer.className} · ${formatShape(layer.outputShape)} · ${layer.paramCount.toLocaleString('en-US')} params`;
-        item.tooltip = new vscode.MarkdownString().appendText(`${layer.name} (${layer.className})\nOutput: ${formatShape(layer.outputShape)}\nParameters: ${layer.paramCount.toLocaleString('en-US')} (${layer.trainableParamCount.toLocaleString('en-US')} trainable)`);
-        item.iconPath = new vscode.ThemeIcon(LAYER_ICONS[layer.className] ?? 'symbol-misc');
+        item.description = layerDescription(layer);
+        // Plain text, one line each: names and config values come from the model file.
+        item.tooltip = layerTooltipLines(layer).join('\n');
+        item.iconPath = new vscode.ThemeIcon(LAYER_KIND_ICONS[layerKindOf(layer.className)]);
         item.contextValue = filterCount > 0 ? 'convscope.layer.conv' : layer.hasSpatialOutput ? 'convscope.layer.spatial' : 'convscope.layer';
         if (layer.hasSpatialOutput) {
           item.command = { command: 'convscope.showLayerActivations', title: 'Show Activations', arguments: [node] };

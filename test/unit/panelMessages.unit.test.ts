@@ -1,0 +1,139 @@
+// The host's message handling as pure functions: which webview message becomes which panel action,
+// and which messages are refused because they do not fit the protocol.
+import assert from 'node:assert/strict';
+import {
+  activationsActionFor,
+  filterPatternActionFor,
+  gradCamActionFor,
+  parseWebviewMessage,
+  routeRunPanelMessage,
+} from '../../src/host/panel/panelMessages';
+import type { WebviewToHostMessage } from '../../src/shared/protocol';
+
+/** One valid example of every message the webviews send. */
+const EVERY_MESSAGE: WebviewToHostMessage[] = [
+  { type: 'ready' },
+  { type: 'cancelRun', runId: 3 },
+  { type: 'requestChannel', requestId: 1, runId: 3, layerIndex: 2, channel: 19 },
+  { type: 'chooseImage' },
+  { type: 'chooseLayers' },
+  { type: 'setPreprocess', preprocess: 'caffe' },
+  { type: 'setColormap', colormap: 'magma' },
+  { type: 'exportActivations' },
+  { type: 'setFilterPreset', preset: 'clear' },
+  { type: 'exportFilterGrid' },
+  { type: 'explain', targetClass: 386, layer: 'block5_conv3', intensity: 0.6, colormap: 'jet', score: 'logit' },
+  { type: 'exportGradCam' },
+];
+
+/** Every message type, as the compiler requires (a new type left out here does not compile). */
+const MESSAGE_TYPES: Record<WebviewToHostMessage['type'], true> = {
+  ready: true,
+  cancelRun: true,
+  requestChannel: true,
+  chooseImage: true,
+  chooseLayers: true,
+  setPreprocess: true,
+  setColormap: true,
+  exportActivations: true,
+  setFilterPreset: true,
+  exportFilterGrid: true,
+  explain: true,
+  exportGradCam: true,
+};
+
+describe('parseWebviewMessage', function () {
+  it('is tested with one example of every message type', function () {
+    assert.deepEqual(EVERY_MESSAGE.map((message) => message.type).sort(), Object.keys(MESSAGE_TYPES).sort());
+  });
+
+  it('accepts every message of the protocol as it is', function () {
+    for (const message of EVERY_MESSAGE) assert.deepEqual(parseWebviewMessage(message), message, message.type);
+  });
+
+  it('keeps only the fields the protocol names', function () {
+    assert.deepEqual(parseWebviewMessage({ type: 'setColormap', colormap: 'gray', extra: '<b>' }), { type: 'setColormap', colormap: 'gray' });
+    assert.deepEqual(parseWebviewMessage({ type: 'ready', runId: 4 }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'explain', targetClass: 'tabby cat' }), { type: 'explain', targetClass: 'tabby cat' });
+    assert.deepEqual(parseWebviewMessage({ type: 'explain' }), { type: 'explain' });
+  });
+
+  it('refuses what does not fit, as a whole', function () {
+    const refused: unknown[] = [
+      undefined,
+      null,
+      'ready',
+      42,
+      {},
+      { type: 'frobnicate' },
+      { type: 'setColormap', colormap: 'rainbow' },
+      { type: 'setColormap' },
+      { type: 'setPreprocess', preprocess: 'RESCALE' },
+      { type: 'setFilterPreset', preset: 'pretty' },
+      { type: 'cancelRun', runId: '3' },
+      { type: 'cancelRun', runId: -1 },
+      { type: 'requestChannel', requestId: 1, runId: 3, layerIndex: 2, channel: 1.5 },
+      { type: 'requestChannel', requestId: 1, runId: 3, layerIndex: 2 },
+      { type: 'explain', intensity: 1.5 },
+      { type: 'explain', intensity: Number.NaN },
+      { type: 'explain', targetClass: -2 },
+      { type: 'explain', targetClass: '   ' },
+      { type: 'explain', layer: '' },
+      { type: 'explain', score: 'loss', targetClass: 3 },
+      { type: 'explain', colormap: 'viridis', layer: 7 },
+    ];
+    for (const data of refused) assert.equal(parseWebviewMessage(data), undefined, JSON.stringify(data));
+  });
+});
+
+describe('routeRunPanelMessage', function () {
+  it('replays the snapshot on ready and cancels only the current run', function () {
+    assert.deepEqual(routeRunPanelMessage({ type: 'ready' }, 5), { route: 'replaySnapshot' });
+    assert.deepEqual(routeRunPanelMessage({ type: 'cancelRun', runId: 5 }, 5), { route: 'cancelRun' });
+    const stale = routeRunPanelMessage({ type: 'cancelRun', runId: 4 }, 5);
+    assert.equal(stale.route, 'ignore');
+  });
+
+  it('hands the rest to the panel kind, and ignores what is not a message', function () {
+    assert.deepEqual(routeRunPanelMessage({ type: 'setColormap', colormap: 'jet' }, 1), { route: 'toView', message: { type: 'setColormap', colormap: 'jet' } });
+    const ignored = routeRunPanelMessage({ type: 'setColormap', colormap: 'rainbow' }, 1);
+    assert.deepEqual(ignored, { route: 'ignore', reason: 'not a Convscope message: "setColormap"' });
+    assert.deepEqual(routeRunPanelMessage('hello', 1), { route: 'ignore', reason: 'not a Convscope message: string' });
+  });
+});
+
+describe('panel actions', function () {
+  it('maps the activations panel’s messages to its actions', function () {
+    assert.deepEqual(activationsActionFor({ type: 'requestChannel', requestId: 1, runId: 3, layerIndex: 2, channel: 19 }), {
+      action: 'sendChannel',
+      requestId: 1,
+      runId: 3,
+      layerIndex: 2,
+      channel: 19,
+    });
+    assert.deepEqual(activationsActionFor({ type: 'chooseImage' }), { action: 'chooseImage' });
+    assert.deepEqual(activationsActionFor({ type: 'chooseLayers' }), { action: 'chooseLayers' });
+    assert.deepEqual(activationsActionFor({ type: 'setPreprocess', preprocess: 'none' }), { action: 'rerunRemembering', change: { preprocess: 'none' } });
+    assert.deepEqual(activationsActionFor({ type: 'setColormap', colormap: 'inferno' }), { action: 'rerunRemembering', change: { colormap: 'inferno' } });
+    assert.deepEqual(activationsActionFor({ type: 'exportActivations' }), { action: 'export' });
+  });
+
+  it('maps the filter-pattern and Grad-CAM panels’ messages to theirs', function () {
+    assert.deepEqual(filterPatternActionFor({ type: 'setFilterPreset', preset: 'clear' }), { action: 'rerun', change: { preset: 'clear' } });
+    assert.deepEqual(filterPatternActionFor({ type: 'exportFilterGrid' }), { action: 'export' });
+    assert.deepEqual(gradCamActionFor({ type: 'explain', targetClass: 3, intensity: 0.2 }), { action: 'rerun', change: { targetClass: 3, intensity: 0.2 } });
+    assert.deepEqual(gradCamActionFor({ type: 'exportGradCam' }), { action: 'export' });
+  });
+
+  it('gives each panel kind only its own messages', function () {
+    const handledBy = (decide: (message: WebviewToHostMessage) => unknown) => EVERY_MESSAGE.filter((message) => decide(message) !== undefined).map((message) => message.type);
+    assert.deepEqual(handledBy(activationsActionFor), ['requestChannel', 'chooseImage', 'chooseLayers', 'setPreprocess', 'setColormap', 'exportActivations']);
+    assert.deepEqual(handledBy(filterPatternActionFor), ['setFilterPreset', 'exportFilterGrid']);
+    assert.deepEqual(handledBy(gradCamActionFor), ['explain', 'exportGradCam']);
+    // Every message but ready and cancelRun (which every panel handles) belongs to exactly one kind.
+    for (const message of EVERY_MESSAGE.filter((candidate) => candidate.type !== 'ready' && candidate.type !== 'cancelRun')) {
+      const owners = [activationsActionFor, filterPatternActionFor, gradCamActionFor].filter((decide) => decide(message) !== undefined);
+      assert.equal(owners.length, 1, message.type);
+    }
+  });
+});

@@ -1,0 +1,60 @@
+// The model summary's table, as Keras' `model.summary()` prints it: one row per layer (name, class,
+// output shape, parameters) and the totals below. Every string comes from the model file and is
+// inserted as text.
+import type { LayerInfo, ModelSummary } from '../src/engine/types';
+import { el } from './dom';
+import { formatCount, formatKerasShape } from './format';
+
+const COLUMNS = [
+  { title: 'Layer', className: 'summary-layer' },
+  { title: 'Class', className: 'summary-class' },
+  { title: 'Output shape', className: 'summary-shape' },
+  { title: 'Params', className: 'summary-params numeric' },
+] as const;
+
+function paramsCell(layer: LayerInfo): HTMLTableCellElement {
+  const frozen = layer.paramCount - layer.trainableParamCount;
+  return el('td', { class: 'summary-params numeric' }, [
+    formatCount(layer.paramCount),
+    frozen > 0 ? el('span', { class: 'non-trainable-note' }, [` (${formatCount(frozen)} non-trainable)`]) : null,
+  ]);
+}
+
+function layerRow(layer: LayerInfo): HTMLTableRowElement {
+  return el('tr', { 'data-layer-index': layer.index }, [
+    el('th', { scope: 'row', class: 'summary-layer' }, [layer.name]),
+    el('td', { class: 'summary-class' }, [layer.className]),
+    el('td', { class: 'summary-shape' }, [formatKerasShape(layer.outputShape)]),
+    paramsCell(layer),
+  ]);
+}
+
+/** The layer table, captioned with the model's name. */
+export function summaryTable(summary: ModelSummary): HTMLTableElement {
+  const caption = `Layers of ${summary.modelName || 'the model'} (${summary.layers.length})`;
+  return el('table', { class: 'summary-table' }, [
+    el('caption', {}, [caption]),
+    el('thead', {}, [el('tr', {}, COLUMNS.map((column) => el('th', { scope: 'col', class: column.className }, [column.title])))]),
+    el(
+      'tbody',
+      {},
+      summary.layers.length > 0
+        ? summary.layers.map(layerRow)
+        : [el('tr', {}, [el('td', { colspan: COLUMNS.length, class: 'placeholder' }, ['The model has no layers.'])])],
+    ),
+  ]);
+}
+
+/** Total, trainable and non-trainable parameters, as the last lines of `model.summary()`. */
+export function summaryTotals(summary: ModelSummary): HTMLDListElement {
+  const entries: [string, number, string][] = [
+    ['Total params', summary.totalParams, 'total-params'],
+    ['Trainable params', summary.trainableParams, 'trainable-params'],
+    ['Non-trainable params', summary.nonTrainableParams, 'non-trainable-params'],
+  ];
+  return el(
+    'dl',
+    { class: 'summary-totals', 'aria-label': 'Parameter totals' },
+    entries.flatMap(([term, count, className]) => [el('dt', {}, [term]), el('dd', { class: `${className} numeric` }, [formatCount(count)])]),
+  );
+}
