@@ -35,7 +35,8 @@ async function explainPrediction(host: ConvscopeHost, node?: ModelTreeNode, laye
   const modelPath = await modelOf(host, node);
   if (!modelPath || !(await host.openModel(modelPath))) return;
   const imagePath = host.lastImageFor(modelPath) ?? (await pickImage());
-  if (imagePath) await host.explain({ modelPath, imagePath, layer });
+  // A layer left out keeps the one chosen in an open Grad-CAM panel.
+  if (imagePath) await host.explain({ modelPath, imagePath, ...(layer ? { layer } : {}) });
 }
 
 /** The model a summary is asked for: a tree node's, a path (the status bar), a file, else the palette's pick. */
