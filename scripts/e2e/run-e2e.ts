@@ -148,6 +148,8 @@ const SCENARIO_NAMES = [
   '3. Clicking a tile opens the channel dialog',
   '4. A broken model is reported and the extension keeps working',
   '5. Reload Window brings the panel back',
+  '6. Sidebar → a filter pattern, and a filter grid cancelled half-way',
+  '7. Command Palette → Explain Prediction shows the predictions and a heatmap per class',
 ];
 
 async function main(): Promise<number> {

@@ -1,9 +1,11 @@
 // The end-to-end scenarios: a user in a real VS Code (code-server + Chromium) opens the example
 // model from the Explorer, reads its activation grids, enlarges a channel, hits a broken model,
-// and reloads the window. Each step has a time limit and leaves a screenshot in test-results/e2e/.
+// reloads the window, looks at filter patterns from the Convscope sidebar (one filter, then a grid
+// cancelled half-way) and explains a prediction with Grad-CAM from the Command Palette. Each step
+// has a time limit and leaves a screenshot in test-results/e2e/.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { Workbench, escapeRegExp } from './workbench';
 
 export interface E2EEnvironment {
@@ -291,6 +293,120 @@ function describeSections(sections: SectionState[]): string {
   return sections.map((s) => `${s.name} ${shapeFromMeta(s.meta).join('×')} → ${s.image?.naturalWidth}×${s.image?.naturalHeight} px, ${s.image?.colours}${s.image && s.image.colours >= 1000 ? '+' : ''} colours`).join('; ');
 }
 
+// ─── Filter patterns and Grad-CAM from model.json and the panels ───────────────────────────────
+
+/** Filters (output channels) of each Conv2D-like layer of the model, by name; the class count (units of the last layer). */
+export async function modelFacts(modelJsonPath: string): Promise<{ filters: Map<string, number>; classes: number | undefined }> {
+  const json = JSON.parse(await readFile(modelJsonPath, 'utf8')) as { modelTopology?: { model_config?: KerasLayer; config?: unknown } };
+  const modelConfig = (json.modelTopology?.model_config ?? json.modelTopology) as KerasLayer | undefined;
+  const rawLayers = modelConfig?.config && (Array.isArray(modelConfig.config) ? modelConfig.config : (modelConfig.config as { layers?: unknown }).layers);
+  const layers = Array.isArray(rawLayers) ? (rawLayers as KerasLayer[]) : [];
+  const filters = new Map<string, number>();
+  for (const layer of layers) {
+    if (['Conv2D', 'SeparableConv2D', 'Conv2DTranspose'].includes(layer.class_name) && typeof layer.config.filters === 'number') {
+      filters.set(String(layer.config.name), layer.config.filters);
+    }
+  }
+  const last = layers[layers.length - 1];
+  const units = last?.class_name === 'Dense' ? Number(last.config.units) : undefined;
+  return { filters, classes: units !== undefined && Number.isFinite(units) ? units : undefined };
+}
+
+/** An <img> as the page has it: loaded or not, its sizes, and (when loaded) its distinct colours and a checksum of its pixels. */
+interface ImageState {
+  src: string;
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+  displayedWidth: number;
+  /** Distinct colours on a sample of the pixels, up to 1000: 1 is a blank (single-colour) image. */
+  colours: number;
+  /** A checksum of every pixel, to tell two images apart. */
+  checksum: number;
+}
+
+/** Reads every image the locator matches (without waiting: callers poll). */
+async function readImages(images: Locator): Promise<ImageState[]> {
+  return images.evaluateAll((elements) =>
+    (elements as HTMLImageElement[]).map((image) => {
+      let colours = 0;
+      let checksum = 0;
+      if (image.complete && image.naturalWidth > 0) {
+        const canvas = document.createElement('canvas');
+        canvas.width = image.naturalWidth;
+        canvas.height = image.naturalHeight;
+        const context = canvas.getContext('2d');
+        if (context) {
+          context.drawImage(image, 0, 0);
+          const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+          const seen = new Set<number>();
+          const step = Math.max(1, Math.floor(data.length / 4 / 20000));
+          for (let i = 0; i < data.length / 4 && seen.size < 1000; i += step) seen.add((data[i * 4] << 16) | (data[i * 4 + 1] << 8) | data[i * 4 + 2]);
+          colours = seen.size;
+          for (let i = 0; i < data.length; i++) checksum = (Math.imul(checksum, 31) + data[i]) | 0;
+        }
+      }
+      return {
+        src: image.currentSrc || image.src,
+        complete: image.complete,
+        naturalWidth: image.naturalWidth,
+        naturalHeight: image.naturalHeight,
+        displayedWidth: image.getBoundingClientRect().width,
+        colours,
+        checksum,
+      };
+    }),
+  );
+}
+
+function loaded(image: ImageState | undefined): image is ImageState {
+  return image !== undefined && image.complete && image.naturalWidth > 0 && image.naturalHeight > 0;
+}
+
+/** Polls `check` (which returns a problem, or undefined when satisfied) until it passes; throws the last problem. */
+async function pollUntil(page: Page, limitMs: number, check: () => Promise<string | undefined>, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  let problem: string | undefined = 'not checked yet';
+  while (Date.now() < deadline) {
+    problem = await check().catch((error: unknown) => `${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    if (problem === undefined) return;
+    await page.waitForTimeout(intervalMs);
+  }
+  throw new Error(problem);
+}
+
+/** The text of the elements the locator matches now, whitespace collapsed; '' when there are none (no waiting, unlike innerText()). */
+async function textNow(locator: Locator): Promise<string> {
+  return (await locator.allInnerTexts()).join(' ').replace(/\s+/g, ' ').trim();
+}
+
+async function statusText(frame: FrameLocator): Promise<string> {
+  return textNow(frame.locator('.run-status .status-text'));
+}
+
+async function failedStatus(frame: FrameLocator): Promise<string | undefined> {
+  const status = await statusText(frame);
+  if (!/^Failed/.test(status)) return undefined;
+  const error = await textNow(frame.locator('.run-status .error-box'));
+  return `the panel reports a failed run: ${error || status}`;
+}
+
+interface FilterTileState {
+  state: string;
+  filter: string | null;
+  label: string | null;
+}
+
+async function readFilterTiles(frame: FrameLocator): Promise<FilterTileState[]> {
+  return frame.locator('.filter-grid .filter-tile').evaluateAll((buttons) =>
+    buttons.map((button) => ({
+      state: button.classList.contains('shown') ? 'shown' : button.classList.contains('missing') ? 'missing' : 'waiting',
+      filter: button.getAttribute('data-filter'),
+      label: button.getAttribute('aria-label'),
+    })),
+  );
+}
+
 // ─── The scenarios ─────────────────────────────────────────────────────────────────────────────
 
 interface Scenario {
@@ -309,6 +425,16 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
   const expectedCount = expected?.length ?? DEFAULT_LAYER_COUNT;
   if (expected) log(`  expected from model.json: ${expected.map((l) => `${l.name} ${l.shape.join('×')} → ${l.width}×${l.height}`).join('; ')}`);
   let goodPanel: FrameLocator | undefined;
+  const facts = await modelFacts(goodModel);
+  const convLayers = [...facts.filters.keys()];
+  // One filter of the first convolution; a grid of the first layer with 64 filters or more (the
+  // host's grid shows the first 64), which takes long enough to be cancelled half-way.
+  const singleLayer = convLayers[0] ?? 'conv2d_1';
+  const singleFilter = Math.min(3, (facts.filters.get(singleLayer) ?? 4) - 1);
+  const gridLayer = convLayers.find((name) => (facts.filters.get(name) ?? 0) >= 64) ?? convLayers[convLayers.length - 1] ?? 'conv2d_3';
+  const gridTiles = Math.min(64, facts.filters.get(gridLayer) ?? 64);
+  const predictionCount = facts.classes !== undefined ? Math.min(5, facts.classes) : undefined;
+  log(`  filter scenario: ${singleLayer} filter ${singleFilter}, grid of ${gridLayer} (${gridTiles} tiles); classes: ${facts.classes ?? 'unknown'}`);
 
   /** Explorer → right-click <folder>/model.json → Visualize Model. */
   const visualizeFromExplorer = async (folder: string, other: string) => {
@@ -323,6 +449,13 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
   };
 
   const panelFor = (limitMs: number) => workbench.findWebview('.model-path', goodModel, limitMs);
+  let filterPanel: FrameLocator | undefined;
+  let gradCamPanel: FrameLocator | undefined;
+  const modelQuickPickTitle = /Convscope: Open Model/;
+  const imageQuickPickTitle = /Choose an Input Image/;
+  // A quick pick row's description is the file's folder relative to the workspace (the workspace
+  // folder's own name may come first).
+  const goodFolderDescription = new RegExp(`(^|/)${escapeRegExp(env.goodFolder)}$`);
 
   const scenarios: Scenario[] = [
     {
@@ -333,6 +466,15 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           await workbench.waitForWorkbench(85_000);
           await workbench.explorerRow(env.goodFolder).first().waitFor({ state: 'visible' });
           await workbench.explorerRow(env.brokenFolder).first().waitFor({ state: 'visible' });
+        });
+        // The Explorer shows before the extensions' contributions are registered: a right-click then
+        // would find no “Visualize Model” entry. The activity bar's Convscope entry comes with them.
+        await steps.run('The Convscope extension is registered (its activity bar entry shows)', 60_000, async () => {
+          const registered = await workbench
+            .activityBarItem('Convscope')
+            .waitFor({ state: 'visible', timeout: 55_000 })
+            .then(() => true, () => false);
+          if (!registered) throw new Error('no Convscope entry in the activity bar after 55 s: the extension (or its contributions) did not load — see logs/ and code-server.log');
         });
       },
     },
@@ -485,6 +627,244 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           if (!goodPanel) throw new Error('no panel');
           const sections = await waitForGrids(page, goodPanel, expected, expectedCount, 115_000);
           log(`      ${sections.length} sections restored`);
+        });
+      },
+    },
+    {
+      name: '6. Sidebar → a filter pattern, and a filter grid cancelled half-way',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        await steps.run('Open the Convscope sidebar: the model and its layers are listed', 45_000, async () => {
+          await workbench.openViewContainer('Convscope');
+          const layerRow = workbench.sidebarTreeRow(singleLayer).first();
+          // The model is there once a panel of it ran (scenarios 2–5); else open it from the view's welcome.
+          const listed = await layerRow.waitFor({ state: 'visible', timeout: 8000 }).then(() => true, () => false);
+          if (!listed) {
+            const link = page.locator('.part.sidebar .welcome-view-content a', { hasText: /Open a model\.json/ }).first();
+            if (!(await link.isVisible().catch(() => false))) throw new Error(`the Convscope sidebar lists no ${singleLayer} row and shows no “Open a model.json…” link`);
+            log('      (the model was not in the sidebar: opened it from the welcome link)');
+            await link.click();
+            await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
+            await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+            await workbench.quickPickChoose(env.sampleImage);
+            await workbench.openViewContainer('Convscope');
+          }
+          await layerRow.waitFor({ state: 'visible' });
+          for (const name of [singleLayer, gridLayer]) await workbench.sidebarTreeRow(name).first().waitFor({ state: 'visible' });
+        });
+        await steps.run(`Expand ${singleLayer}: its filters are listed`, 20_000, async () => {
+          await workbench.expandTreeRow(singleLayer);
+          await workbench.sidebarTreeRow(`filter ${singleFilter}`).first().waitFor({ state: 'visible' });
+          const labels = await page.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts();
+          const filters = labels.filter((label) => /^filter \d+$/.test(label.trim()));
+          const want = facts.filters.get(singleLayer);
+          if (want !== undefined && want <= 64 && filters.length !== want) throw new Error(`${singleLayer} lists ${filters.length} filter rows, model.json gives ${want} filters`);
+          log(`      ${singleLayer}: ${filters.length} filter rows (${filters[0]} … ${filters[filters.length - 1]})`);
+        });
+        await steps.run(`Click “filter ${singleFilter}” → a filter-pattern panel opens`, 30_000, async () => {
+          await workbench.sidebarTreeRow(`filter ${singleFilter}`).first().locator('.label-name').click();
+          await workbench.tab(`Filter ${singleFilter}: ${singleLayer}`).first().waitFor({ state: 'visible' });
+          filterPanel = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(singleLayer)}$`), 25_000);
+        });
+        await steps.run(`The pattern of filter ${singleFilter} loads`, 60_000, async () => {
+          const frame = filterPanel;
+          if (!frame) throw new Error('no filter-pattern panel');
+          let image: ImageState | undefined;
+          await pollUntil(page, 55_000, async () => {
+            const failed = await failedStatus(frame);
+            if (failed) throw new Error(failed);
+            const tiles = await readFilterTiles(frame);
+            if (tiles.length !== 1) return `expected 1 tile in the panel, found ${tiles.length}`;
+            if (tiles[0].state !== 'shown') return `the tile of filter ${singleFilter} is ${tiles[0].state} (status “${await statusText(frame)}”)`;
+            if (tiles[0].filter !== String(singleFilter)) return `the tile shows filter ${tiles[0].filter}, not ${singleFilter}`;
+            [image] = await readImages(frame.locator('.filter-tile.shown img.filter-tile-image'));
+            if (!loaded(image)) return `the tile's image has not loaded (${JSON.stringify(image)})`;
+            if (image.displayedWidth < 1) return 'the tile image is not displayed (width 0)';
+            if (image.colours < 2) return 'the tile image is a single colour (blank)';
+            if (await frame.locator('button[data-action="cancelRun"]').isVisible()) return 'the run is still in progress';
+            return undefined;
+          });
+          const count = (await frame.locator('.filter-count').innerText()).trim();
+          const tileLabel = await frame.locator('.filter-tile').first().getAttribute('aria-label');
+          log(`      ${count}; ${image?.naturalWidth}×${image?.naturalHeight} px, shown ${Math.round(image?.displayedWidth ?? 0)} px wide, ${image?.colours}${(image?.colours ?? 0) >= 1000 ? '+' : ''} colours; “${tileLabel}”`);
+          log(`      status: ${await statusText(frame)}`);
+        });
+        await steps.run(`Show Filter Grid on ${gridLayer} (the row's inline action)`, 30_000, async () => {
+          const frame = filterPanel;
+          if (!frame) throw new Error('no filter-pattern panel');
+          await workbench.treeRowInlineAction(workbench.sidebarTreeRow(gridLayer).first(), 'Show Filter Grid');
+          await workbench.tab(`Filters: ${gridLayer}`).first().waitFor({ state: 'visible' });
+          // The model's filter-pattern panel is reused: it shows the new layer's grid.
+          filterPanel = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 25_000);
+          const count = (await filterPanel.locator('.filter-count').innerText()).trim();
+          if (!count.startsWith(`${gridTiles} of `)) throw new Error(`the panel's header says “${count}”, expected ${gridTiles} filters`);
+        });
+        let shownAtCancel = 0;
+        await steps.run('The first tiles appear; click Cancel before the grid is done', 90_000, async () => {
+          const frame = filterPanel;
+          if (!frame) throw new Error('no filter-pattern panel');
+          const firstShown = frame.locator('.filter-tile.shown').first();
+          const cancel = frame.locator('button[data-action="cancelRun"]');
+          await pollUntil(
+            page,
+            85_000,
+            async () => {
+              const failed = await failedStatus(frame);
+              if (failed) throw new Error(failed);
+              if ((await firstShown.count()) > 0) return undefined;
+              if (!(await cancel.isVisible())) throw new Error(`the run ended with no tile shown (status “${await statusText(frame)}”)`);
+              return `no tile shown yet (status “${await statusText(frame)}”)`;
+            },
+            100,
+          );
+          shownAtCancel = await frame.locator('.filter-tile.shown').count();
+          if (!(await cancel.isVisible())) {
+            throw new Error(`the grid finished before Cancel could be clicked: ${shownAtCancel} of ${gridTiles} tiles (status “${await statusText(frame)}”); this machine is too fast for ${gridLayer}`);
+          }
+          await cancel.click();
+          log(`      Cancel clicked with ${shownAtCancel} of ${gridTiles} tiles shown`);
+        });
+        await steps.run('The panel says cancelled and keeps the finished tiles', 45_000, async () => {
+          const frame = filterPanel;
+          if (!frame) throw new Error('no filter-pattern panel');
+          await pollUntil(page, 30_000, async () => {
+            const status = await statusText(frame);
+            return /^Cancelled/.test(status) ? undefined : `the status says “${status}”, not Cancelled…`;
+          });
+          // Tiles of the batch under way when Cancel was clicked must not arrive later.
+          await page.waitForTimeout(1500);
+          const status = await statusText(frame);
+          const tiles = await readFilterTiles(frame);
+          const shown = tiles.filter((tile) => tile.state === 'shown');
+          const waiting = tiles.filter((tile) => tile.state === 'waiting');
+          if (tiles.length !== gridTiles) throw new Error(`the grid has ${tiles.length} tiles, expected ${gridTiles}`);
+          if (shown.length === 0) throw new Error(`no finished tile stayed on screen after Cancel (status “${status}”)`);
+          if (shown.length >= gridTiles) throw new Error(`all ${gridTiles} tiles are shown: the run was not cancelled half-way (status “${status}”)`);
+          if (waiting.length > 0) throw new Error(`${waiting.length} tiles are still marked waiting after the cancel (not marked “not computed”)`);
+          const match = /^Cancelled — (\d+) of (\d+) filters shown/.exec(status);
+          if (!match) throw new Error(`the status “${status}” does not say how many filters are shown`);
+          if (Number(match[1]) !== shown.length || Number(match[2]) !== gridTiles) {
+            throw new Error(`the status says “${status}” but the grid shows ${shown.length} of ${tiles.length} tiles`);
+          }
+          const images = await readImages(frame.locator('.filter-tile.shown img.filter-tile-image'));
+          const unloaded = images.filter((image) => !loaded(image));
+          if (images.length !== shown.length || unloaded.length > 0) throw new Error(`${unloaded.length} of ${images.length} shown tiles have no loaded image`);
+          const patterned = images.filter((image) => image.colours > 1).length;
+          if (patterned === 0) throw new Error('every shown tile is a single colour (blank)');
+          if (await frame.locator('button[data-action="cancelRun"]').isVisible()) throw new Error('the Cancel button is still shown');
+          // The run's VS Code progress notification goes once the engine has stopped.
+          const progress = workbench.notifications().filter({ hasText: new RegExp(`filter patterns of ${escapeRegExp(gridLayer)}`) });
+          await pollUntil(page, 10_000, async () => ((await progress.count()) > 0 ? `the progress notification “${await textNow(progress)}” is still shown` : undefined));
+          const summary = await textNow(frame.locator('.filter-summary'));
+          await frame.locator('.filter-grid').scrollIntoViewIfNeeded();
+          log(`      status: ${status}; summary: ${summary}; ${patterned} of ${shown.length} shown tiles have a pattern (more than one colour); ${images[0].naturalWidth}×${images[0].naturalHeight} px each`);
+        });
+      },
+    },
+    {
+      name: '7. Command Palette → Explain Prediction shows the predictions and a heatmap per class',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        await steps.run('Command Palette → Convscope: Explain Prediction (Grad-CAM)', 30_000, async () => {
+          await workbench.runCommand('Convscope: Explain Prediction (Grad-CAM)');
+          await workbench.quickInput.locator('.quick-input-title', { hasText: modelQuickPickTitle }).waitFor({ state: 'visible' });
+          const rows = await workbench.quickPickRows().evaluateAll((elements) =>
+            elements.map((row) =>
+              ['.label-name', '.label-description', '.quick-input-list-label-meta, .monaco-icon-label-description-container + *, .quick-input-list-detail']
+                .map((selector) => row.querySelector(selector)?.textContent?.trim() ?? '')
+                .filter((text) => text !== '')
+                .join(' · '),
+            ),
+          );
+          log(`      model quick pick: ${rows.join(' | ')}`);
+          if (!rows.some((row) => row.startsWith('model.json') && goodFolderDescription.test(row.split(' · ')[1] ?? ''))) {
+            throw new Error(`the model quick pick lists no model.json in ${env.goodFolder} (rows: ${rows.join(' | ')})`);
+          }
+        });
+        await steps.run(`Pick ${env.goodFolder}/model.json → the Grad-CAM panel opens`, 45_000, async () => {
+          await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
+          // The image used last for this model is taken without asking; else the image quick pick comes.
+          const tab = workbench.tab(/^Grad-CAM: /).first();
+          const asked = await Promise.race([
+            tab.waitFor({ state: 'visible', timeout: 30_000 }).then(() => false),
+            workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible', timeout: 30_000 }).then(() => true),
+          ]);
+          if (asked) {
+            log('      (no image known for the model: chose it from the quick pick)');
+            await workbench.quickPickChoose(env.sampleImage);
+          }
+          await tab.waitFor({ state: 'visible' });
+          log(`      tab: ${(await tab.innerText()).trim()}`);
+          gradCamPanel = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 25_000);
+        });
+        let target = { index: '', name: '' };
+        let overlay: ImageState | undefined;
+        const countText = predictionCount !== undefined ? String(predictionCount) : 'the top';
+        await steps.run(`${countText} predictions and the heatmap overlay appear`, 60_000, async () => {
+          const frame = gradCamPanel;
+          if (!frame) throw new Error('no Grad-CAM panel');
+          await pollUntil(page, 55_000, async () => {
+            const failed = await failedStatus(frame);
+            if (failed) throw new Error(failed);
+            const notice = await textNow(frame.locator('.gradcam-result .no-evidence'));
+            if (notice) throw new Error(`the panel shows no heatmap: ${notice}`);
+            const predictions = await frame.locator('.gradcam-result .prediction').count();
+            if (predictions === 0) return `no prediction listed yet (status “${await statusText(frame)}”)`;
+            if (predictionCount !== undefined ? predictions !== predictionCount : predictions > 5) return `${predictions} predictions listed, expected ${predictionCount ?? 'at most 5'}`;
+            const pressed = await frame.locator('.gradcam-result .prediction[aria-pressed="true"]').count();
+            if (pressed !== 1) return `${pressed} predictions are marked as the target (aria-pressed), expected 1`;
+            [overlay] = await readImages(frame.locator('.gradcam-result img.gradcam-overlay'));
+            if (!loaded(overlay)) return `the overlay image has not loaded (${JSON.stringify(overlay)})`;
+            if (overlay.displayedWidth < 1) return 'the overlay is not displayed (width 0)';
+            if (overlay.colours < 2) return 'the overlay is a single colour (blank)';
+            const [heatmap] = await readImages(frame.locator('.gradcam-result img.gradcam-heatmap'));
+            if (!loaded(heatmap)) return 'the class heatmap has not loaded';
+            return undefined;
+          });
+          const list = await frame.locator('.gradcam-result .prediction').evaluateAll((buttons) =>
+            buttons.map((button) => ({
+              index: button.getAttribute('data-class-index') ?? '',
+              name: button.querySelector('.prediction-name')?.textContent ?? '',
+              score: button.querySelector('.prediction-score')?.textContent ?? '',
+              pressed: button.getAttribute('aria-pressed') === 'true',
+            })),
+          );
+          const top = list.find((prediction) => prediction.pressed);
+          if (!top) throw new Error('no prediction is marked as the target');
+          if (top !== list[0]) throw new Error(`the target is ${top.name}, not the top prediction ${list[0].name}`);
+          const targetName = (await frame.locator('.gradcam-target-name').innerText()).trim();
+          if (targetName !== top.name) throw new Error(`the panel explains “${targetName}”, but the pressed prediction is ${top.name}`);
+          target = top;
+          log(`      predictions: ${list.map((p) => `${p.name} #${p.index} ${p.score}${p.pressed ? ' (target)' : ''}`).join(', ')}`);
+          log(`      overlay ${overlay?.naturalWidth}×${overlay?.naturalHeight} px, shown ${Math.round(overlay?.displayedWidth ?? 0)} px wide, ${overlay?.colours}${(overlay?.colours ?? 0) >= 1000 ? '+' : ''} colours; status: ${await statusText(frame)}`);
+        });
+        await steps.run('Click another prediction → its heatmap replaces the overlay', 60_000, async () => {
+          const frame = gradCamPanel;
+          const before = overlay;
+          if (!frame || !before) throw new Error('no Grad-CAM result');
+          const other = frame.locator(`.gradcam-result .prediction:not([data-class-index="${target.index}"])`).first();
+          const picked = { index: (await other.getAttribute('data-class-index')) ?? '', name: (await other.locator('.prediction-name').innerText()).trim() };
+          await other.click();
+          let after: ImageState | undefined;
+          await pollUntil(page, 55_000, async () => {
+            const failed = await failedStatus(frame);
+            if (failed) throw new Error(failed);
+            const notice = await textNow(frame.locator('.gradcam-result .no-evidence'));
+            if (notice) throw new Error(`no heatmap for ${picked.name}: ${notice}`);
+            const targetName = await textNow(frame.locator('.gradcam-target-name'));
+            if (targetName !== picked.name) return `the panel still explains “${targetName}”, not ${picked.name}`;
+            if ((await frame.locator('.gradcam-result').getAttribute('aria-busy')) === 'true') return 'the result is still marked busy';
+            const pressed = await frame.locator('.gradcam-result .prediction[aria-pressed="true"]').evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-class-index')));
+            if (pressed.length !== 1 || pressed[0] !== picked.index) return `the predictions marked as target are [${pressed.join(', ')}], not #${picked.index}`;
+            [after] = await readImages(frame.locator('.gradcam-result img.gradcam-overlay'));
+            if (!loaded(after)) return `the new overlay has not loaded (${JSON.stringify(after)})`;
+            if (after.src === before.src) return 'the overlay image is still the previous one (same src)';
+            if (after.colours < 2) return 'the new overlay is a single colour (blank)';
+            return undefined;
+          });
+          if (!after) throw new Error('no overlay');
+          if (after.checksum === before.checksum) throw new Error(`the overlay for ${picked.name} has the very same pixels as the one for ${target.name}`);
+          log(`      ${target.name} → ${picked.name} (#${picked.index}): overlay src changed, new image ${after.naturalWidth}×${after.naturalHeight} px, ${after.colours}${after.colours >= 1000 ? '+' : ''} colours, pixels differ; status: ${await statusText(frame)}`);
         });
       },
     },

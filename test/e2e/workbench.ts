@@ -60,6 +60,50 @@ export class Workbench {
     return this.page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: new RegExp(`^${escapeRegExp(label)}$`) });
   }
 
+  /** The activity bar's entry (its <li class="action-item">) for a view container, by its title. */
+  activityBarItem(title: string): Locator {
+    const activityBar = this.page.locator('.part.activitybar');
+    return activityBar
+      .locator('.action-item')
+      .filter({ has: this.page.locator(`.action-label[aria-label^="${title}"]`) })
+      .or(activityBar.locator(`.action-item[aria-label^="${title}"]`))
+      .first();
+  }
+
+  /** Shows a view container in the sidebar with a click on its activity bar entry, unless it is shown already. */
+  async openViewContainer(title: string): Promise<void> {
+    const item = this.activityBarItem(title);
+    await item.waitFor({ state: 'visible' });
+    const isShown = () => item.evaluate((element) => element.classList.contains('checked') || element.getAttribute('aria-selected') === 'true');
+    if (!(await isShown()) || !(await this.page.locator('.part.sidebar').isVisible())) await item.click();
+    await this.page.waitForFunction((element) => element?.classList.contains('checked') === true, await item.elementHandle());
+    await this.page.locator('.part.sidebar').waitFor({ state: 'visible' });
+  }
+
+  /** Rows of the sidebar's trees whose label is exactly `label`. */
+  sidebarTreeRow(label: string): Locator {
+    return this.page.locator('.part.sidebar .monaco-list-row').filter({
+      has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }),
+    });
+  }
+
+  /** Expands the first sidebar tree row labelled `label` with a click on its twistie (a click on the label runs the row's command). */
+  async expandTreeRow(label: string): Promise<void> {
+    const row = this.sidebarTreeRow(label).first();
+    await row.waitFor({ state: 'visible' });
+    if ((await row.getAttribute('aria-expanded')) === 'true') return;
+    await row.locator('.monaco-tl-twistie').click();
+    await this.page.locator('.part.sidebar .monaco-list-row[aria-expanded="true"]').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first().waitFor({ state: 'visible' });
+  }
+
+  /** Hovers a sidebar tree row and clicks its inline action whose title is `title`. */
+  async treeRowInlineAction(row: Locator, title: string): Promise<void> {
+    await row.hover();
+    const action = row.locator(`.actions .action-label[aria-label="${title}"]`).first();
+    await action.waitFor({ state: 'visible' });
+    await action.click();
+  }
+
   get quickInput(): Locator {
     return this.page.locator('.quick-input-widget');
   }
@@ -78,6 +122,23 @@ export class Workbench {
     await first.locator('.label-name', { hasText: label }).first().waitFor({ state: 'visible' });
     await input.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * Clicks the row of the open quick pick (titled `title`) whose label is `label` and whose
+   * description matches `description` (for lists where several rows share a label, such as
+   * model.json files).
+   */
+  async quickPickChooseRow(title: RegExp, label: string, description: RegExp): Promise<void> {
+    await this.quickInput.waitFor({ state: 'visible' });
+    await this.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+    const row = this.quickPickRows()
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+      .filter({ has: this.page.locator('.label-description', { hasText: description }) })
+      .first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    await this.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'hidden' });
   }
 
   /** Runs a command from the Command Palette by its full title. */
