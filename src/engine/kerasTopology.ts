@@ -1,0 +1,188 @@
+// Rewrites a Keras model config (what `model.to_json()`, a `.keras` archive's config.json or an
+// HDF5 file's `model_config` hold) into the Keras 2 form TF.js deserialises. Keras 3 writes
+// `batch_shape`, dtype-policy objects, `module` / `registered_name` keys and a new
+// `inbound_nodes` form, none of which TF.js 4.x reads; Keras 2.0 wrote Sequential configs as a bare
+// list of layers. Pure: the input is never modified, the result is a new object.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export interface NormalisedTopology {
+  topology: JsonObject;
+  /** What was changed that the user should know about (one sentence each). */
+  notes: string[];
+}
+
+/** A config TF.js cannot be given, even after normalisation. */
+export class TopologyError extends Error {
+  override readonly name = 'TopologyError';
+}
+
+const CONTAINER_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+/** Keys of Keras 3's serialisation that only Python reads. */
+const PYTHON_ONLY_KEYS = ['module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id'];
+/** Random augmentation layers: identities at inference, which is all Convscope runs. */
+const INFERENCE_IDENTITY_CLASSES = new Set(['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomContrast', 'RandomTranslation', 'RandomBrightness']);
+/** Keras activation names TF.js knows under another name. */
+const ACTIVATION_ALIASES: Record<string, string> = { silu: 'swish' };
+
+const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Accepts a model config, or a TF.js `modelTopology` that wraps one in `model_config`. */
+export function normaliseKerasTopology(topology: unknown): NormalisedTopology {
+  const root = isObject(topology) && isObject(topology.model_config) ? topology.model_config : topology;
+  if (!isObject(root) || typeof root.class_name !== 'string' || root.config === undefined) {
+    throw new TopologyError('holds no Keras model config (an object with "class_name" and "config")');
+  }
+  if (!CONTAINER_CLASSES.has(root.class_name)) {
+    throw new TopologyError(`holds a single ${root.class_name} layer, not a model (Sequential or Functional)`);
+  }
+  const notes = new Notes();
+  return { topology: normaliseLayer(root, notes) as JsonObject, notes: notes.list() };
+}
+
+/** Collects notes, each said once, with the layers it concerns. */
+class Notes {
+  private readonly byMessage = new Map<string, string[]>();
+
+  add(message: string, layer: string): void {
+    const layers = this.byMessage.get(message) ?? [];
+    layers.push(layer);
+    this.byMessage.set(message, layers);
+  }
+
+  list(): string[] {
+    return [...this.byMessage].map(([message, layers]) => `${message}: ${layers.join(', ')}`);
+  }
+}
+
+function normaliseLayer(layer: JsonObject, notes: Notes): JsonObject {
+  const className = String(layer.class_name);
+  const result = withoutPythonKeys(layer);
+  const rawConfig = layer.config;
+  // Keras 2.0's Sequential: `config` is the list of layers itself.
+  const config = CONTAINER_CLASSES.has(className) && Array.isArray(rawConfig) ? { name: 'sequential', layers: rawConfig } : rawConfig;
+  if (!isObject(config)) throw new TopologyError(`layer ${describe(layer)} has no config object`);
+  const name = typeof config.name === 'string' ? config.name : typeof layer.name === 'string' ? layer.name : className;
+
+  if (INFERENCE_IDENTITY_CLASSES.has(className)) {
+    notes.add('Random augmentation layers do nothing at inference and run as identities', name);
+    result.class_name = 'Activation';
+    const identity: JsonObject = { name, trainable: false, dtype: 'float32', activation: 'linear' };
+    if (config.batch_input_shape !== undefined) identity.batch_input_shape = config.batch_input_shape;
+    result.config = identity;
+  } else {
+    result.config = CONTAINER_CLASSES.has(className) ? normaliseContainerConfig(className, config, notes) : normaliseLayerConfig(className, config, name, notes);
+  }
+  if (Array.isArray(layer.inbound_nodes)) result.inbound_nodes = layer.inbound_nodes.map((node) => normaliseInboundNode(node, name));
+  // TF.js finds a Functional model's layers by this top-level name; Keras 3 may leave it out.
+  if (layer.inbound_nodes !== undefined && result.name === undefined) result.name = name;
+  return result;
+}
+
+function normaliseContainerConfig(className: string, config: JsonObject, notes: Notes): JsonObject {
+  if (!Array.isArray(config.layers)) throw new TopologyError(`model "${String(config.name)}" has no list of layers`);
+  const result = withoutPythonKeys(config);
+  const layers = config.layers.map((layer, index) => {
+    if (!isObject(layer) || typeof layer.class_name !== 'string') throw new TopologyError(`model "${String(config.name)}" has an invalid layer at position ${index}`);
+    return normaliseLayer(layer, notes);
+  });
+  result.layers = className === 'Sequential' ? withInputShapeOnFirstLayer(layers) : layers;
+  if (isObject(result.dtype)) result.dtype = dtypeOfPolicy(result.dtype, String(config.name), notes);
+  // A Keras 3 Sequential built with `model.build(shape)` keeps the input shape here, not on its first layer.
+  const first = layers[0]?.config;
+  if (Array.isArray(config.build_input_shape) && isObject(first) && first.batch_input_shape === undefined && layers[0].class_name !== 'InputLayer') {
+    first.batch_input_shape = config.build_input_shape;
+  }
+  delete result.build_input_shape;
+  for (const key of ['input_layers', 'output_layers'] as const) {
+    const value = config[key];
+    // Keras 3 writes a model's only input or output as one [name, node, tensor] triple, not a list of them.
+    if (Array.isArray(value) && typeof value[0] === 'string') result[key] = [value];
+  }
+  return result;
+}
+
+/**
+ * Keras 3 starts a Sequential with an InputLayer; Keras 2 (and TF.js) put its shape on the first
+ * layer, which keeps the InputLayer out of the model's layers, as in Keras' own summary. A nested
+ * model cannot carry the shape, so an InputLayer before one stays.
+ */
+function withInputShapeOnFirstLayer(layers: JsonObject[]): JsonObject[] {
+  const [input, first] = layers;
+  if (input?.class_name !== 'InputLayer' || !first || CONTAINER_CLASSES.has(String(first.class_name)) || !isObject(input.config) || !isObject(first.config)) return layers;
+  if (first.config.batch_input_shape !== undefined || input.config.batch_input_shape === undefined) return layers;
+  return [{ ...first, config: { ...first.config, batch_input_shape: input.config.batch_input_shape } }, ...layers.slice(2)];
+}
+
+function normaliseLayerConfig(className: string, config: JsonObject, name: string, notes: Notes): JsonObject {
+  const result: JsonObject = {};
+  for (const [key, value] of Object.entries(config)) result[key] = withoutPythonKeysDeep(value);
+  if (isObject(config.dtype)) result.dtype = dtypeOfPolicy(config.dtype, name, notes);
+  if (className === 'InputLayer' && config.batch_shape !== undefined) {
+    result.batch_input_shape = config.batch_shape;
+    delete result.batch_shape;
+  }
+  if (typeof config.activation === 'string' && config.activation in ACTIVATION_ALIASES) result.activation = ACTIVATION_ALIASES[config.activation];
+  return result;
+}
+
+/** Keras 3's `{"class_name": "DTypePolicy", "config": {"name": "float32"}}` → "float32". */
+function dtypeOfPolicy(policy: JsonObject, layer: string, notes: Notes): string {
+  const policyName = isObject(policy.config) && typeof policy.config.name === 'string' ? policy.config.name : 'float32';
+  if (policyName === 'float32' || policyName === 'int32') return policyName;
+  if (policyName.startsWith('mixed_')) {
+    notes.add(`Layers saved with the ${policyName} policy compute in float32 here`, layer);
+    return 'float32';
+  }
+  throw new TopologyError(`layer "${layer}" uses dtype policy "${policyName}", which TF.js cannot run`);
+}
+
+/**
+ * Keras 3: `{"args": [keras tensors, or lists of them], "kwargs": {…}}` with each tensor's source in
+ * `config.keras_history` = [layer, node, tensor]. Keras 2 (TF.js): `[[layer, node, tensor, kwargs], …]`.
+ */
+function normaliseInboundNode(node: Json, layer: string): Json {
+  if (Array.isArray(node)) return node;
+  if (!isObject(node) || !Array.isArray(node.args)) throw new TopologyError(`layer "${layer}" has an inbound node in an unknown form`);
+  const kwargs: JsonObject = {};
+  for (const [key, value] of Object.entries(isObject(node.kwargs) ? node.kwargs : {})) {
+    if (kerasTensorsIn(value).length > 0) throw new TopologyError(`layer "${layer}" takes a tensor as its "${key}" argument, which TF.js cannot rebuild`);
+    kwargs[key] = value;
+  }
+  const inputs = kerasTensorsIn(node.args);
+  if (inputs.length === 0) throw new TopologyError(`layer "${layer}" is called on no tensor of the model`);
+  return inputs.map((history) => [...history, kwargs]);
+}
+
+function kerasTensorsIn(value: Json): Json[][] {
+  if (Array.isArray(value)) return value.flatMap(kerasTensorsIn);
+  if (isObject(value) && value.class_name === '__keras_tensor__' && isObject(value.config) && Array.isArray(value.config.keras_history)) {
+    return [value.config.keras_history.slice(0, 3)];
+  }
+  return [];
+}
+
+function withoutPythonKeys(object: JsonObject): JsonObject {
+  const result = { ...object };
+  for (const key of PYTHON_ONLY_KEYS) delete result[key];
+  return result;
+}
+
+/** Drops the Python-only keys of every serialised object (initializers, regularizers, …) inside a value. */
+function withoutPythonKeysDeep(value: Json): Json {
+  if (Array.isArray(value)) return value.map(withoutPythonKeysDeep);
+  if (!isObject(value)) return value;
+  const result: JsonObject = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof value.class_name === 'string' && PYTHON_ONLY_KEYS.includes(key)) continue;
+    result[key] = withoutPythonKeysDeep(inner);
+  }
+  return result;
+}
+
+function describe(layer: JsonObject): string {
+  const config = layer.config;
+  const name = isObject(config) && typeof config.name === 'string' ? config.name : layer.name;
+  return typeof name === 'string' ? `"${name}" (${String(layer.class_name)})` : String(layer.class_name);
+}
