@@ -8,8 +8,9 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 // Native or self-locating packages stay in node_modules and ship in the .vsix: sharp and tfjs-node
-// load native binaries, and TF.js itself must be one instance shared with tfjs-node's backend.
-const nodeExternals = ['vscode', 'sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm'];
+// load native binaries, TF.js itself must be one instance shared with tfjs-node's backend, and
+// h5wasm is an ES module that finds its own files through `import.meta.url`.
+const nodeExternals = ['vscode', 'sharp', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', 'h5wasm'];
 
 const nodeBundle = {
   bundle: true,

@@ -1,12 +1,13 @@
-// Loads a TF.js layers-format model.json and its weight shards from disk through our own IO
-// handler, so every file it reads is checked (confined to the model's folder, sizes matching the
-// manifest) and every problem names the file at fault.
+// Loads a TF.js layers-format model.json and its weight shards from disk, checking every file it
+// reads (confined to the model's folder, sizes matching the manifest) so that every problem names
+// the file at fault.
 import * as tf from '@tensorflow/tfjs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInsideFolder } from './confinedPath';
 import { InputError, describeError } from './errors';
-import { expectedWeightBytes, parseWeightsManifest, type WeightsManifestGroup } from './weightsManifest';
+import { buildLayersModel, type BuiltModel, type WeightSource } from './layersModelBuilder';
+import { expectedWeightBytes, parseWeightsManifest, weightByteLength, type WeightSpec, type WeightsManifestGroup } from './weightsManifest';
 
 export interface ModelFileLimits {
   maxModelJsonBytes: number;
@@ -22,12 +23,10 @@ interface ModelJson {
   format?: unknown;
   modelTopology?: unknown;
   weightsManifest?: unknown;
-  generatedBy?: unknown;
-  convertedBy?: unknown;
 }
 
 export async function readModelJson(modelPath: string, limits: ModelFileLimits): Promise<ModelJson> {
-  const info = await statOrFail(modelPath, 'model file');
+  const info = await statModelFile(modelPath, 'model file');
   if (info.size > limits.maxModelJsonBytes) {
     throw new InputError(modelPath, `is ${formatBytes(info.size)}, over the ${formatBytes(limits.maxModelJsonBytes)} limit for a model.json`);
   }
@@ -74,7 +73,7 @@ async function readWeightData(modelPath: string, groups: WeightsManifestGroup[],
     for (const relative of group.paths) shardPaths.push(await resolveInsideFolder(folder, relative, modelPath));
   }
   let onDisk = 0;
-  for (const shard of shardPaths) onDisk += (await statOrFail(shard, `weight file named in ${path.basename(modelPath)}`)).size;
+  for (const shard of shardPaths) onDisk += (await statModelFile(shard, `weight file named in ${path.basename(modelPath)}`)).size;
   if (onDisk !== expected) {
     const shardList = shardPaths.map((p) => path.basename(p)).join(', ');
     throw new InputError(
@@ -92,30 +91,52 @@ async function readWeightData(modelPath: string, groups: WeightsManifestGroup[],
   return data.buffer;
 }
 
-export async function loadLayersModelFromFile(modelPath: string, limits: ModelFileLimits = DEFAULT_MODEL_LIMITS): Promise<tf.LayersModel> {
+/**
+ * Opens a TF.js layers model.json: the topology may come from Keras 2 or 3 (any converter), and
+ * weights are matched to the model by name where they can be, else by order and shape.
+ */
+export async function loadLayersModelFromFile(modelPath: string, limits: ModelFileLimits = DEFAULT_MODEL_LIMITS): Promise<BuiltModel> {
   const json = await readModelJson(modelPath, limits);
   const modelTopology = checkIsLayersModel(json, modelPath);
   const groups = parseWeightsManifest(json.weightsManifest, modelPath);
   const weightData = await readWeightData(modelPath, groups, limits);
-  const handler: tf.io.IOHandler = {
-    load: async () => ({
-      modelTopology,
-      format: 'layers-model',
-      generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined,
-      convertedBy: typeof json.convertedBy === 'string' ? json.convertedBy : undefined,
-      weightSpecs: groups.flatMap((group) => group.weights) as tf.io.WeightsManifestEntry[],
-      weightData,
-    }),
-  };
-  try {
-    return await tf.loadLayersModel(handler);
-  } catch (error) {
-    // TF.js messages can run over several lines; the first says what is wrong, the rest goes to the log via `cause`.
-    throw new InputError(modelPath, `TF.js could not build the model from it: ${describeError(error).split('\n')[0]}`, { cause: error });
-  }
+  return buildLayersModel(modelPath, modelTopology, manifestWeights(groups, weightData));
 }
 
-async function statOrFail(file: string, what: string) {
+/** The manifest's model weights (optimizer state left out), each decoded from its own bytes when read. */
+function manifestWeights(groups: WeightsManifestGroup[], weightData: ArrayBuffer): WeightSource {
+  const specs: WeightSpec[] = [];
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const group of groups) {
+    for (const spec of group.weights) {
+      if (spec.group !== 'optimizer') {
+        specs.push(spec);
+        offsets.push(offset);
+      }
+      offset += weightByteLength(spec);
+    }
+  }
+  return {
+    weights: specs.map((spec) => ({ name: spec.name, shape: spec.shape })),
+    read: (index) => {
+      const spec = specs[index];
+      const bytes = weightData.slice(offsets[index], offsets[index] + weightByteLength(spec));
+      const decoded = tf.io.decodeWeights(bytes, [spec as tf.io.WeightsManifestEntry]);
+      return decoded[spec.name];
+    },
+    rules: ['exact', 'layer', 'layer-suffix', 'order'],
+  };
+}
+
+/** Refuses a model whose weights, as float32 tensors, would exceed the weight limit, before any is read. */
+export function checkWeightBytes(file: string, weights: { shape: number[] }[], limits: ModelFileLimits): void {
+  const bytes = weights.reduce((sum, weight) => sum + weight.shape.reduce((product, dim) => product * dim, 1) * 4, 0);
+  if (bytes > limits.maxWeightBytes) throw new InputError(file, `holds ${formatBytes(bytes)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit`);
+}
+
+/** The file's stat, after checking it exists and is a file; `what` says what it is in messages. */
+export async function statModelFile(file: string, what: string) {
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new InputError(file, `is not a file (expected the ${what})`);

@@ -6,6 +6,8 @@ export interface WeightSpec {
   shape: number[];
   dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
   quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
+  /** `optimizer` for optimizer state saved beside the model's weights. */
+  group?: string;
 }
 
 export interface WeightsManifestGroup {
@@ -45,14 +47,13 @@ function parseWeightSpec(value: unknown, where: string, modelPath: string): Weig
   return spec as unknown as WeightSpec;
 }
 
-/** Bytes the weight data must hold for these specs, as TF.js reads them. */
+/** Bytes one weight takes in the weight data, as TF.js reads it. */
+export function weightByteLength(spec: WeightSpec): number {
+  const elements = spec.shape.reduce((product, dim) => product * dim, 1);
+  return elements * BYTES_PER_DTYPE[spec.quantization?.dtype ?? spec.dtype];
+}
+
+/** Bytes the weight data must hold for these specs. */
 export function expectedWeightBytes(groups: WeightsManifestGroup[]): number {
-  let total = 0;
-  for (const group of groups) {
-    for (const spec of group.weights) {
-      const elements = spec.shape.reduce((product, dim) => product * dim, 1);
-      total += elements * BYTES_PER_DTYPE[spec.quantization?.dtype ?? spec.dtype];
-    }
-  }
-  return total;
+  return groups.reduce((total, group) => total + group.weights.reduce((sum, spec) => sum + weightByteLength(spec), 0), 0);
 }

@@ -3,7 +3,8 @@
 // tensors that outlive a job.
 import type * as tf from '@tensorflow/tfjs';
 import { stat } from 'node:fs/promises';
-import { loadLayersModelFromFile, type ModelFileLimits } from '../engine/layersModelLoader';
+import type { ModelFileLimits } from '../engine/layersModelLoader';
+import { loadModelFromFile } from '../engine/modelLoader';
 import { summarizeModel } from '../engine/modelSummary';
 import type { ModelSummary } from '../engine/types';
 
@@ -28,8 +29,8 @@ export async function loadModelCached(modelPath: string, limits: ModelFileLimits
   const fingerprint = await fingerprintOf(modelPath);
   if (cached && cached.modelPath === modelPath && cached.fingerprint === fingerprint) return cached;
   releaseCachedModel();
-  const model = await loadLayersModelFromFile(modelPath, limits);
-  cached = { modelPath, fingerprint, model, summary: summarizeModel(model, modelPath) };
+  const { model, notes } = await loadModelFromFile(modelPath, limits);
+  cached = { modelPath, fingerprint, model, summary: summarizeModel(model, modelPath, notes) };
   return cached;
 }
 

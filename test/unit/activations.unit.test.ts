@@ -4,7 +4,7 @@ import path from 'node:path';
 import { computeActivations, selectLayers } from '../../src/engine/activations';
 import { InputError } from '../../src/engine/errors';
 import { readImageForModel } from '../../src/engine/imageInput';
-import { loadLayersModelFromFile } from '../../src/engine/layersModelLoader';
+import { loadModelFromFile } from '../../src/engine/modelLoader';
 import { summarizeModel } from '../../src/engine/modelSummary';
 import { preprocessPixels } from '../../src/engine/preprocess';
 import { buildCatsVsDogsConvnet, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
@@ -26,7 +26,7 @@ describe('activations of the study notes’ cats-vs-dogs convnet', function () {
   after(() => removeDir(dir));
 
   it('gives the eight shapes the study notes print, through the real loader and image reader', async function () {
-    const model = await loadLayersModelFromFile(modelPath);
+    const { model } = await loadModelFromFile(modelPath);
     try {
       const summary = summarizeModel(model, modelPath);
       const layerIndices = selectLayers(summary, {});
@@ -60,7 +60,7 @@ describe('activations of the study notes’ cats-vs-dogs convnet', function () {
   });
 
   it('matches the model’s own layer-by-layer computation (inference mode)', async function () {
-    const model = await loadLayersModelFromFile(modelPath);
+    const { model } = await loadModelFromFile(modelPath);
     try {
       const input = new Float32Array(150 * 150 * 3).map((_, i) => ((i * 7919) % 256) / 255);
       const [pooled] = await computeActivations(model, input, [150, 150, 3], [1]);
@@ -78,7 +78,7 @@ describe('activations of the study notes’ cats-vs-dogs convnet', function () {
   });
 
   it('leaves no tensor behind after a job', async function () {
-    const model = await loadLayersModelFromFile(modelPath);
+    const { model } = await loadModelFromFile(modelPath);
     try {
       const baseline = tf.memory().numTensors;
       const input = new Float32Array(150 * 150 * 3).fill(0.5);

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { readFile, symlink, truncate, writeFile, appendFile, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../src/engine/errors';
-import { loadLayersModelFromFile } from '../../src/engine/layersModelLoader';
+import { loadModelFromFile } from '../../src/engine/modelLoader';
 import { summarizeModel } from '../../src/engine/modelSummary';
 import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
 import { snapshotFolder } from '../support/folderSnapshot';
 
-describe('loadLayersModelFromFile', function () {
+describe('loadModelFromFile: TF.js layers model.json', function () {
   let dir: string;
   let counter = 0;
 
@@ -30,7 +30,7 @@ describe('loadLayersModelFromFile', function () {
   async function expectInputError(modelPath: string, file: string, problem: RegExp): Promise<void> {
     const before = await snapshotFolder(dir);
     const tensorsBefore = tf.memory().numTensors;
-    await assert.rejects(loadLayersModelFromFile(modelPath), (error: unknown) => {
+    await assert.rejects(loadModelFromFile(modelPath), (error: unknown) => {
       assert.ok(error instanceof InputError, `expected an InputError, got ${String(error)}`);
       assert.equal(error.file, file);
       assert.match(error.problem, problem);
@@ -44,7 +44,7 @@ describe('loadLayersModelFromFile', function () {
   it('loads a model it wrote, with the same weights and summary', async function () {
     const original = buildTinyConvnet();
     const modelPath = await writeModel(original, dir, 'roundtrip');
-    const loaded = await loadLayersModelFromFile(modelPath);
+    const { model: loaded } = await loadModelFromFile(modelPath);
     try {
       const summary = summarizeModel(loaded, modelPath);
       assert.deepEqual(summary.inputShape, [32, 32, 3]);
@@ -74,7 +74,7 @@ describe('loadLayersModelFromFile', function () {
     });
     const modelPath = await writeModel(model, dir, 'rescaling');
     model.dispose();
-    const loaded = await loadLayersModelFromFile(modelPath);
+    const { model: loaded } = await loadModelFromFile(modelPath);
     assert.equal(summarizeModel(loaded, modelPath).defaultPreprocess, 'none');
     loaded.dispose();
   });
@@ -144,17 +144,26 @@ describe('loadLayersModelFromFile', function () {
 
   it('reports a model.json that is missing or a folder', async function () {
     const missing = path.join(dir, 'nowhere', 'model.json');
-    await assert.rejects(loadLayersModelFromFile(missing), (error: InputError) => error.file === missing && /does not exist/.test(error.problem));
+    await assert.rejects(loadModelFromFile(missing), (error: InputError) => error.file === missing && /does not exist/.test(error.problem));
     const folderPath = path.join(dir, 'a-folder.json');
     await mkdir(folderPath);
-    await assert.rejects(loadLayersModelFromFile(folderPath), (error: InputError) => /is not a file/.test(error.problem));
+    await assert.rejects(loadModelFromFile(folderPath), (error: InputError) => /is not a file/.test(error.problem));
+  });
+
+  it('names the layer and its class when TF.js has no such layer class', async function () {
+    const { modelPath, json } = await freshModel();
+    const topology = json.modelTopology as { config: { layers: { class_name: string; config: { name: string } }[] } };
+    topology.config.layers[0].class_name = 'NoSuchLayer';
+    await writeFile(modelPath, JSON.stringify(json));
+    const layerName = topology.config.layers[0].config.name;
+    await expectInputError(modelPath, modelPath, new RegExp(`layer "${layerName}" is a NoSuchLayer, a layer class TF.js does not have`));
   });
 
   it('wraps TF.js deserialisation failures with the file name', async function () {
     const { modelPath, json } = await freshModel();
-    const topology = json.modelTopology as { config: { layers: { class_name: string }[] } };
-    topology.config.layers[0].class_name = 'NoSuchLayer';
+    const topology = json.modelTopology as { config: { layers: { config: { padding: string } }[] } };
+    topology.config.layers[0].config.padding = 'sideways';
     await writeFile(modelPath, JSON.stringify(json));
-    await expectInputError(modelPath, modelPath, /TF.js could not build the model from it: .*NoSuchLayer/);
+    await expectInputError(modelPath, modelPath, /TF.js could not build the model from it: .*sideways/);
   });
 });

@@ -1,0 +1,39 @@
+// The one entry point that opens a model file of any kind Convscope reads, chosen by extension and,
+// for other names, by the file's first bytes.
+import path from 'node:path';
+import { InputError } from './errors';
+import { HDF5_SIGNATURE, ZIP_SIGNATURE, fileStartsWith } from './fileSignature';
+import { loadKerasArchive } from './kerasArchiveLoader';
+import { loadKerasH5File } from './kerasH5Loader';
+import type { BuiltModel } from './layersModelBuilder';
+import { DEFAULT_MODEL_LIMITS, loadLayersModelFromFile, statModelFile, type ModelFileLimits } from './layersModelLoader';
+
+type ModelFileKind = 'layers-json' | 'keras-h5' | 'keras-archive';
+
+const KIND_BY_EXTENSION: Record<string, ModelFileKind> = {
+  '.json': 'layers-json',
+  '.h5': 'keras-h5',
+  '.hdf5': 'keras-h5',
+  '.keras': 'keras-archive',
+};
+
+const LOADERS: Record<ModelFileKind, (file: string, limits: ModelFileLimits) => Promise<BuiltModel>> = {
+  'layers-json': loadLayersModelFromFile,
+  'keras-h5': loadKerasH5File,
+  'keras-archive': loadKerasArchive,
+};
+
+async function modelFileKind(file: string): Promise<ModelFileKind> {
+  const byExtension = KIND_BY_EXTENSION[path.extname(file).toLowerCase()];
+  if (byExtension) return byExtension;
+  await statModelFile(file, 'model file');
+  if (await fileStartsWith(file, HDF5_SIGNATURE)) return 'keras-h5';
+  if (await fileStartsWith(file, ZIP_SIGNATURE)) return 'keras-archive';
+  if (await fileStartsWith(file, new TextEncoder().encode('{'))) return 'layers-json';
+  throw new InputError(file, 'is not a model file Convscope reads (a TF.js model.json, a Keras .h5 / .hdf5 or a .keras archive)');
+}
+
+/** Opens a TF.js model.json, a Keras HDF5 file or a .keras archive; every problem is an InputError naming the file. */
+export async function loadModelFromFile(file: string, limits: ModelFileLimits = DEFAULT_MODEL_LIMITS): Promise<BuiltModel> {
+  return LOADERS[await modelFileKind(file)](file, limits);
+}
