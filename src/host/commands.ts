@@ -4,13 +4,19 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConvscopeHost } from './convscopeHost';
 import { findExampleModel } from './exampleModel';
-import { pickConvolutionLayer, pickImage, pickModel } from './pickers';
+import { isModelFile, pickConvolutionLayer, pickImage, pickModel } from './pickers';
 import type { ModelTreeNode } from './tree/modelTreeModel';
 
-/** The model.json in the active editor, which palette commands use without asking. */
+/** The model file in the active editor (model.json, .h5, .hdf5, .keras), which palette commands use without asking. */
 function activeEditorModel(): string | undefined {
-  const document = vscode.window.activeTextEditor?.document;
-  return document?.uri.scheme === 'file' && path.basename(document.uri.fsPath) === 'model.json' ? document.uri.fsPath : undefined;
+  const uri = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
+  return uri?.scheme === 'file' && isModelFile(uri.fsPath) ? uri.fsPath : undefined;
+}
+
+/** Binary model files (.h5, .keras) open in a custom or binary editor, not a text editor. */
+function activeTabUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input && typeof input === 'object' && 'uri' in input && input.uri instanceof vscode.Uri ? input.uri : undefined;
 }
 
 async function chooseModel(host: ConvscopeHost, uri?: vscode.Uri): Promise<string | undefined> {

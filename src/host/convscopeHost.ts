@@ -95,6 +95,7 @@ export class ConvscopeHost implements vscode.Disposable {
     this.treeModel.set({ state: 'loading', modelPath });
     try {
       const summary = await this.engine.summarize(modelPath, readSettings().limits);
+      for (const note of summary.loadNotes ?? []) this.log.info(`${modelPath}: ${note}`);
       this.treeModel.set({ state: 'loaded', modelPath, summary });
       this.markUsed(modelPath);
       return summary;

@@ -7,6 +7,14 @@ import { filterCountOf } from './tree/modelTreeModel';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'tif', 'tiff', 'avif'];
 const IMAGE_GLOB = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;
+const MODEL_GLOB = '**/{model.json,*.h5,*.hdf5,*.keras}';
+const MODEL_EXTENSIONS = new Set(['.h5', '.hdf5', '.keras']);
+
+/** The files Convscope opens as models. */
+export function isModelFile(filePath: string): boolean {
+  return path.basename(filePath) === 'model.json' || MODEL_EXTENSIONS.has(path.extname(filePath).toLowerCase());
+}
+
 const EXCLUDE_GLOB = '{**/node_modules/**,**/.git/**}';
 const MAX_LISTED_FILES = 500;
 
@@ -54,10 +62,10 @@ export function pickImage(lastImagePath?: string): Promise<string | undefined> {
 export function pickModel(openModelPaths: string[]): Promise<string | undefined> {
   return pickFile({
     title: 'Convscope: Open Model',
-    placeHolder: 'TF.js layers model (model.json)',
-    glob: '**/model.json',
+    placeHolder: 'TF.js model.json, Keras .h5 / .hdf5 or .keras',
+    glob: MODEL_GLOB,
     first: openModelPaths.map((modelPath) => fileItem(vscode.Uri.file(modelPath), 'open')),
-    dialogFilters: { 'TF.js model': ['json'] },
+    dialogFilters: { Models: ['json', 'h5', 'hdf5', 'keras'] },
   });
 }
 

@@ -25,7 +25,9 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `model:${model.modelPath}`;
         item.description = vscode.workspace.asRelativePath(model.modelPath);
-        item.tooltip = model.modelPath;
+        // How the file was read (a converted Keras 3 config, weights matched by layer or order).
+        const notes = model.state === 'loaded' ? (model.summary.loadNotes ?? []) : [];
+        item.tooltip = [model.modelPath, ...notes].join('\n');
         item.resourceUri = vscode.Uri.file(model.modelPath);
         item.contextValue = 'convscope.model';
         item.iconPath = new vscode.ThemeIcon(model.state === 'failed' ? 'error' : model.state === 'loading' ? 'loading~spin' : 'layers');
