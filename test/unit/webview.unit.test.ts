@@ -2,126 +2,26 @@
 // as esbuild.mjs builds it) runs against a fake `acquireVsCodeApi` and receives host messages.
 // The filter-pattern and Grad-CAM panels are tested in webviewPanels.unit.test.ts.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import vm from 'node:vm';
-import * as esbuild from 'esbuild';
-import { JSDOM, VirtualConsole, type DOMWindow } from 'jsdom';
 import type { ChannelDetail, LayerActivationImage, LayerInfo } from '../../src/engine/types';
-import type { HostToWebviewMessage, PanelSession, WebviewPersistedState } from '../../src/shared/protocol';
+import type { PanelSession, WebviewPersistedState } from '../../src/shared/protocol';
+import { HOSTILE_NAME, buildWebviewBundle, fakePng, loadWebview, type WebviewPage } from '../support/webviewHarness';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
-const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 const HOSTILE_CLASS = '</script><b>bold</b>';
 
 let bundle: string;
 
 before(async () => {
-  const result = await esbuild.build({
-    entryPoints: [path.join(repoRoot, 'webview-ui', 'main.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'silent',
-  });
-  bundle = result.outputFiles[0].text;
+  bundle = await buildWebviewBundle();
 });
 
-interface Panel {
-  window: DOMWindow;
-  document: Document;
-  /** Messages the webview posted to the host (as plain JSON). */
-  posted: Record<string, unknown>[];
-  /** Every state passed to `vscode.setState`. */
-  states: unknown[];
-  /** Blobs given to `URL.createObjectURL`, by URL. */
-  blobs: Map<string, Blob>;
-  revoked: string[];
-  /** Errors the page logged or threw. */
-  errors: string[];
-  acquireCount: () => number;
-  send(message: HostToWebviewMessage): void;
-  $<T extends Element = HTMLElement>(selector: string): T;
-  $$<T extends Element = HTMLElement>(selector: string): T[];
-}
+type Panel = WebviewPage;
 
 /** Loads the panel the way the host's HTML does: an empty `<div id="app">`, then the bundle. */
-/** `initialState` is what VS Code kept from before a reload (checked by the page, so any value). */
 function loadPanel(initialState?: WebviewPersistedState | Record<string, unknown>, dataView?: string): Panel {
-  const errors: string[] = [];
-  const virtualConsole = new VirtualConsole();
-  virtualConsole.on('error', (...args: unknown[]) => errors.push(args.map(String).join(' ')));
-  virtualConsole.on('jsdomError', (error: Error) => errors.push(String(error.stack ?? error)));
-  const app = dataView === undefined ? '<div id="app"></div>' : `<div id="app" data-view="${dataView}"></div>`;
-  const dom = new JSDOM(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${app}</body></html>`, {
-    runScripts: 'outside-only',
-    pretendToBeVisual: true,
-    url: 'https://webview.test/index.html',
-    virtualConsole,
-  });
-  const window = dom.window;
-
-  const posted: Record<string, unknown>[] = [];
-  const states: unknown[] = [];
-  let state: unknown = initialState;
-  let acquired = 0;
-  (window as unknown as Record<string, unknown>).acquireVsCodeApi = () => {
-    acquired++;
-    return {
-      postMessage: (message: unknown) => posted.push(JSON.parse(JSON.stringify(message)) as Record<string, unknown>),
-      getState: () => state,
-      setState: (next: unknown) => {
-        state = JSON.parse(JSON.stringify(next));
-        states.push(state);
-        return next;
-      },
-    };
-  };
-
-  const blobs = new Map<string, Blob>();
-  const revoked: string[] = [];
-  let urlCount = 0;
-  window.URL.createObjectURL = (blob: Blob) => {
-    const url = `blob:https://webview.test/${++urlCount}`;
-    blobs.set(url, blob);
-    return url;
-  };
-  window.URL.revokeObjectURL = (url: string) => {
-    revoked.push(url);
-  };
-
-  new vm.Script(bundle, { filename: 'dist/webview/main.js' }).runInContext(dom.getInternalVMContext());
-
-  const document = window.document;
-  return {
-    window,
-    document,
-    posted,
-    states,
-    blobs,
-    revoked,
-    errors,
-    acquireCount: () => acquired,
-    send(message) {
-      window.dispatchEvent(new window.MessageEvent('message', { data: message }));
-    },
-    $<T extends Element = HTMLElement>(selector: string): T {
-      const found = document.querySelector<T>(selector);
-      assert.ok(found, `no element matches ${selector}`);
-      return found;
-    },
-    $$<T extends Element = HTMLElement>(selector: string): T[] {
-      return [...document.querySelectorAll<T>(selector)];
-    },
-  };
+  return loadWebview(bundle, { view: dataView, initialState });
 }
 
-function png(length = 16): Uint8Array {
-  const bytes = new Uint8Array(length);
-  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return bytes;
-}
+const png = fakePng;
 
 function layerInfo(index: number, name: string, className = 'Conv2D'): LayerInfo {
   return {

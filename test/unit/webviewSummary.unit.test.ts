@@ -2,82 +2,20 @@
 // as esbuild.mjs builds it) runs in a page whose `<div id="app" data-view="summary">` picks the
 // panel kind, against a fake `acquireVsCodeApi`, and receives host messages.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import vm from 'node:vm';
-import * as esbuild from 'esbuild';
-import { JSDOM, VirtualConsole, type DOMWindow } from 'jsdom';
 import type { LayerInfo, ModelSummary } from '../../src/engine/types';
-import type { HostToWebviewMessage, WebviewPersistedState } from '../../src/shared/protocol';
-
-const repoRoot = path.resolve(__dirname, '..', '..');
-const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+import type { WebviewPersistedState } from '../../src/shared/protocol';
+import { HOSTILE_NAME, buildWebviewBundle, loadWebview, type WebviewPage } from '../support/webviewHarness';
 
 let bundle: string;
 
 before(async () => {
-  const result = await esbuild.build({
-    entryPoints: [path.join(repoRoot, 'webview-ui', 'main.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'silent',
-  });
-  bundle = result.outputFiles[0].text;
+  bundle = await buildWebviewBundle();
 });
 
-interface Page {
-  window: DOMWindow;
-  document: Document;
-  posted: Record<string, unknown>[];
-  states: unknown[];
-  errors: string[];
-  send(message: HostToWebviewMessage): void;
-  $<T extends Element = HTMLElement>(selector: string): T;
-  $$<T extends Element = HTMLElement>(selector: string): T[];
-}
+type Page = WebviewPage;
 
 function loadPage(view: string, initialState?: WebviewPersistedState): Page {
-  const errors: string[] = [];
-  const virtualConsole = new VirtualConsole();
-  virtualConsole.on('error', (...args: unknown[]) => errors.push(args.map(String).join(' ')));
-  virtualConsole.on('jsdomError', (error: Error) => errors.push(String(error.stack ?? error)));
-  const dom = new JSDOM(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div id="app" data-view="${view}"></div></body></html>`, {
-    runScripts: 'outside-only',
-    pretendToBeVisual: true,
-    url: 'https://webview.test/index.html',
-    virtualConsole,
-  });
-  const window = dom.window;
-  const posted: Record<string, unknown>[] = [];
-  const states: unknown[] = [];
-  let state: unknown = initialState;
-  (window as unknown as Record<string, unknown>).acquireVsCodeApi = () => ({
-    postMessage: (message: unknown) => posted.push(JSON.parse(JSON.stringify(message)) as Record<string, unknown>),
-    getState: () => state,
-    setState: (next: unknown) => {
-      state = JSON.parse(JSON.stringify(next));
-      states.push(state);
-      return next;
-    },
-  });
-  new vm.Script(bundle, { filename: 'dist/webview/main.js' }).runInContext(dom.getInternalVMContext());
-  const document = window.document;
-  return {
-    window,
-    document,
-    posted,
-    states,
-    errors,
-    send: (message) => window.dispatchEvent(new window.MessageEvent('message', { data: message })),
-    $<T extends Element = HTMLElement>(selector: string): T {
-      const found = document.querySelector<T>(selector);
-      assert.ok(found, `no element matches ${selector}`);
-      return found;
-    },
-    $$: <T extends Element = HTMLElement>(selector: string) => [...document.querySelectorAll<T>(selector)],
-  };
+  return loadWebview(bundle, { view, initialState });
 }
 
 function text(element: Element | null | undefined): string {
