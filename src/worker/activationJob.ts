@@ -6,6 +6,7 @@ import { readImageForModel, renderImageThumbnail } from '../engine/imageInput';
 import { preprocessPixels } from '../engine/preprocess';
 import type { LayerActivationImage, ModelSummary, PreprocessMode } from '../engine/types';
 import { InputError } from '../engine/errors';
+import { assertFiniteOutput } from '../engine/nonFinite';
 import { renderChannelGrid } from '../render/channelGrid';
 import { encodePng } from '../render/png';
 import { loadModelCached } from './modelCache';
@@ -50,6 +51,8 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
   for (const [done, activation] of activations.entries()) {
     await hooks.checkCancelled();
     const layer = summary.layers[activation.layerIndex];
+    // The layers before it stay shown; this one and the rest are not drawn from NaN.
+    assertFiniteOutput(activation.data, request.modelPath, `at layer "${layer.name}"`);
     const [, layerHeight, layerWidth, layerChannels] = activation.shape;
     const grid = renderChannelGrid(activation.data, { height: layerHeight, width: layerWidth, channels: layerChannels }, {
       imagesPerRow: request.imagesPerRow,

@@ -15,6 +15,7 @@ import type {
 import { constantImageTile, deprocessImage } from '../render/deprocessImage';
 import { filterGridLayout, renderFilterGrid } from '../render/filterGrid';
 import { encodePng } from '../render/png';
+import { assertFiniteOutput } from '../engine/nonFinite';
 import { loadModelCached } from './modelCache';
 
 export interface FilterPatternJobRequest {
@@ -76,6 +77,8 @@ export async function runFilterPatternJob(request: FilterPatternJobRequest, hook
 
     started = now();
     for (const pattern of patterns) {
+      assertFiniteOutput([pattern.lossEnd], request.modelPath, `as the activation of filter ${pattern.filter} of "${plan.layerName}"`);
+      assertFiniteOutput(pattern.pixels, request.modelPath, `in the gradient ascent of filter ${pattern.filter} of "${plan.layerName}"`);
       const tile = pattern.dead ? constantImageTile(pattern.pixels.length) : deprocessImage(pattern.pixels);
       const png = await encodePng(tile, size, size, plan.inputChannels);
       const { pixels: _pixels, channels: _channels, ...measures } = pattern;

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { currentBackend } from '../engine/backend';
 import { classNameOf, loadClassNames, resolveClass } from '../engine/classNames';
 import { InputError, describeError } from '../engine/errors';
+import { assertFiniteOutput } from '../engine/nonFinite';
 import { computeGradCam, describeClassifierOutput, listTargetLayers, noEvidenceMessage } from '../engine/gradCam';
 import { readImageForModel, type ImageLimits } from '../engine/imageInput';
 import { preprocessPixels } from '../engine/preprocess';
@@ -85,6 +86,8 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   started = now();
   const map = computeGradCam(model, request.modelPath, input, [image.height, image.width, image.channels], { layer: request.layer, classIndex, score: request.score });
   const gradCamMs = now() - started;
+  assertFiniteOutput(map.classScores, request.modelPath, 'in its predictions');
+  assertFiniteOutput(map.heatmap, request.modelPath, `in the class heatmap at layer "${map.layer.name}"`);
   hooks.onProgress?.(2, STEPS, 'Rendering');
   await hooks.checkCancelled();
 
