@@ -50,7 +50,7 @@ describe('NaN and Infinity in model outputs', function () {
     assert.equal(shown.length, 2, 'the convolution and pooling before the NaN are shown');
   });
 
-  it('refuses to draw a Grad-CAM heatmap from NaN', , async function () {
+  it('refuses to draw a Grad-CAM heatmap from NaN', async function () {
     await assert.rejects(
       runGradCamJob({ modelPath, imagePath, score: 'output', intensity: 0.4, colormap: 'jet', limits }, { checkCancelled: async () => {} }),
       (error: unknown) => error instanceof InputError && error.file === modelPath && /NaN|non-finite/.test(error.problem),
