@@ -108,6 +108,10 @@ export function registerCommands(host: ConvscopeHost, extensionPath: string): vs
       if (modelPath) await host.showSummary(modelPath);
     }),
     register('convscope.openExampleModel', () => openExampleModel(host, extensionPath)),
+    register('convscope.clearFilterPatternCache', async () => {
+      await host.filterCache.clear();
+      void vscode.window.showInformationMessage('Convscope: cleared the filter-pattern cache.');
+    }),
     register('convscope.closeModel', (node?: ModelTreeNode) => {
       if (node?.kind === 'model') host.closeModel(node.model.modelPath);
     }),

@@ -2,11 +2,13 @@
 // model, one panel of each kind. Commands and the public API call into it.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ColormapName, ModelSummary, PreprocessMode } from '../engine/types';
 import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
 import type { EngineClient } from '../worker/engineClient';
 import { ActivationsPanel, type ActivationsOutcome, type ActivationsPanelServices, type ActivationsTarget } from './panel/activationsPanel';
-import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternTarget } from './panel/filterPatternPanel';
+import { FilterPatternCache } from './panel/filterPatternCache';
+import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternPanelServices, type FilterPatternTarget } from './panel/filterPatternPanel';
 import { GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
 import { ModelSummaryPanel, type ModelSummaryOutcome, type ModelSummaryPanelServices } from './panel/modelSummaryPanel';
 import type { RunPanel } from './panel/runPanel';
@@ -22,7 +24,8 @@ const LAST_IMAGE_KEY = 'convscope.lastImageByModel';
 export class ConvscopeHost implements vscode.Disposable {
   readonly treeModel = new ModelTreeModel();
   private readonly panels = new Map<string, RunPanel>();
-  private readonly services: ActivationsPanelServices & ModelSummaryPanelServices;
+  private readonly services: ActivationsPanelServices & ModelSummaryPanelServices & FilterPatternPanelServices;
+  readonly filterCache: FilterPatternCache;
   /** Models acted on, the one used last first: the status bar names the first that is loaded. */
   private recent: string[] = [];
   private readonly useEmitter = new vscode.EventEmitter<string>();
@@ -34,7 +37,9 @@ export class ConvscopeHost implements vscode.Disposable {
     readonly engine: EngineClient,
     readonly log: vscode.LogOutputChannel,
   ) {
+    this.filterCache = new FilterPatternCache(path.join(context.globalStorageUri.fsPath, 'filter-patterns'), () => readSettings().filters.cacheMegabytes * 2 ** 20);
     this.services = {
+      filterCache: this.filterCache,
       engine,
       extensionUri: context.extensionUri,
       settings: readSettings,

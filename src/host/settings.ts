@@ -12,7 +12,7 @@ export interface ConvscopeSettings {
   layerCount: number;
   imagesPerRow: number;
   colormap: ColormapName;
-  filters: { gridSize: number; singleSize: number; steps: number; stepSize: number; seed: number };
+  filters: { gridSize: number; singleSize: number; steps: number; stepSize: number; seed: number; cacheMegabytes: number };
   gradCam: { intensity: number; colormap: ColormapName; score: GradCamScore; labelsPath?: string };
   limits: EngineLimits;
 }
@@ -42,6 +42,7 @@ export function readSettings(): ConvscopeSettings {
       steps: positive(config.get<number>('filters.steps'), DEFAULT_FILTER_PATTERN_PARAMETERS.steps),
       stepSize: config.get<number>('filters.stepSize') ?? DEFAULT_FILTER_PATTERN_PARAMETERS.stepSize,
       seed: Math.floor(config.get<number>('filters.seed') ?? DEFAULT_FILTER_PATTERN_PARAMETERS.seed),
+      cacheMegabytes: Math.max(0, config.get<number>('filters.cacheMegabytes') ?? 200),
     },
     gradCam: {
       intensity: fraction(config.get<number>('gradCam.intensity'), 0.4),

@@ -3,9 +3,10 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../engine/filterPatterns';
-import type { FilterPatternImage, FilterPatternPreset, FilterPatternRunInfo } from '../../engine/types';
-import type { WebviewToHostMessage } from '../../shared/protocol';
-import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
+import type { FilterPatternImage, FilterPatternParameters, FilterPatternPreset, FilterPatternRunInfo } from '../../engine/types';
+import type { FilterPanelSession, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
+import { filterRunKey, modelContentHash, type CachedFilterRun, type FilterPatternCache } from './filterPatternCache';
+import { RunPanel, type ActiveRun, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 import { writeNewFile } from './exportFiles';
 import { filterPatternActionFor } from './panelMessages';
 
@@ -21,18 +22,22 @@ export interface FilterPatternTarget {
 
 export type FilterPatternOutcome = { state: 'finished'; info: FilterPatternRunInfo; tiles: FilterPatternImage[] } | RunFailure | RunCancelled;
 
+export interface FilterPatternPanelServices extends PanelServices {
+  filterCache: FilterPatternCache;
+}
+
 export class FilterPatternPanel extends RunPanel {
   private lastGridPng: Uint8Array | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
-    services: PanelServices,
+    private readonly filterServices: FilterPatternPanelServices,
     private target: FilterPatternTarget,
   ) {
-    super(panel, services, 'filters', target.modelPath);
+    super(panel, filterServices, 'filters', target.modelPath);
   }
 
-  static create(services: PanelServices, target: FilterPatternTarget): FilterPatternPanel {
+  static create(services: FilterPatternPanelServices, target: FilterPatternTarget): FilterPatternPanel {
     return new FilterPatternPanel(RunPanel.createWebviewPanel(FILTER_PATTERNS_VIEW_TYPE, 'Convscope', services), services, target);
   }
 
@@ -43,39 +48,46 @@ export class FilterPatternPanel extends RunPanel {
   run(changes: Partial<FilterPatternTarget> = {}): Promise<FilterPatternOutcome> {
     this.target = { ...this.target, ...changes };
     const { modelPath, layerName, filters, preset } = this.target;
-    const settings = this.services.settings();
+    const { filters: filterSettings, limits } = this.services.settings();
     const single = filters?.length === 1;
     this.panel.title = single ? `Filter ${filters[0]}: ${layerName}` : `Filters: ${layerName}`;
     this.lastGridPng = undefined;
-    const parameters = {
+    const parameters: FilterPatternParameters = {
       ...DEFAULT_FILTER_PATTERN_PARAMETERS,
-      ...settings.filters,
+      steps: filterSettings.steps,
+      stepSize: filterSettings.stepSize,
+      seed: filterSettings.seed,
       preset,
       // The study notes: 150 px for one filter, 64 px for the grid.
-      size: single ? settings.filters.singleSize : settings.filters.gridSize,
+      size: single ? filterSettings.singleSize : filterSettings.gridSize,
     };
+    const cache = this.filterServices.filterCache;
     const title = `Convscope: filter patterns of ${layerName} (${preset})`;
     return this.startRun(title, async (run) => {
+      const key = cache.enabled ? filterRunKey(await modelContentHash(modelPath), layerName, filters, parameters, undefined) : undefined;
+      const cached = key ? await cache.get(key) : undefined;
+      if (cached) return this.showCached(run, cached);
+
       const tiles: FilterPatternImage[] = [];
+      let session: FilterPanelSession | undefined;
       const result = await this.services.engine.runFilterPatterns(
-        { modelPath, layerName, filters, parameters, limits: { model: settings.limits.model } },
+        { modelPath, layerName, filters, parameters, limits: { model: limits.model } },
         {
-          onStarted: ({ summary, plan, grid, preprocess }) =>
-            run.post({
-              type: 'filterSession',
-              session: {
-                runId: run.runId,
-                modelPath,
-                modelName: summary.modelName,
-                layerIndex: plan.layerIndex,
-                layerName: plan.layerName,
-                filterCount: plan.filterCount,
-                filters: plan.filters,
-                grid,
-                parameters,
-                preprocess,
-              },
-            }),
+          onStarted: ({ summary, plan, grid, preprocess }) => {
+            session = {
+              runId: run.runId,
+              modelPath,
+              modelName: summary.modelName,
+              layerIndex: plan.layerIndex,
+              layerName: plan.layerName,
+              filterCount: plan.filterCount,
+              filters: plan.filters,
+              grid,
+              parameters,
+              preprocess,
+            };
+            run.post({ type: 'filterSession', session });
+          },
           onTile: (tile) => {
             tiles.push(tile);
             run.post({ type: 'filterTile', runId: run.runId, tile });
@@ -85,19 +97,24 @@ export class FilterPatternPanel extends RunPanel {
         run.signal,
       );
       if (run.isCurrent()) this.lastGridPng = result.grid.png;
-      const { timings } = result.info;
-      run.status({
-        state: 'finished',
-        backend: result.info.backend,
-        timings: [
-          { label: 'optimise', ms: timings.optimizeMs },
-          { label: 'render', ms: timings.renderMs },
-          { label: 'model load', ms: timings.loadModelMs },
-        ],
-        details: [`${tiles.length} filters`, `${parameters.size} px`, `${parameters.steps} steps`, `${result.info.batchSize} at a time`, `preprocess ${result.info.preprocess}`],
-      });
+      run.status(finishedStatus(result.info, tiles.length, false));
+      if (key && session) {
+        const { runId: _runId, ...kept } = session;
+        await cache.put(key, { session: kept, tiles, info: result.info, gridPng: result.grid.png }).catch((error: unknown) => {
+          this.services.log.warn(`Could not cache the filter patterns of ${layerName}: ${error instanceof Error ? error.message : String(error)}`);
+        });
+      }
       return { state: 'finished', info: result.info, tiles } as const;
     });
+  }
+
+  /** Replays a cached run as if it had just been computed. */
+  private showCached(run: ActiveRun, cached: CachedFilterRun): FilterPatternOutcome {
+    run.post({ type: 'filterSession', session: { ...cached.session, runId: run.runId } });
+    for (const tile of cached.tiles) run.post({ type: 'filterTile', runId: run.runId, tile });
+    run.status(finishedStatus(cached.info, cached.tiles.length, true));
+    if (run.isCurrent()) this.lastGridPng = cached.gridPng;
+    return { state: 'finished', info: cached.info, tiles: cached.tiles };
   }
 
   protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
@@ -114,4 +131,27 @@ export class FilterPatternPanel extends RunPanel {
     const choice = await vscode.window.showInformationMessage(`Convscope: saved the filter grid as ${path.basename(file)}`, reveal);
     if (choice === reveal) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(file));
   }
+}
+
+function finishedStatus(info: FilterPatternRunInfo, tileCount: number, fromCache: boolean): RunStatus {
+  const { timings, parameters } = info;
+  return {
+    state: 'finished',
+    backend: info.backend,
+    timings: fromCache
+      ? []
+      : [
+          { label: 'optimise', ms: timings.optimizeMs },
+          { label: 'render', ms: timings.renderMs },
+          { label: 'model load', ms: timings.loadModelMs },
+        ],
+    details: [
+      ...(fromCache ? ['from the cache'] : []),
+      `${tileCount} filters`,
+      `${parameters.size} px`,
+      `${parameters.steps} steps`,
+      `${info.batchSize} at a time`,
+      `preprocess ${info.preprocess}`,
+    ],
+  };
 }
