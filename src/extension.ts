@@ -50,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
     ),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('convscope.backend')) applyBackend(vscode.workspace.isTrusted);
+      host.rerunPanelsAffectedBy(event);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => applyBackend(true)),
   );

@@ -182,6 +182,19 @@ export class ConvscopeHost implements vscode.Disposable {
     }
   }
 
+  /** Runs again the open panels whose picture depends on a setting that changed. */
+  rerunPanelsAffectedBy(event: vscode.ConfigurationChangeEvent): void {
+    const affects: Record<PanelViewKind, string[]> = {
+      activations: ['convscope.activations', 'convscope.colormap', 'convscope.limits'],
+      filters: ['convscope.filters', 'convscope.limits'],
+      gradcam: ['convscope.gradCam', 'convscope.limits'],
+      summary: [],
+    };
+    for (const panel of this.panels.values()) {
+      if (affects[panel.view].some((section) => event.affectsConfiguration(section))) void panel.run();
+    }
+  }
+
   panelOf<T extends RunPanel>(view: PanelViewKind, modelPath: string): T | undefined {
     return this.panels.get(`${view}:${modelPath}`) as T | undefined;
   }

@@ -76,6 +76,9 @@ export abstract class RunPanel implements vscode.Disposable {
     return this.runId;
   }
 
+  /** Runs the panel again with what it shows now (e.g. after a setting changed). */
+  abstract run(): Promise<unknown>;
+
   /** Handles the view's own messages (everything but `ready` and `cancelRun`). */
   protected abstract onViewMessage(message: WebviewToHostMessage): Promise<void>;
 
