@@ -41,7 +41,7 @@ async function inputGradient(testCase: Case, seed: number): Promise<Float32Array
   const dx = tf.tidy(() => {
     const outShape = tf.conv2d(x, w, testCase.strides, testCase.pad).shape;
     const weights = tf.tensor(seededValues(outShape.reduce((a, b) => a * b), seed + 2), outShape);
-    return tf.grad((input: tf.Tensor4D) => tf.conv2d(input, w, testCase.strides, testCase.pad).mul(weights).sum())(x);
+    return tf.grad((input: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, w, testCase.strides, testCase.pad).mul(weights).sum())(x);
   });
   const values = (await dx.data()) as Float32Array;
   tf.dispose([x, w, dx]);
