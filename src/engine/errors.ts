@@ -4,14 +4,27 @@
  */
 export class InputError extends Error {
   override readonly name = 'InputError';
+  /** What is wrong, on one line: messages of the libraries that read the file may span several. */
+  readonly problem: string;
 
   constructor(
     readonly file: string,
-    readonly problem: string,
+    problem: string,
     options?: { cause?: unknown },
   ) {
-    super(`${file}: ${problem}`, options);
+    const line = oneLine(problem);
+    super(`${file}: ${line}`, options);
+    this.problem = line;
   }
+}
+
+/** Line breaks become "; ", other control characters (from a file's bytes quoted in a parser's message) "�". */
+function oneLine(text: string): string {
+  return text
+    .split(/\s*[\r\n]+\s*/)
+    .filter((line) => line.length > 0)
+    .join('; ')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 }
 
 /** Thrown inside a job when its caller cancelled it; the job's partial results stay valid. */

@@ -99,10 +99,15 @@ function megapixels(pixels: number): string {
 
 /** A small PNG of the original image for the panel's header. */
 export async function renderImageThumbnail(imagePath: string, maxSide: number, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Uint8Array> {
-  const png = await sharp(imagePath, { limitInputPixels: limits.maxImagePixels })
-    .rotate()
-    .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
-    .png()
-    .toBuffer();
-  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+  try {
+    // The same tolerance as the model's pixels: an image readImageForModel accepts gets a thumbnail.
+    const png = await sharp(imagePath, { limitInputPixels: limits.maxImagePixels, failOn: 'error' })
+      .rotate()
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .png()
+      .toBuffer();
+    return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+  } catch (error) {
+    throw new InputError(imagePath, `cannot be decoded as an image (${describeError(error)})`);
+  }
 }

@@ -36,7 +36,7 @@ export async function loadKerasArchive(file: string, limits: ModelFileLimits): P
     } catch (error) {
       throw new InputError(file, `has a ${CONFIG_MEMBER} that is not valid JSON (${describeError(error)})`);
     }
-    const reader = await Hdf5Reader.open(weightsFile, file);
+    const reader = await Hdf5Reader.open(weightsFile, file, limits.hdf5TimeoutMs);
     try {
       const { weights, datasets } = layerVariables(reader);
       checkWeightBytes(file, datasets, limits);

@@ -11,7 +11,7 @@ import type { StoredWeight } from './weightMatching';
 
 export async function loadKerasH5File(file: string, limits: ModelFileLimits): Promise<BuiltModel> {
   await statModelFile(file, 'Keras HDF5 model');
-  const reader = await Hdf5Reader.open(file);
+  const reader = await Hdf5Reader.open(file, file, limits.hdf5TimeoutMs);
   try {
     const modelConfig = readModelConfig(reader, file, limits);
     const { weights, datasets } = layerWeights(reader, file);

@@ -100,8 +100,72 @@ function normaliseContainerConfig(className: string, config: JsonObject, notes: 
     // Keras 3 writes a model's only input or output as one [name, node, tensor] triple, not a list of them.
     if (Array.isArray(value) && typeof value[0] === 'string') result[key] = [value];
   }
+  if (className !== 'Sequential') checkLayerGraph(String(config.name), result);
   return result;
 }
+
+/**
+ * A Functional model's layers must call each other in a way that can be rebuilt: TF.js' fromConfig
+ * re-queues a call whose input (a layer's node) does not exist yet and loops until every call is
+ * made, so a call on a layer or node that never comes (a misspelt name, a node index past the
+ * layer's calls, a cycle) would loop forever. This replays that loop on the config alone, counting
+ * each layer's nodes, and refuses the config where the loop would make no progress.
+ */
+function checkLayerGraph(model: string, config: JsonObject): void {
+  const layers = config.layers as JsonObject[];
+  const indexOf = new Map<string, number>();
+  const pending: Json[][][] = [];
+  layers.forEach((layer, i) => {
+    const name = layer.name;
+    if (typeof name !== 'string') throw new TopologyError(`model "${model}" has a layer without a name at position ${i}`);
+    if (indexOf.has(name)) throw new TopologyError(`model "${model}" has two layers named "${name}"`);
+    indexOf.set(name, i);
+    if (!Array.isArray(layer.inbound_nodes)) throw new TopologyError(`layer "${name}" of model "${model}" has no list of inbound nodes`);
+    pending.push(
+      layer.inbound_nodes.map((node) => {
+        if (!Array.isArray(node) || !node.every(isNodeReference)) throw new TopologyError(`layer "${name}" has an inbound node that is not a list of [layer, node, tensor] references`);
+        return node;
+      }),
+    );
+  });
+  // Nodes each layer has before any call: an InputLayer and a nested model make one when built.
+  const nodes = layers.map((layer) => (layer.class_name === 'InputLayer' || CONTAINER_CLASSES.has(String(layer.class_name)) ? 1 : 0));
+  const exists = (reference: Json) => {
+    const [name, node] = reference as [string, number];
+    const i = indexOf.get(name);
+    return i !== undefined && node < nodes[i];
+  };
+  while (pending.some((calls) => calls.length > 0)) {
+    let progress = false;
+    pending.forEach((calls, i) => {
+      pending[i] = calls.filter((call) => {
+        if (!call.every(exists)) return true;
+        if (call.length > 0) nodes[i]++;
+        progress = true;
+        return false;
+      });
+    });
+    if (!progress) {
+      const i = pending.findIndex((calls) => calls.length > 0);
+      const [name, node] = pending[i][0].find((reference) => !exists(reference)) as [string, number];
+      const target = indexOf.has(name) ? `node ${node} of layer "${name}", which the model never makes` : `layer "${name}", which the model does not have`;
+      throw new TopologyError(`layer "${String(layers[i].name)}" of model "${model}" is called on ${target}`);
+    }
+  }
+  for (const key of ['input_layers', 'output_layers'] as const) {
+    const references = config[key];
+    if (!Array.isArray(references) || !references.every(isNodeReference)) throw new TopologyError(`model "${model}" has no valid "${key}" list`);
+    const missing = references.find((reference) => !exists(reference));
+    if (missing) throw new TopologyError(`model "${model}" lists node ${String((missing as Json[])[1])} of layer "${String((missing as Json[])[0])}" in "${key}", which the model does not make`);
+  }
+}
+
+/** `[layer name, node index, tensor index]`, optionally followed by the call's keyword arguments. */
+function isNodeReference(reference: Json): boolean {
+  return Array.isArray(reference) && typeof reference[0] === 'string' && isIndex(reference[1]) && isIndex(reference[2]);
+}
+
+const isIndex = (value: Json | undefined) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /**
  * Keras 3 starts a Sequential with an InputLayer; Keras 2 (and TF.js) put its shape on the first
@@ -115,10 +179,48 @@ function withInputShapeOnFirstLayer(layers: JsonObject[]): JsonObject[] {
   return [{ ...first, config: { ...first.config, batch_input_shape: input.config.batch_input_shape } }, ...layers.slice(2)];
 }
 
+/**
+ * Sizes of a layer's sliding window, with the smallest value each may take. TF.js checks few of
+ * them, and its WASM kernels (XNNPACK) take a zero dilation or a stride past 2³¹ without failing,
+ * then write outside their memory.
+ */
+const WINDOW_KEYS: Record<string, number> = { kernel_size: 1, strides: 1, dilation_rate: 1, pool_size: 1, size: 1, padding: 0, cropping: 0 };
+/** Larger than any image Convscope reads (the image limit is 100 MP, 10000 px a side when square). */
+const MAX_WINDOW_VALUE = 65536;
+
+/** The numbers of a window size (a number, a tuple, or tuples of them as for ZeroPadding2D) must be whole and in range; other values are TF.js' to judge. */
+function checkWindowSizes(config: JsonObject, name: string): void {
+  for (const [key, min] of Object.entries(WINDOW_KEYS)) {
+    const numbers: number[] = [];
+    const collect = (value: Json) => (Array.isArray(value) ? value.forEach(collect) : typeof value === 'number' && numbers.push(value));
+    collect(config[key] ?? null);
+    if (numbers.some((value) => !Number.isSafeInteger(value) || value < min || value > MAX_WINDOW_VALUE)) {
+      throw new TopologyError(`layer "${name}" has ${key} ${JSON.stringify(config[key])}; each value must be a whole number from ${min} to ${MAX_WINDOW_VALUE}`);
+    }
+  }
+}
+
+/** Dtypes TF.js computes in. */
+const TFJS_DTYPES = new Set(['float32', 'int32', 'bool']);
+/** Other float widths, which run in float32 here. */
+const FLOAT_DTYPES = new Set(['float16', 'bfloat16', 'float64']);
+
 function normaliseLayerConfig(className: string, config: JsonObject, name: string, notes: Notes): JsonObject {
+  checkWindowSizes(config, name);
+  // TF.js checks a layer's data format only when the layer runs, and then throws a plain error.
+  if (config.data_format != null && config.data_format !== 'channels_last' && config.data_format !== 'channels_first') {
+    throw new TopologyError(`layer "${name}" has data_format ${JSON.stringify(config.data_format)}; expected "channels_last" or "channels_first"`);
+  }
   const result: JsonObject = {};
   for (const [key, value] of Object.entries(config)) result[key] = withoutPythonKeysDeep(value);
   if (isObject(config.dtype)) result.dtype = dtypeOfPolicy(config.dtype, name, notes);
+  else if (typeof config.dtype === 'string' && FLOAT_DTYPES.has(config.dtype)) {
+    notes.add(`Layers saved with dtype ${config.dtype} compute in float32 here`, name);
+    result.dtype = 'float32';
+  } else if (config.dtype != null && !(typeof config.dtype === 'string' && TFJS_DTYPES.has(config.dtype))) {
+    // TF.js takes any dtype here and fails only when the model runs.
+    throw new TopologyError(`layer "${name}" has dtype ${JSON.stringify(config.dtype)}, which TF.js cannot run`);
+  }
   if (className === 'InputLayer' && config.batch_shape !== undefined) {
     result.batch_input_shape = config.batch_shape;
     delete result.batch_shape;

@@ -12,6 +12,8 @@ import { expectedWeightBytes, parseWeightsManifest, weightByteLength, type Weigh
 export interface ModelFileLimits {
   maxModelJsonBytes: number;
   maxWeightBytes: number;
+  /** How long one read of an HDF5 file may take before the file is taken as damaged (default DEFAULT_HDF5_TIMEOUT_MS). */
+  hdf5TimeoutMs?: number;
 }
 
 export const DEFAULT_MODEL_LIMITS: ModelFileLimits = {
@@ -122,8 +124,12 @@ function manifestWeights(groups: WeightsManifestGroup[], weightData: ArrayBuffer
     read: (index) => {
       const spec = specs[index];
       const bytes = weightData.slice(offsets[index], offsets[index] + weightByteLength(spec));
-      const decoded = tf.io.decodeWeights(bytes, [spec as tf.io.WeightsManifestEntry]);
-      return decoded[spec.name];
+      const decoded = tf.io.decodeWeights(bytes, [spec as tf.io.WeightsManifestEntry])[spec.name];
+      if (decoded.dtype === 'float32') return decoded;
+      // Weights stored as int32 or bool are read as the float32 values the model computes with.
+      const values = tf.cast(decoded, 'float32');
+      decoded.dispose();
+      return values;
     },
     rules: ['exact', 'layer', 'layer-suffix', 'order'],
   };

@@ -36,7 +36,8 @@ export function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo 
     outputShape,
     paramCount: layer.countParams(),
     trainableParamCount: countWeights(layer.trainableWeights),
-    hasSpatialOutput: isSpatialShape(outputShape),
+    // A layer called more than once (shared) has one output per call, so no single activation to show.
+    hasSpatialOutput: isSpatialShape(outputShape) && layer.inboundNodes.length <= 1,
     ...layerConfigEntry(layer),
   };
 }

@@ -5,7 +5,7 @@ import { currentBackend } from '../engine/backend';
 import { readImageForModel, renderImageThumbnail } from '../engine/imageInput';
 import { preprocessPixels } from '../engine/preprocess';
 import type { LayerActivationImage, ModelSummary, PreprocessMode } from '../engine/types';
-import { InputError } from '../engine/errors';
+import { InputError, describeError } from '../engine/errors';
 import { assertFiniteOutput } from '../engine/nonFinite';
 import { renderChannelGrid } from '../render/channelGrid';
 import { encodePng } from '../render/png';
@@ -44,7 +44,12 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
   await hooks.checkCancelled();
 
   started = now();
-  const activations = await computeActivations(model, input, [image.height, image.width, image.channels], layerIndices);
+  const activations = await computeActivations(model, input, [image.height, image.width, image.channels], layerIndices).catch((error: unknown) => {
+    // The model was built from the file's config, which TF.js checks only in part: a layer given two
+    // inputs where it takes one, say, fails only here. The whole message and stack go to the log via `cause`.
+    if (error instanceof InputError) throw error;
+    throw new InputError(request.modelPath, `TF.js could not run the model on this input: ${describeError(error).split('\n')[0]}`, { cause: error });
+  });
   const forwardMs = now() - started;
 
   started = now();

@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { stat } from 'node:fs/promises';
 import type { ModelFileLimits } from '../engine/layersModelLoader';
+import { disposeModel } from '../engine/layersModelBuilder';
 import { loadModelFromFile } from '../engine/modelLoader';
 import { summarizeModel } from '../engine/modelSummary';
 import type { ModelSummary } from '../engine/types';
@@ -35,6 +36,7 @@ export async function loadModelCached(modelPath: string, limits: ModelFileLimits
 }
 
 export function releaseCachedModel(): void {
-  cached?.model.dispose();
+  const model = cached?.model;
   cached = undefined;
+  if (model) disposeModel(model);
 }
