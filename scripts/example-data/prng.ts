@@ -1,23 +1,8 @@
-// A small seeded PRNG so that every dataset, shuffle and weight initialisation is reproducible.
+// Seeded helpers for the synthetic data set, on top of the engine's mulberry32, so that every
+// dataset, shuffle and weight initialisation is reproducible.
+import type { Random } from '../../src/engine/seededRandom';
 
-/** Returns uniform floats in [0, 1). mulberry32: tiny, fast and good enough for synthetic data. */
-export type Random = () => number;
-
-export function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Uniform float in [min, max). */
-export function randomBetween(random: Random, min: number, max: number): number {
-  return min + (max - min) * random();
-}
+export { mulberry32, randomBetween, type Random } from '../../src/engine/seededRandom';
 
 /** Uniform integer in [min, max] (both inclusive). */
 export function randomInt(random: Random, min: number, max: number): number {
