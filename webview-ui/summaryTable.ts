@@ -1,6 +1,7 @@
 // The model summary's table, as Keras' `model.summary()` prints it: one row per layer (name, class,
 // output shape, parameters) and the totals below. Every string comes from the model file and is
 // inserted as text.
+import { ownLayerName } from '../src/engine/layerNames';
 import type { LayerInfo, ModelSummary } from '../src/engine/types';
 import { el } from './dom';
 import { formatCount, formatKerasShape } from './format';
@@ -20,9 +21,17 @@ function paramsCell(layer: LayerInfo): HTMLTableCellElement {
   ]);
 }
 
+/** The name cell; layers of nested models are indented under their model's row, the full name in the tooltip. */
+function nameCell(layer: LayerInfo): HTMLTableCellElement {
+  const cell = el('th', { scope: 'row', class: 'summary-layer', title: layer.name, 'data-depth': layer.depth }, [ownLayerName(layer)]);
+  // Through the CSSOM: the CSP refuses inline style attributes.
+  if (layer.depth > 0) cell.style.paddingInlineStart = `${layer.depth * 1.25}em`;
+  return cell;
+}
+
 function layerRow(layer: LayerInfo): HTMLTableRowElement {
   return el('tr', { 'data-layer-index': layer.index }, [
-    el('th', { scope: 'row', class: 'summary-layer' }, [layer.name]),
+    nameCell(layer),
     el('td', { class: 'summary-class' }, [layer.className]),
     el('td', { class: 'summary-shape' }, [formatKerasShape(layer.outputShape)]),
     paramsCell(layer),

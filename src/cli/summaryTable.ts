@@ -1,11 +1,13 @@
 // Keras-style `model.summary()` text for the terminal.
+import { ownLayerName } from '../engine/layerNames';
 import { formatShape } from '../engine/modelSummary';
 import type { ModelSummary } from '../engine/types';
 
 const formatCount = (count: number) => count.toLocaleString('en-US');
 
 export function formatSummaryTable(summary: ModelSummary): string {
-  const rows = summary.layers.map((layer) => [`${layer.name} (${layer.className})`, formatShape(layer.outputShape), formatCount(layer.paramCount)]);
+  // Layers of nested models are indented under their model's row (Keras' `expand_nested`).
+  const rows = summary.layers.map((layer) => [`${'  '.repeat(layer.depth)}${ownLayerName(layer)} (${layer.className})`, formatShape(layer.outputShape), formatCount(layer.paramCount)]);
   const header = ['Layer (type)', 'Output Shape', 'Param #'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)) + 2);
   const line = (cells: string[]) => cells.map((cell, column) => (column === 2 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('').trimEnd();

@@ -11,6 +11,7 @@
 // f_i's score alone; normalising it per image keeps each image on the path it would follow alone.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
+import { layerOutputPath, layerSites, type LayerOutputPath } from './layerSites';
 import { preprocessTensor } from './preprocessTensor';
 import { randomBetween, randomForFilter, type Random } from './seededRandom';
 import type { ClearPresetParameters, FilterPatternParameters, FilterPatternPlan, ModelSummary, PreprocessMode, Shape } from './types';
@@ -85,7 +86,7 @@ export function planFilterPatterns(model: tf.LayersModel, summary: ModelSummary,
     throw new InputError(modelPath, `layer "${layer.name}" has ${filterCount} filters (0–${filterCount - 1}); there is no filter ${outOfRange}`);
   }
   const octaveSizes = octaveSizesFor(request.parameters);
-  const patternModel = layerModel(model, layer.index);
+  const patternModel = layerOutputPath(layerSites(model)[layer.index], modelPath);
   const smallest = octaveSizes[0];
   const [, height, width] = patternModel.computeOutputShape([1, smallest, smallest, inputChannels]) as number[];
   if (!(height >= 1 && width >= 1)) {
@@ -94,6 +95,7 @@ export function planFilterPatterns(model: tf.LayersModel, summary: ModelSummary,
   const perImage = activationValuesPerImage(patternModel, summary.inputShape, request.parameters.size);
   const batchSize = Math.max(1, Math.min(request.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, filters.length, Math.floor(ACTIVATION_BUDGET / perImage)));
   return {
+    modelPath,
     layerIndex: layer.index,
     layerName: layer.name,
     filterCount,
@@ -133,7 +135,7 @@ export async function optimizeFilterPatterns(
 ): Promise<FilterPattern[]> {
   // A convolution without its own activation back-propagates through kernels WASM lacks.
   if (tf.getBackend() === 'wasm') registerMissingWasmGradientKernels();
-  const objective = new FilterObjective(layerModel(model, plan.layerIndex), filters, plan.filterCount, preprocess);
+  const objective = new FilterObjective(layerOutputPath(layerSites(model)[plan.layerIndex], plan.modelPath), filters, plan.filterCount, preprocess);
   const randoms = filters.map((filter) => randomForFilter(parameters.seed, filter));
   const clear = parameters.preset === 'clear' ? parameters.clear : undefined;
   const totalSteps = plan.stepsPerFilter;
@@ -184,16 +186,8 @@ export async function optimizeFilterPatterns(
   }
 }
 
-/**
- * The model cut at the layer: it shares the model's layers and weights and owns no tensors, so it
- * is never disposed (that would dispose the model's weights).
- */
-function layerModel(model: tf.LayersModel, layerIndex: number): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: model.layers[layerIndex].output as tf.SymbolicTensor });
-}
-
 /** Float32 values of every 4-D activation on the way to the layer, per image of `size` pixels (an estimate from the declared shapes). */
-function activationValuesPerImage(patternModel: tf.LayersModel, inputShape: Shape, size: number): number {
+function activationValuesPerImage(patternModel: LayerOutputPath, inputShape: Shape, size: number): number {
   const [inputHeight, inputWidth] = inputShape;
   const scale = inputHeight && inputWidth ? (size / inputHeight) * (size / inputWidth) : 1;
   let total = 0;
@@ -212,7 +206,7 @@ class FilterObjective {
   private readonly mask: tf.Tensor4D;
 
   constructor(
-    private readonly patternModel: tf.LayersModel,
+    private readonly patternModel: LayerOutputPath,
     filters: number[],
     filterCount: number,
     private readonly preprocess: PreprocessMode,
@@ -222,7 +216,7 @@ class FilterObjective {
 
   /** [batch]: each image's filter's mean activation, in inference mode, with the model's preprocessing applied to the pixels. */
   scores(pixels: tf.Tensor4D): tf.Tensor1D {
-    const output = this.patternModel.apply(preprocessTensor(pixels, this.preprocess), { training: false }) as tf.Tensor4D;
+    const output = this.patternModel.apply(preprocessTensor(pixels, this.preprocess)) as tf.Tensor4D;
     const [, height, width] = output.shape;
     return output.mul(this.mask).sum([1, 2, 3]).div(height * width);
   }

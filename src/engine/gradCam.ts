@@ -8,7 +8,9 @@
 // exactly as the model defines them; nothing is split or rebuilt by hand.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
+import { findLayerSite, layerSites, type LayerSite } from './layerSites';
 import { isSpatialShape } from './modelSummary';
+import { replaceProperty, type Restore } from './propertyPatch';
 import type { GradCamLayerChoice, GradCamScore, Shape } from './types';
 import { registerMissingWasmGradientKernels } from './wasmGradientKernels';
 
@@ -16,23 +18,9 @@ const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv
 /** Layers that only normalise or activate a convolution's output: the default target extends through them. */
 const FOLLOWING_CLASSES = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
 
-interface LayerSite {
-  layer: tf.layers.Layer;
-  /** `outer/inner` for layers of nested models. */
-  name: string;
-  /** The model whose graph holds the layer. */
-  container: tf.LayersModel;
-  /** The nested model's own site, for a layer inside one. */
-  parent?: LayerSite;
-}
-
-/** Every layer in model order, nested models replaced by their layers (depth first). */
-function layerSites(model: tf.LayersModel, parent?: LayerSite): LayerSite[] {
-  const prefix = parent ? `${parent.name}/` : '';
-  return model.layers.flatMap((layer) => {
-    const site: LayerSite = { layer, name: prefix + layer.name, container: model, parent };
-    return layer instanceof tf.LayersModel ? layerSites(layer, site) : [site];
-  });
+/** Every layer that is not itself a nested model, in model order (nested models' layers included). */
+function leafSites(model: tf.LayersModel): LayerSite[] {
+  return layerSites(model).filter((site) => !site.isModel);
 }
 
 /** The layer's output shape when it is one 4-D tensor (a layer used twice has no single shape). */
@@ -53,7 +41,7 @@ function choiceOf(site: LayerSite): GradCamLayerChoice {
 
 /** The layers Grad-CAM can target: those with one 4-D output, nested ones included, in model order. */
 export function listTargetLayers(model: tf.LayersModel): GradCamLayerChoice[] {
-  return layerSites(model).filter(isCandidate).map(choiceOf);
+  return leafSites(model).filter(isCandidate).map(choiceOf);
 }
 
 /**
@@ -92,20 +80,17 @@ function defaultTarget(sites: LayerSite[], modelPath: string): LayerSite {
 
 /** The default target layer's name (see `defaultTarget`). */
 export function defaultTargetLayer(model: tf.LayersModel, modelPath: string): string {
-  return defaultTarget(layerSites(model), modelPath).name;
+  return defaultTarget(leafSites(model), modelPath).name;
 }
 
-/** A layer by its full name (`outer/inner`) or, when that is unambiguous, its own name. */
-function findTarget(sites: LayerSite[], name: string, modelPath: string): LayerSite {
-  const exact = sites.find((site) => site.name === name);
-  const matches = exact ? [exact] : sites.filter((site) => site.layer.name === name);
-  if (matches.length === 0) {
-    const nested = sites.filter((site) => site.parent?.name === name || site.parent?.layer.name === name);
-    if (nested.length > 0) throw new InputError(modelPath, `layer "${name}" is a nested model: choose one of its layers (${nested.filter(isCandidate).map((site) => site.name).join(', ')})`);
-    throw new InputError(modelPath, `has no layer named "${name}"`);
+/** The layer named by the user (`outer/inner`, or its own name when unambiguous), checked for Grad-CAM. */
+function findTarget(model: tf.LayersModel, name: string, modelPath: string): LayerSite {
+  const sites = layerSites(model);
+  const site = findLayerSite(sites, name, modelPath);
+  if (site.isModel) {
+    const inner = sites.filter((candidate) => candidate.parent === site && !candidate.isModel && isCandidate(candidate));
+    throw new InputError(modelPath, `layer "${name}" is a nested model: choose one of its layers (${inner.map((candidate) => candidate.name).join(', ')})`);
   }
-  if (matches.length > 1) throw new InputError(modelPath, `has several layers named "${name}" in nested models: use one of ${matches.map((site) => site.name).join(', ')}`);
-  const [site] = matches;
   if (site.layer.getClassName() === 'InputLayer') throw new InputError(modelPath, `layer "${name}" is the model's input; Grad-CAM needs a layer of the model`);
   if (!isCandidate(site)) {
     throw new InputError(modelPath, `layer "${name}" has output shape ${describeOutputShape(site.layer)}; Grad-CAM needs a layer with one 4-D (height × width × channels) output`);
@@ -166,18 +151,6 @@ function classifierHead(model: tf.LayersModel, modelPath: string): ClassifierHea
 export function describeClassifierOutput(model: tf.LayersModel, modelPath: string): ClassifierOutput {
   const { classCount, activation, binary } = classifierHead(model, modelPath);
   return { classCount, activation, binary };
-}
-
-type Restore = () => void;
-
-/** Shadows a property of one layer object for one run; the returned function puts it back. */
-function replaceProperty(target: object, key: string, value: unknown): Restore {
-  const own = Object.getOwnPropertyDescriptor(target, key);
-  Object.defineProperty(target, key, { value, writable: true, configurable: true });
-  return () => {
-    if (own) Object.defineProperty(target, key, own);
-    else delete (target as Record<string, unknown>)[key];
-  };
 }
 
 const IDENTITY_ACTIVATION: ActivationFunction = { apply: (x) => x, getClassName: () => 'linear' };
@@ -283,8 +256,8 @@ export interface GradCamMap {
  * made here is disposed before returning.
  */
 export function computeGradCam(model: tf.LayersModel, modelPath: string, input: Float32Array, inputShape: [number, number, number], options: GradCamOptions): GradCamMap {
-  const sites = layerSites(model);
-  const target = options.layer === undefined ? defaultTarget(sites, modelPath) : findTarget(sites, options.layer, modelPath);
+  const sites = leafSites(model);
+  const target = options.layer === undefined ? defaultTarget(sites, modelPath) : findTarget(model, options.layer, modelPath);
   const head = classifierHead(model, modelPath);
   if (options.classIndex !== undefined) checkClassIndex(options.classIndex, head.classCount, modelPath);
 

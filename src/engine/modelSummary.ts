@@ -1,6 +1,7 @@
 // The study notes' `model.summary()`: per-layer name, class, output shape and parameter counts.
 import type * as tf from '@tensorflow/tfjs';
 import { layerConfigEntry } from './layerConfig';
+import { layerSites, type LayerSite } from './layerSites';
 import type { LayerInfo, ModelSummary, PreprocessMode, Shape } from './types';
 
 function isSingleShape(shape: Shape | Shape[]): shape is Shape {
@@ -21,7 +22,8 @@ function countWeights(weights: tf.LayerVariable[]): number {
   return weights.reduce((sum, weight) => sum + weight.shape.reduce((product: number, dim) => product * (dim ?? 0), 1), 0);
 }
 
-export function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo {
+export function describeLayer(site: LayerSite, index: number): LayerInfo {
+  const { layer } = site;
   let outputShape: Shape | Shape[];
   try {
     outputShape = layer.outputShape as Shape | Shape[];
@@ -31,7 +33,10 @@ export function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo 
   }
   return {
     index,
-    name: layer.name,
+    name: site.name,
+    depth: site.depth,
+    ...(site.parent ? { parent: site.parent.name } : {}),
+    ...(site.isModel ? { isModel: true } : {}),
     className: layer.getClassName(),
     outputShape,
     paramCount: layer.countParams(),
@@ -49,9 +54,11 @@ export function defaultPreprocessFor(model: tf.LayersModel): PreprocessMode {
 }
 
 export function summarizeModel(model: tf.LayersModel, modelPath: string, loadNotes: string[] = []): ModelSummary {
-  const layers = model.layers.map(describeLayer);
-  const totalParams = layers.reduce((sum, layer) => sum + layer.paramCount, 0);
-  const trainableParams = layers.reduce((sum, layer) => sum + layer.trainableParamCount, 0);
+  const layers = layerSites(model).map(describeLayer);
+  // A nested model's count already holds its layers'.
+  const topLevel = layers.filter((layer) => layer.depth === 0);
+  const totalParams = topLevel.reduce((sum, layer) => sum + layer.paramCount, 0);
+  const trainableParams = topLevel.reduce((sum, layer) => sum + layer.trainableParamCount, 0);
   return {
     modelPath,
     modelName: model.name,

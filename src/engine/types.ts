@@ -15,8 +15,16 @@ export const COLORMAP_NAMES: readonly ColormapName[] = ['viridis', 'magma', 'inf
 export type Shape = (number | null)[];
 
 export interface LayerInfo {
+  /** Position in the summary's layer list (nested models' layers included, depth first). */
   index: number;
+  /** `outer/inner` for a layer inside a nested model. */
   name: string;
+  /** 0 for the model's own layers, 1 inside a nested model, … */
+  depth: number;
+  /** The full name of the nested model holding the layer; absent at the top level. */
+  parent?: string;
+  /** The layer is a nested model (its layers follow it, with `parent` set to its name). */
+  isModel?: boolean;
   className: string;
   /** One shape, or one per output for layers with several outputs. */
   outputShape: Shape | Shape[];
@@ -38,6 +46,7 @@ export interface ModelSummary {
   /** Input shape without the batch dimension: [height, width, channels]. */
   inputShape: Shape;
   outputShape: Shape | Shape[];
+  /** Every layer in model order; a nested model is followed by its own layers. */
   layers: LayerInfo[];
   totalParams: number;
   trainableParams: number;
@@ -265,6 +274,7 @@ export interface FilterPatternRunInfo {
 
 /** What a filter-pattern job will compute, decided before it starts. */
 export interface FilterPatternPlan {
+  modelPath: string;
   layerIndex: number;
   layerName: string;
   /** Filters the layer has. */

@@ -76,7 +76,7 @@ interface LayerItem extends vscode.QuickPickItem {
 /** Several layers at once, for one run; undefined when dismissed. */
 export async function pickLayers(summary: ModelSummary, selected: number[]): Promise<string[] | undefined> {
   const items: LayerItem[] = summary.layers
-    .filter((layer) => layer.hasSpatialOutput && layer.className !== 'InputLayer')
+    .filter((layer) => layer.hasSpatialOutput && layer.className !== 'InputLayer' && !layer.isModel)
     .map((layer) => ({
       label: layer.name,
       description: `${layer.className} · ${formatShape(layer.outputShape)}`,

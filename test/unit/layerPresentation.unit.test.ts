@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { layerConfigEntry, pickLayerConfig } from '../../src/engine/layerConfig';
+import { ownLayerName } from '../../src/engine/layerNames';
 import { summarizeModel } from '../../src/engine/modelSummary';
 import type { LayerInfo } from '../../src/engine/types';
 import { LAYER_KIND_ICONS, formatConfigValue, layerConfigLines, layerDescription, layerKindOf, layerTooltipLines } from '../../src/host/tree/layerPresentation';
 
 const conv: LayerInfo = {
   index: 0,
+  depth: 0,
   name: 'conv2d_1',
   className: 'Conv2D',
   outputShape: [null, 62, 62, 16],
@@ -64,9 +66,39 @@ describe('layer presentation', function () {
       Sequential: 'other',
       Conv2DExtra: 'other',
     });
+    assert.equal(layerKindOf('Sequential', true), 'model', 'a nested model is drawn as a group');
     const icons = Object.values(LAYER_KIND_ICONS);
     assert.equal(new Set(icons).size, icons.length, 'each kind has its own icon');
     for (const icon of icons) assert.match(icon, /^[a-z-]+$/, 'a codicon id');
+  });
+
+  it('labels a layer inside a nested model by its own name', function () {
+    assert.equal(ownLayerName(conv), 'conv2d_1');
+    assert.equal(ownLayerName({ name: 'base/block/conv2d_1', parent: 'base/block' }), 'conv2d_1');
+  });
+
+  it('summarises a nested model as a row followed by its own layers, counting parameters once', function () {
+    const blockInput = tf.input({ shape: [8, 8, 4], name: 'block_in' });
+    const blockOutput = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'inner_conv' }).apply(blockInput) as tf.SymbolicTensor;
+    const block = tf.model({ inputs: blockInput, outputs: tf.layers.add({ name: 'inner_add' }).apply([blockInput, blockOutput]) as tf.SymbolicTensor, name: 'block' });
+    const model = tf.sequential({
+      layers: [tf.layers.conv2d({ inputShape: [10, 10, 3], filters: 4, kernelSize: 3, name: 'stem' }), block, tf.layers.flatten({ name: 'flat' }), tf.layers.dense({ units: 2, name: 'head' })],
+    });
+    const summary = summarizeModel(model, '/m/model.json');
+    assert.deepEqual(
+      summary.layers.map((layer) => [layer.index, layer.name, layer.depth, layer.parent ?? '', layer.isModel ?? false]),
+      [
+        [0, 'stem', 0, '', false],
+        [1, 'block', 0, '', true],
+        [2, 'block/block_in', 1, 'block', false],
+        [3, 'block/inner_conv', 1, 'block', false],
+        [4, 'block/inner_add', 1, 'block', false],
+        [5, 'flat', 0, '', false],
+        [6, 'head', 0, '', false],
+      ],
+    );
+    assert.equal(summary.totalParams, model.countParams(), 'the nested model’s parameters are counted once');
+    model.dispose();
   });
 
   it('describes a row as class · Keras shape · params', function () {

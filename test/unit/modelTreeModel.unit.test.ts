@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ModelSummary } from '../../src/engine/types';
-import { ModelTreeModel, filterCountOf } from '../../src/host/tree/modelTreeModel';
+import { ModelTreeModel, filterCountOf, layerHasChildren } from '../../src/host/tree/modelTreeModel';
 
 const summary: ModelSummary = {
   modelPath: '/w/model.json',
@@ -8,8 +8,8 @@ const summary: ModelSummary = {
   inputShape: [64, 64, 3],
   outputShape: [null, 3],
   layers: [
-    { index: 0, name: 'conv_a', className: 'Conv2D', outputShape: [null, 62, 62, 16], paramCount: 448, trainableParamCount: 448, hasSpatialOutput: true },
-    { index: 1, name: 'dense', className: 'Dense', outputShape: [null, 3], paramCount: 51, trainableParamCount: 51, hasSpatialOutput: false },
+    { index: 0, depth: 0, name: 'conv_a', className: 'Conv2D', outputShape: [null, 62, 62, 16], paramCount: 448, trainableParamCount: 448, hasSpatialOutput: true },
+    { index: 1, depth: 0, name: 'dense', className: 'Dense', outputShape: [null, 3], paramCount: 51, trainableParamCount: 51, hasSpatialOutput: false },
   ],
   totalParams: 499,
   trainableParams: 499,
@@ -27,6 +27,43 @@ describe('ModelTreeModel', function () {
     assert.deepEqual(children.map((node) => (node.kind === 'layer' ? node.layer.name : node.kind)), ['conv_a', 'dense']);
     assert.equal(tree.children(children[0]).length, 16, 'a Conv2D lists its 16 filters');
     assert.deepEqual(tree.children(children[1]), [], 'a Dense layer has none');
+  });
+
+  it('shows a nested model as a group of its own layers, nested groups inside it', function () {
+    const layer = (index: number, name: string, className: string, depth: number, parent?: string, isModel?: boolean) => ({
+      index,
+      depth,
+      name,
+      className,
+      outputShape: [null, 8, 8, 4],
+      paramCount: 1,
+      trainableParamCount: 1,
+      hasSpatialOutput: true,
+      ...(parent ? { parent } : {}),
+      ...(isModel ? { isModel } : {}),
+    });
+    const nested: ModelSummary = {
+      ...summary,
+      layers: [
+        layer(0, 'augment', 'Sequential', 0, undefined, true),
+        layer(1, 'augment/flip', 'RandomFlip', 1, 'augment'),
+        layer(2, 'base', 'Functional', 0, undefined, true),
+        layer(3, 'base/conv', 'Conv2D', 1, 'base'),
+        layer(4, 'base/block', 'Sequential', 1, 'base', true),
+        layer(5, 'base/block/conv', 'Conv2D', 2, 'base/block'),
+        layer(6, 'head', 'Conv2D', 0),
+      ],
+    };
+    const tree = new ModelTreeModel();
+    tree.set({ state: 'loaded', modelPath: '/w/model.json', summary: nested });
+    const names = (nodes: ReturnType<ModelTreeModel['children']>) => nodes.map((node) => (node.kind === 'layer' ? node.layer.name : node.kind));
+    const top = tree.children(tree.roots()[0]);
+    assert.deepEqual(names(top), ['augment', 'base', 'head']);
+    const base = tree.children(top[1]);
+    assert.deepEqual(names(base), ['base/conv', 'base/block']);
+    assert.deepEqual(names(tree.children(base[1])), ['base/block/conv']);
+    assert.equal(tree.children(base[0]).length, 4, 'a convolution inside a nested model lists its filters');
+    assert.ok(layerHasChildren(top[1].kind === 'layer' ? top[1].layer : summary.layers[0]));
   });
 
   it('shows loading and failure as a message under the model', function () {
@@ -57,6 +94,7 @@ describe('ModelTreeModel', function () {
 describe('ModelTreeModel filters', function () {
   const conv = (channels: number) => ({
     index: 0,
+    depth: 0,
     name: 'conv',
     className: 'Conv2D',
     outputShape: [null, 8, 8, channels],

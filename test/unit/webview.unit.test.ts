@@ -26,6 +26,7 @@ const png = fakePng;
 function layerInfo(index: number, name: string, className = 'Conv2D'): LayerInfo {
   return {
     index,
+    depth: 0,
     name,
     className,
     outputShape: [null, 12, 10, 32],

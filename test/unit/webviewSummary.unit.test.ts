@@ -23,7 +23,7 @@ function text(element: Element | null | undefined): string {
 }
 
 function layer(index: number, name: string, className: string, outputShape: LayerInfo['outputShape'], paramCount: number, trainableParamCount = paramCount): LayerInfo {
-  return { index, name, className, outputShape, paramCount, trainableParamCount, hasSpatialOutput: !Array.isArray(outputShape[0]) && outputShape.length === 4 };
+  return { index, depth: 0, name, className, outputShape, paramCount, trainableParamCount, hasSpatialOutput: !Array.isArray(outputShape[0]) && outputShape.length === 4 };
 }
 
 /** The study notes' small convnet, with a BatchNormalization for its non-trainable parameters. */
@@ -131,6 +131,27 @@ describe('webview model summary panel', () => {
 
     page.send({ type: 'summary', runId: 2, summary: makeSummary() });
     assert.equal(text(page.$('tbody')), 'The model has no layers.', 'an older run’s summary is ignored');
+  });
+
+  it('indents the layers of a nested model under its row, by their own names', () => {
+    page = loadPage('summary');
+    const nested = (info: LayerInfo, parent: string): LayerInfo => ({ ...info, name: `${parent}/${info.name}`, depth: parent.split('/').length, parent });
+    page.send({
+      type: 'summary',
+      runId: 1,
+      summary: makeSummary({
+        layers: [
+          { ...layer(0, 'base', 'Functional', [null, 7, 7, 8], 40), isModel: true },
+          nested(layer(1, 'conv', 'Conv2D', [null, 7, 7, 8], 40), 'base'),
+          layer(2, 'head', 'Dense', [null, 2], 18),
+        ],
+      }),
+    });
+    const names = page.$$('tbody th.summary-layer');
+    assert.deepEqual(names.map(text), ['base', 'conv', 'head']);
+    assert.equal(names[1].getAttribute('title'), 'base/conv', 'the full name is the tooltip');
+    assert.equal((names[1] as HTMLElement).style.paddingInlineStart, '1.25em');
+    assert.equal((names[2] as HTMLElement).style.paddingInlineStart, '', 'top-level rows are not indented');
   });
 
   it('shows names from the model as text, never as markup', () => {

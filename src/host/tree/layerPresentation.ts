@@ -3,10 +3,11 @@
 import { formatShape } from '../../engine/modelSummary';
 import type { LayerConfig, LayerConfigValue, LayerInfo } from '../../engine/types';
 
-export type LayerKind = 'conv' | 'pooling' | 'dense' | 'normalization' | 'activation' | 'input' | 'other';
+export type LayerKind = 'model' | 'conv' | 'pooling' | 'dense' | 'normalization' | 'activation' | 'input' | 'other';
 
 /** The codicon each kind of layer is drawn with. */
 export const LAYER_KIND_ICONS: Readonly<Record<LayerKind, string>> = {
+  model: 'symbol-namespace',
   conv: 'symbol-array',
   pooling: 'fold-down',
   dense: 'symbol-operator',
@@ -18,7 +19,8 @@ export const LAYER_KIND_ICONS: Readonly<Record<LayerKind, string>> = {
 
 const ACTIVATION_CLASSES = new Set(['Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU', 'Softmax']);
 
-export function layerKindOf(className: string): LayerKind {
+export function layerKindOf(className: string, isModel = false): LayerKind {
+  if (isModel) return 'model';
   if (className === 'InputLayer') return 'input';
   if (/^(Separable|Depthwise)?Conv[123]D(Transpose)?$/.test(className)) return 'conv';
   if (/Pooling[123]D$/.test(className)) return 'pooling';

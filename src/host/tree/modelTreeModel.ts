@@ -19,6 +19,11 @@ export const FILTER_PAGE_SIZE = 64;
 
 const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'Conv2DTranspose']);
 
+/** Whether a layer row expands: a nested model into its layers, a convolution into its filters. */
+export function layerHasChildren(layer: LayerInfo): boolean {
+  return layer.isModel === true || filterCountOf(layer) > 0;
+}
+
 /** How many filters a convolution layer has (its output channels); 0 for other layers. */
 export function filterCountOf(layer: LayerInfo): number {
   if (!CONVOLUTION_CLASSES.has(layer.className) || !layer.hasSpatialOutput) return 0;
@@ -57,13 +62,20 @@ export class ModelTreeModel {
   }
 
   children(node: ModelTreeNode): ModelTreeNode[] {
-    if (node.kind === 'layer') return this.filterChildren(node.modelPath, node.layer);
+    if (node.kind === 'layer') return node.layer.isModel ? this.nestedLayers(node.modelPath, node.layer) : this.filterChildren(node.modelPath, node.layer);
     if (node.kind === 'filterPage') return filterRange(node.modelPath, node.layer, node.first, node.last);
     if (node.kind !== 'model') return [];
     const { model } = node;
     if (model.state === 'loading') return [{ kind: 'message', modelPath: model.modelPath, text: 'Loading…' }];
     if (model.state === 'failed') return [{ kind: 'message', modelPath: model.modelPath, text: model.message }];
-    return model.summary.layers.map((layer) => ({ kind: 'layer', modelPath: model.modelPath, layer }));
+    return model.summary.layers.filter((layer) => layer.depth === 0).map((layer) => ({ kind: 'layer', modelPath: model.modelPath, layer }));
+  }
+
+  /** A nested model's own layers (a group in the tree). */
+  private nestedLayers(modelPath: string, nested: LayerInfo): ModelTreeNode[] {
+    const model = this.models.get(modelPath);
+    if (model?.state !== 'loaded') return [];
+    return model.summary.layers.filter((layer) => layer.parent === nested.name).map((layer) => ({ kind: 'layer', modelPath, layer }));
   }
 
   private filterChildren(modelPath: string, layer: LayerInfo): ModelTreeNode[] {

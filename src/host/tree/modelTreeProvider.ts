@@ -1,8 +1,9 @@
 // Tree items for the Convscope sidebar's Model view, built from ModelTreeModel.
 import * as vscode from 'vscode';
 import path from 'node:path';
+import { ownLayerName } from '../../engine/layerNames';
 import { LAYER_KIND_ICONS, layerDescription, layerKindOf, layerTooltipLines } from './layerPresentation';
-import { filterCountOf, type ModelTreeModel, type ModelTreeNode } from './modelTreeModel';
+import { filterCountOf, layerHasChildren, type ModelTreeModel, type ModelTreeNode } from './modelTreeModel';
 
 export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<ModelTreeNode | undefined>();
@@ -36,14 +37,16 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
       case 'layer': {
         const { layer } = node;
         const filterCount = filterCountOf(layer);
-        const item = new vscode.TreeItem(layer.name, filterCount > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(ownLayerName(layer), layerHasChildren(layer) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `layer:${node.modelPath}:${layer.index}`;
         item.description = layerDescription(layer);
         // Plain text, one line each: names and config values come from the model file.
         item.tooltip = layerTooltipLines(layer).join('\n');
-        item.iconPath = new vscode.ThemeIcon(LAYER_KIND_ICONS[layerKindOf(layer.className)]);
-        item.contextValue = filterCount > 0 ? 'convscope.layer.conv' : layer.hasSpatialOutput ? 'convscope.layer.spatial' : 'convscope.layer';
-        if (layer.hasSpatialOutput) {
+        item.iconPath = new vscode.ThemeIcon(LAYER_KIND_ICONS[layerKindOf(layer.className, layer.isModel)]);
+        // A nested model's output is its last layer's: the actions live on its layers.
+        const showsActivations = layer.hasSpatialOutput && !layer.isModel;
+        item.contextValue = filterCount > 0 ? 'convscope.layer.conv' : showsActivations ? 'convscope.layer.spatial' : layer.isModel ? 'convscope.layer.nested' : 'convscope.layer';
+        if (showsActivations) {
           item.command = { command: 'convscope.showLayerActivations', title: 'Show Activations', arguments: [node] };
         }
         return item;
