@@ -44,7 +44,8 @@ export class ConvscopeHost implements vscode.Disposable {
       extensionUri: context.extensionUri,
       settings: readSettings,
       log,
-      preprocessFor: (modelPath: string) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath),
+      // The choice made for this model in a panel, else the setting (undefined: the model's own default).
+      preprocessFor: (modelPath: string) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath) ?? readSettings().preprocess,
       rememberPreprocess: (modelPath: string, mode: PreprocessMode) => this.store(PREPROCESS_KEY, modelPath, mode),
       colormapFor: (modelPath: string) => this.stored<ColormapName>(COLORMAP_KEY, modelPath),
       rememberColormap: (modelPath: string, colormap: ColormapName) => this.store(COLORMAP_KEY, modelPath, colormap),
@@ -132,7 +133,7 @@ export class ConvscopeHost implements vscode.Disposable {
   async showFilterPatterns(target: Omit<FilterPatternTarget, 'preset'> & { preset?: FilterPatternTarget['preset'] }): Promise<FilterPatternOutcome> {
     void this.openModel(target.modelPath);
     const existing = this.panelOf<FilterPatternPanel>('filters', target.modelPath);
-    const full: FilterPatternTarget = { ...target, preset: target.preset ?? existing?.currentTarget.preset ?? 'chollet' };
+    const full: FilterPatternTarget = { ...target, preset: target.preset ?? existing?.currentTarget.preset ?? readSettings().filters.preset };
     const panel = existing ?? this.track(FilterPatternPanel.create(this.services, full));
     panel.reveal();
     return panel.run(full);
@@ -185,9 +186,9 @@ export class ConvscopeHost implements vscode.Disposable {
   /** Runs again the open panels whose picture depends on a setting that changed. */
   rerunPanelsAffectedBy(event: vscode.ConfigurationChangeEvent): void {
     const affects: Record<PanelViewKind, string[]> = {
-      activations: ['convscope.activations', 'convscope.colormap', 'convscope.limits'],
-      filters: ['convscope.filters', 'convscope.limits'],
-      gradcam: ['convscope.gradCam', 'convscope.limits'],
+      activations: ['convscope.activations', 'convscope.colormap', 'convscope.preprocessing', 'convscope.limits'],
+      filters: ['convscope.filters', 'convscope.preprocessing', 'convscope.limits'],
+      gradcam: ['convscope.gradCam', 'convscope.preprocessing', 'convscope.limits'],
       summary: [],
     };
     for (const panel of this.panels.values()) {

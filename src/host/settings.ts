@@ -4,7 +4,18 @@ import { DEFAULT_LAYER_COUNT } from '../engine/activations';
 import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/filterPatterns';
-import { BACKEND_PREFERENCES, COLORMAP_NAMES, GRAD_CAM_SCORES, type BackendPreference, type ColormapName, type GradCamScore } from '../engine/types';
+import {
+  BACKEND_PREFERENCES,
+  COLORMAP_NAMES,
+  FILTER_PATTERN_PRESETS,
+  GRAD_CAM_SCORES,
+  PREPROCESS_MODES,
+  type BackendPreference,
+  type ColormapName,
+  type FilterPatternPreset,
+  type GradCamScore,
+  type PreprocessMode,
+} from '../engine/types';
 import type { EngineLimits } from '../worker/workerProtocol';
 
 export interface ConvscopeSettings {
@@ -12,7 +23,9 @@ export interface ConvscopeSettings {
   layerCount: number;
   imagesPerRow: number;
   colormap: ColormapName;
-  filters: { gridSize: number; singleSize: number; steps: number; stepSize: number; seed: number; cacheMegabytes: number };
+  /** Undefined for `auto`: the model's own default (see ModelSummary.defaultPreprocess). */
+  preprocess?: PreprocessMode;
+  filters: { preset: FilterPatternPreset; gridSize: number; singleSize: number; steps: number; stepSize: number; seed: number; cacheMegabytes: number };
   gradCam: { intensity: number; colormap: ColormapName; score: GradCamScore; labelsPath?: string };
   limits: EngineLimits;
 }
@@ -29,6 +42,10 @@ function positive(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 }
 
+function preprocessSetting(value: string | undefined): PreprocessMode | undefined {
+  return value !== undefined && (PREPROCESS_MODES as readonly string[]).includes(value) ? (value as PreprocessMode) : undefined;
+}
+
 export function readSettings(): ConvscopeSettings {
   const config = vscode.workspace.getConfiguration('convscope');
   return {
@@ -36,7 +53,9 @@ export function readSettings(): ConvscopeSettings {
     layerCount: positive(config.get<number>('activations.layerCount'), DEFAULT_LAYER_COUNT),
     imagesPerRow: positive(config.get<number>('activations.imagesPerRow'), 16),
     colormap: pick(config.get<string>('colormap'), COLORMAP_NAMES, 'viridis'),
+    preprocess: preprocessSetting(config.get<string>('preprocessing')),
     filters: {
+      preset: pick(config.get<string>('filters.preset'), FILTER_PATTERN_PRESETS, 'chollet'),
       gridSize: positive(config.get<number>('filters.gridSize'), 64),
       singleSize: positive(config.get<number>('filters.singleSize'), 150),
       steps: positive(config.get<number>('filters.steps'), DEFAULT_FILTER_PATTERN_PARAMETERS.steps),

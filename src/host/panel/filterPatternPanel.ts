@@ -48,7 +48,7 @@ export class FilterPatternPanel extends RunPanel {
   run(changes: Partial<FilterPatternTarget> = {}): Promise<FilterPatternOutcome> {
     this.target = { ...this.target, ...changes };
     const { modelPath, layerName, filters, preset } = this.target;
-    const { filters: filterSettings, limits } = this.services.settings();
+    const { filters: filterSettings, limits, preprocess } = this.services.settings();
     const single = filters?.length === 1;
     this.panel.title = single ? `Filter ${filters[0]}: ${layerName}` : `Filters: ${layerName}`;
     this.lastGridPng = undefined;
@@ -64,14 +64,14 @@ export class FilterPatternPanel extends RunPanel {
     const cache = this.filterServices.filterCache;
     const title = `Convscope: filter patterns of ${layerName} (${preset})`;
     return this.startRun(title, async (run) => {
-      const key = cache.enabled ? filterRunKey(await modelContentHash(modelPath), layerName, filters, parameters, undefined) : undefined;
+      const key = cache.enabled ? filterRunKey(await modelContentHash(modelPath), layerName, filters, parameters, preprocess) : undefined;
       const cached = key ? await cache.get(key) : undefined;
       if (cached) return this.showCached(run, cached);
 
       const tiles: FilterPatternImage[] = [];
       let session: FilterPanelSession | undefined;
       const result = await this.services.engine.runFilterPatterns(
-        { modelPath, layerName, filters, parameters, limits: { model: limits.model } },
+        { modelPath, layerName, filters, parameters, preprocess, limits: { model: limits.model } },
         {
           onStarted: ({ summary, plan, grid, preprocess }) => {
             session = {

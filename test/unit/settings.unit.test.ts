@@ -1,0 +1,36 @@
+// The `convscope.*` settings as the host reads them: defaults when unset, the user's values when
+// valid, the default again when a value is not one the setting allows.
+import assert from 'node:assert/strict';
+import { setConfiguration } from '../support/fakeVscode';
+import { readSettings } from '../../src/host/settings';
+
+describe('settings', function () {
+  it('falls back to the study notes’ defaults when nothing is set', function () {
+    setConfiguration({});
+    const settings = readSettings();
+    assert.equal(settings.preprocess, undefined, 'auto: the model’s own preprocessing');
+    assert.equal(settings.filters.preset, 'chollet');
+    assert.equal(settings.filters.steps, 40);
+    assert.equal(settings.gradCam.intensity, 0.4);
+    assert.equal(settings.gradCam.colormap, 'jet');
+    assert.equal(settings.imagesPerRow, 16);
+  });
+
+  it('reads the preprocessing default and the filter preset', function () {
+    setConfiguration({ 'convscope.preprocessing': 'caffe', 'convscope.filters.preset': 'clear' });
+    const settings = readSettings();
+    assert.equal(settings.preprocess, 'caffe');
+    assert.equal(settings.filters.preset, 'clear');
+    setConfiguration({ 'convscope.preprocessing': 'auto' });
+    assert.equal(readSettings().preprocess, undefined);
+  });
+
+  it('ignores values a setting does not allow', function () {
+    setConfiguration({ 'convscope.preprocessing': 'bgr', 'convscope.filters.preset': 'fancy', 'convscope.gradCam.intensity': 3, 'convscope.activations.imagesPerRow': -2 });
+    const settings = readSettings();
+    assert.equal(settings.preprocess, undefined);
+    assert.equal(settings.filters.preset, 'chollet');
+    assert.equal(settings.gradCam.intensity, 0.4);
+    assert.equal(settings.imagesPerRow, 16);
+  });
+});
