@@ -402,10 +402,10 @@ describe('Grad-CAM localisation on the example model', function () {
   });
   after(() => removeDir(dir));
 
-  // The goal is 90% of correctly classified images. The shipped example model reaches 86.7% on
-  // these 60 images (its global average pooling head still spreads evidence to the background
-  // around small shapes), so this guards that figure against regressions: 80%.
-  it('puts the heatmap’s peak inside the shape’s bounding box for at least 80% of correctly classified images', async function () {
+  // The example model's last training stage keeps class evidence on the shape (see its README);
+  // what is checked here is the viewer's side: the default target layer, the default score, the
+  // channel weighting, the orientation of the map and its resize to the original image.
+  it('puts the heatmap’s peak inside the shape’s bounding box for at least 90% of correctly classified images', async function () {
     assert.ok(existsSync(modelPath), `${modelPath} is missing`);
     const images = generateShapeImages(IMAGE_COUNT, SEED, 2);
     let correct = 0;
@@ -434,7 +434,7 @@ describe('Grad-CAM localisation on the example model', function () {
         `${correct}/${IMAGE_COUNT} classified correctly; median Grad-CAM ${timings[timings.length >> 1].toFixed(1)} ms`,
     );
     assert.ok(correct >= 50, `only ${correct} of ${IMAGE_COUNT} images were classified correctly`);
-    assert.ok(fraction >= 0.8, `peak inside the box for only ${(fraction * 100).toFixed(1)}%`);
+    assert.ok(fraction >= 0.9, `peak inside the box for only ${(fraction * 100).toFixed(1)}%`);
   });
 });
 
