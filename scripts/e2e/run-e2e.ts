@@ -150,6 +150,7 @@ const SCENARIO_NAMES = [
   '5. Reload Window brings the panel back',
   '6. Sidebar → a filter pattern, and a filter grid cancelled half-way',
   '7. Command Palette → Explain Prediction shows the predictions and a heatmap per class',
+  '8. Explorer → Explain Prediction, then Export writes the overlay and heatmap beside the image',
 ];
 
 async function main(): Promise<number> {

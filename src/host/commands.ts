@@ -37,8 +37,9 @@ async function modelOf(host: ConvscopeHost, node?: ModelTreeNode): Promise<strin
   return chooseModel(host);
 }
 
-async function explainPrediction(host: ConvscopeHost, node?: ModelTreeNode, layer?: string): Promise<void> {
-  const modelPath = await modelOf(host, node);
+async function explainPrediction(host: ConvscopeHost, target?: ModelTreeNode | vscode.Uri, layer?: string): Promise<void> {
+  // The Explorer passes the model file's URI, the tree its node.
+  const modelPath = target instanceof vscode.Uri ? target.fsPath : await modelOf(host, target);
   if (!modelPath || !(await host.openModel(modelPath))) return;
   const imagePath = host.lastImageFor(modelPath) ?? (await pickImage());
   // A layer left out keeps the one chosen in an open Grad-CAM panel.
@@ -99,7 +100,7 @@ export function registerCommands(host: ConvscopeHost, extensionPath: string): vs
     register('convscope.showFilterPattern', async (node?: ModelTreeNode) => {
       if (node?.kind === 'filter') await host.showFilterPatterns({ modelPath: node.modelPath, layerName: node.layer.name, filters: [node.filter] });
     }),
-    register('convscope.explainPrediction', (node?: ModelTreeNode) => explainPrediction(host, node)),
+    register('convscope.explainPrediction', (target?: ModelTreeNode | vscode.Uri) => explainPrediction(host, target)),
     register('convscope.useAsGradCamLayer', async (node?: ModelTreeNode) => {
       if (node?.kind === 'layer') await explainPrediction(host, node, node.layer.name);
     }),

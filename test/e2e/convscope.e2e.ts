@@ -3,9 +3,11 @@
 // reloads the window, looks at filter patterns from the Convscope sidebar (one filter, then a grid
 // cancelled half-way) and explains a prediction with Grad-CAM from the Command Palette. Each step
 // has a time limit and leaves a screenshot in test-results/e2e/.
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { Workbench, escapeRegExp } from './workbench';
 
 export interface E2EEnvironment {
@@ -326,6 +328,19 @@ interface ImageState {
 }
 
 /** Reads every image the locator matches (without waiting: callers poll). */
+/** A PNG's size from its IHDR chunk. */
+async function pngSize(file: string): Promise<{ width: number; height: number }> {
+  const bytes = await readFile(file);
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/** Any image's size as displayed (EXIF rotation applied), as the panel reads it. */
+async function imageFileSize(file: string): Promise<{ width: number; height: number }> {
+  const metadata = await sharp(file).metadata();
+  const swapped = (metadata.orientation ?? 1) >= 5;
+  return { width: (swapped ? metadata.height : metadata.width) ?? 0, height: (swapped ? metadata.width : metadata.height) ?? 0 };
+}
+
 async function readImages(images: Locator): Promise<ImageState[]> {
   return images.evaluateAll((elements) =>
     (elements as HTMLImageElement[]).map((image) => {
@@ -865,6 +880,83 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           if (!after) throw new Error('no overlay');
           if (after.checksum === before.checksum) throw new Error(`the overlay for ${picked.name} has the very same pixels as the one for ${target.name}`);
           log(`      ${target.name} → ${picked.name} (#${picked.index}): overlay src changed, new image ${after.naturalWidth}×${after.naturalHeight} px, ${after.colours}${after.colours >= 1000 ? '+' : ''} colours, pixels differ; status: ${await statusText(frame)}`);
+        });
+      },
+    },
+    {
+      name: '8. Explorer → Explain Prediction, then Export writes the overlay and heatmap beside the image',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        const folder = path.join(env.workspace, env.goodFolder);
+        const before = new Set(await readdir(folder));
+        await steps.run('Right-click model.json → Explain Prediction (Grad-CAM)', 30_000, async () => {
+          // A fresh panel: the overlay it shows can only come from this run.
+          await workbench.runCommand('View: Close All Editors');
+          await workbench.runCommand('View: Show Explorer');
+          await workbench.setFolderExpanded(env.brokenFolder, false);
+          await workbench.setFolderExpanded(env.goodFolder, true);
+          const row = workbench.explorerRow('model.json').first();
+          await row.waitFor({ state: 'visible' });
+          const how = await workbench.explorerContextMenu(row, 'Explain Prediction (Grad-CAM)');
+          if (how === 'enter') log('      (the click left the menu open; chosen with Enter)');
+          const asked = await Promise.race([
+            workbench.tab(/^Grad-CAM: /).first().waitFor({ state: 'visible', timeout: 25_000 }).then(() => false),
+            workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible', timeout: 25_000 }).then(() => true),
+          ]);
+          if (asked) await workbench.quickPickChoose(env.sampleImage);
+          gradCamPanel = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 25_000);
+        });
+        await steps.run('The heatmap overlay is shown and Export is enabled', 60_000, async () => {
+          const frame = gradCamPanel;
+          if (!frame) throw new Error('no Grad-CAM panel');
+          await pollUntil(page, 55_000, async () => {
+            const failed = await failedStatus(frame);
+            if (failed) throw new Error(failed);
+            if ((await frame.locator('.gradcam-result').getAttribute('aria-busy')) === 'true') return 'the result is still marked busy';
+            const [overlay] = await readImages(frame.locator('.gradcam-result img.gradcam-overlay'));
+            if (!loaded(overlay)) return 'the overlay has not loaded';
+            if (await frame.locator('button[data-action="exportGradCam"]').isDisabled()) return 'Export is disabled';
+            return undefined;
+          });
+        });
+        let written: string[] = [];
+        await steps.run('Export → the folder dialog opens at the image’s folder → Export Here', 45_000, async () => {
+          const frame = gradCamPanel;
+          if (!frame) throw new Error('no Grad-CAM panel');
+          await frame.locator('button[data-action="exportGradCam"]').click();
+          await workbench.quickInput.locator('.quick-input-title', { hasText: /Export Grad-CAM Images To/ }).waitFor({ state: 'visible' });
+          const input = workbench.quickInput.locator('input').first();
+          // The dialog fills its path in after it opens.
+          let proposed = '';
+          await pollUntil(page, 10_000, async () => {
+            proposed = await input.inputValue();
+            return proposed.replace(/\/$/, '').endsWith(`/${env.goodFolder}`) ? undefined : `the dialog proposes “${proposed}”, not the image's folder ${env.goodFolder}`;
+          });
+          log(`      the dialog proposes ${proposed}`);
+          const accept = workbench.quickInput.locator('.monaco-button', { hasText: /^Export Here$/ });
+          if (await accept.count()) await accept.first().click();
+          else await page.keyboard.press('Enter');
+          await pollUntil(page, 30_000, async () => {
+            written = (await readdir(folder)).filter((name) => !before.has(name));
+            const overlay = written.find((name) => /-gradcam-.+-overlay\.png$/.test(name));
+            const heatmap = written.find((name) => /-gradcam-.+-heatmap\.png$/.test(name));
+            return overlay && heatmap ? undefined : `new files in ${env.goodFolder}: [${written.join(', ')}]`;
+          });
+          await workbench.notifications().filter({ hasText: /Convscope: saved .*-overlay\.png and .*-heatmap\.png/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+        });
+        await steps.run('The overlay has the original image’s size; nothing was overwritten', 15_000, async () => {
+          const overlayName = written.find((name) => name.endsWith('-overlay.png'))!;
+          const imageBase = overlayName.replace(/-gradcam-.+-overlay\.png$/, '');
+          const image = [...before].find((name) => path.parse(name).name === imageBase);
+          if (!image) throw new Error(`no image named ${imageBase}.* in ${env.goodFolder} for ${overlayName}`);
+          const [overlaySize, imageSize] = await Promise.all([pngSize(path.join(folder, overlayName)), imageFileSize(path.join(folder, image))]);
+          if (overlaySize.width !== imageSize.width || overlaySize.height !== imageSize.height) {
+            throw new Error(`the overlay is ${overlaySize.width}×${overlaySize.height} px, the image ${imageSize.width}×${imageSize.height} px`);
+          }
+          const missing = [...before].filter((name) => !existsSync(path.join(folder, name)));
+          if (missing.length > 0) throw new Error(`files vanished from ${env.goodFolder}: ${missing.join(', ')}`);
+          log(`      wrote ${written.join(' and ')}; overlay ${overlaySize.width}×${overlaySize.height} px like ${image}`);
+          await workbench.clearNotifications();
         });
       },
     },

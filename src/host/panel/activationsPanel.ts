@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { LayerSelection } from '../../engine/activations';
 import type { ActivationRunInfo, ColormapName, LayerActivationImage, PreprocessMode } from '../../engine/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
-import { activationExportFileName, defaultExportFolder } from './activationExport';
+import { activationExportFileName } from './activationExport';
+import { announceExport, askExportFolder } from './exportFolderDialog';
 import { writeNewFile } from './exportFiles';
 import { activationsActionFor } from './panelMessages';
 import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
@@ -177,31 +178,13 @@ export class ActivationsPanel extends RunPanel {
       return [];
     }
     const { imagePath } = this.target;
-    const target = folder ?? (await this.askExportFolder(imagePath));
+    const target = folder ?? (await askExportFolder('Convscope: Export Activation Grids To', imagePath, this.services.extensionUri.fsPath));
     if (!target) return [];
     const files: string[] = [];
     for (const layer of layers) files.push(await writeNewFile(target, activationExportFileName(imagePath, layer), layer.png));
     this.services.log.info(`Exported ${files.length} activation grids to ${target}`);
-    const first = vscode.Uri.file(files[0]);
-    const inWorkspace = vscode.workspace.getWorkspaceFolder(first) !== undefined;
-    const reveal = inWorkspace ? 'Reveal in Explorer' : 'Reveal in File Manager';
-    void vscode.window
-      .showInformationMessage(`Convscope: saved ${files.length} activation grid${files.length === 1 ? '' : 's'} to ${target}`, reveal)
-      .then((choice) => (choice === reveal ? vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', first) : undefined));
+    announceExport(`Convscope: saved ${files.length} activation grid${files.length === 1 ? '' : 's'} to ${target}`, files[0]);
     return files;
-  }
-
-  private async askExportFolder(imagePath: string): Promise<string | undefined> {
-    const workspaceFolder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const uris = await vscode.window.showOpenDialog({
-      title: 'Convscope: Export Activation Grids To',
-      defaultUri: vscode.Uri.file(defaultExportFolder(imagePath, this.services.extensionUri.fsPath, workspaceFolder)),
-      canSelectFiles: false,
-      canSelectFolders: true,
-      canSelectMany: false,
-      openLabel: 'Export Here',
-    });
-    return uris?.[0]?.fsPath;
   }
 
   private async sendChannel(requestId: number, runId: number, layerIndex: number, channel: number): Promise<void> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ColormapName, GradCamRunInfo, GradCamScore, PreprocessMode } from '../../engine/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { writeNewFile } from './exportFiles';
+import { announceExport, askExportFolder } from './exportFolderDialog';
 import { gradCamActionFor } from './panelMessages';
 import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 
@@ -107,18 +108,21 @@ export class GradCamPanel extends RunPanel {
     else if (action?.action === 'export') await this.exportImages();
   }
 
-  /** Writes the overlay and the heatmap next to the image, under new names. */
-  async exportImages(): Promise<string[]> {
+  /**
+   * Writes the overlay and the heatmap as PNGs in a folder the user picks (the image's folder
+   * first), under new names: an existing file is never overwritten. Resolves to the files written.
+   */
+  async exportImages(folder?: string): Promise<string[]> {
     const result = this.lastResult;
     if (!result) return [];
     const { imagePath } = this.target;
+    const target = folder ?? (await askExportFolder('Convscope: Export Grad-CAM Images To', imagePath, this.services.extensionUri.fsPath));
+    if (!target) return [];
     const className = result.info.targetClass.name.replace(/[^A-Za-z0-9._-]+/g, '_');
     const base = `${path.parse(imagePath).name}-gradcam-${className}`;
-    const folder = path.dirname(imagePath);
-    const files = [await writeNewFile(folder, `${base}-overlay.png`, result.overlayPng), await writeNewFile(folder, `${base}-heatmap.png`, result.heatmapPng)];
-    const reveal = 'Reveal in Explorer';
-    const choice = await vscode.window.showInformationMessage(`Convscope: saved ${files.map((file) => path.basename(file)).join(' and ')}`, reveal);
-    if (choice === reveal) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(files[0]));
+    const files = [await writeNewFile(target, `${base}-overlay.png`, result.overlayPng), await writeNewFile(target, `${base}-heatmap.png`, result.heatmapPng)];
+    this.services.log.info(`Exported the Grad-CAM overlay and heatmap to ${target}`);
+    announceExport(`Convscope: saved ${files.map((file) => path.basename(file)).join(' and ')}`, files[0]);
     return files;
   }
 }
