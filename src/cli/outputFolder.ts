@@ -1,17 +1,12 @@
-// The CLI's output folder: created if missing; never overwrites a file it did not write itself.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+// The CLI's output folder: created if missing; never overwrites a file it did not write itself, and
+// a write that fails leaves no partial file (see shared/wholeFileWrite.ts).
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../engine/errors';
+import { replaceFileWhole, writeUnderFreeName, type FileContent } from '../shared/wholeFileWrite';
 
 export const RESULT_FILE = 'result.json';
 const RESULT_TOOL = 'convscope';
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** True when `folder` holds a result.json written by this tool (its files may be replaced). */
 async function holdsOwnResult(folder: string): Promise<boolean> {
@@ -36,12 +31,12 @@ export class OutputFolder {
     return new OutputFolder(folder, await holdsOwnResult(folder));
   }
 
-  async write(name: string, data: Uint8Array | string): Promise<string> {
+  async write(name: string, data: FileContent): Promise<string> {
     const file = path.join(this.folder, name);
-    if (!this.mayReplace && (await exists(file))) {
+    if (this.mayReplace) await replaceFileWhole(file, data);
+    else if ((await writeUnderFreeName([file], data)) === undefined) {
       throw new InputError(file, 'already exists and was not written by convscope; choose another --out folder');
     }
-    await writeFile(file, data);
     return name;
   }
 
