@@ -283,7 +283,7 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message : 
 
 function hdf5Problem(file: string, error: unknown, what: string, timeoutMs: number): InputError {
   if (error instanceof Hdf5TimeoutError) {
-    return new InputError(file, `${what}: HDF5 gave no answer within ${(timeoutMs / 1000).toFixed(1)} s, so the file is taken as damaged`, { cause: error });
+    return new InputError(file, `${what}: HDF5 gave no answer within ${(timeoutMs / 1000).toFixed(1)} s, so the file is taken as damaged (setting convscope.limits.hdf5ReadSeconds)`, { cause: error });
   }
   return new InputError(file, `${what} (${firstLine(error)}): the file is truncated or damaged`, { cause: error });
 }

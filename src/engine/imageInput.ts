@@ -50,7 +50,7 @@ export async function readImageForModel(imagePath: string, size: ModelImageSize,
   if (pixelCount > limits.maxImagePixels) {
     throw new InputError(
       imagePath,
-      `is ${originalWidth}×${originalHeight} pixels (${megapixels(pixelCount)}), over the ${megapixels(limits.maxImagePixels)} limit (setting convscope.limits.maxImagePixels)`,
+      `is ${originalWidth}×${originalHeight} pixels (${megapixels(pixelCount)}), over the ${megapixels(limits.maxImagePixels)} limit (setting convscope.limits.maxImageMegapixels)`,
     );
   }
   const target = targetSize(size, originalWidth, originalHeight);

@@ -4,6 +4,7 @@ import { DEFAULT_LAYER_COUNT } from '../engine/activations';
 import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/filterPatterns';
+import { DEFAULT_HDF5_TIMEOUT_MS } from '../engine/hdf5Reader';
 import {
   BACKEND_PREFERENCES,
   COLORMAP_NAMES,
@@ -73,6 +74,7 @@ export function readSettings(): ConvscopeSettings {
       model: {
         maxModelJsonBytes: DEFAULT_MODEL_LIMITS.maxModelJsonBytes,
         maxWeightBytes: positive(config.get<number>('limits.maxWeightMegabytes'), DEFAULT_MODEL_LIMITS.maxWeightBytes / 2 ** 20) * 2 ** 20,
+        hdf5TimeoutMs: positive(config.get<number>('limits.hdf5ReadSeconds'), DEFAULT_HDF5_TIMEOUT_MS / 1000) * 1000,
       },
       image: { maxImagePixels: positive(config.get<number>('limits.maxImageMegapixels'), DEFAULT_IMAGE_LIMITS.maxImagePixels / 1e6) * 1e6 },
     },

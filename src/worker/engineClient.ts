@@ -20,6 +20,7 @@ import type {
   BackendReport,
   ChannelRequest,
   EngineLimits,
+  EngineMemory,
   JobEvent,
   JobKind,
   JobKinds,
@@ -176,6 +177,11 @@ export class EngineClient {
       },
       signal,
     );
+  }
+
+  /** The worker's live tensors and memory once the jobs asked for before have finished. */
+  measureMemory(): Promise<EngineMemory> {
+    return this.runJob('memory', {}, {});
   }
 
   async dispose(): Promise<void> {

@@ -7,6 +7,7 @@ import { InputError, JobCancelledError, describeError } from '../engine/errors';
 import { renderSingleChannel } from '../render/channelGrid';
 import { encodePng } from '../render/png';
 import { runActivationJob } from './activationJob';
+import { measureEngineMemory } from './engineMemory';
 import { runFilterPatternJob } from './filterPatternJob';
 import { runGradCamJob } from './gradCamJob';
 import { loadModelCached } from './modelCache';
@@ -68,6 +69,8 @@ const jobHandlers: JobHandlers = {
       onProgress: context.progress,
       onStarted: (summary, layerChoices) => context.emit({ type: 'gradCamStarted', summary, layerChoices }),
     }),
+
+  memory: async () => measureEngineMemory(),
 };
 
 async function renderChannel(request: ChannelRequest) {

@@ -52,6 +52,21 @@ export interface ChannelRequest {
   colormap: ColormapName;
 }
 
+/** The worker's live tensors and memory, measured between jobs (for soak runs and diagnostics). */
+export interface EngineMemory {
+  /** Live TF.js tensors: the cached model's weights once a job has run, nothing else between jobs. */
+  tensors: number;
+  tensorBytes: number;
+  /** Resident set of the whole process: the worker is a thread of it. */
+  rssBytes: number;
+  /** The highest resident set the process has had so far. */
+  peakRssBytes: number;
+  /** The worker thread's own JavaScript heap. */
+  heapUsedBytes: number;
+  /** The WASM backend's linear memory, which grows and never shrinks; absent on other backends. */
+  wasmHeapBytes?: number;
+}
+
 export interface BackendReport {
   backend: BackendName;
   notes: string[];
@@ -64,6 +79,8 @@ export interface JobKinds {
   channel: { request: ChannelRequest; result: ChannelDetail };
   filterPatterns: { request: FilterPatternJobRequest; result: FilterPatternJobResult };
   gradCam: { request: GradCamJobRequest; result: GradCamJobResult };
+  /** Queued like a job, so it measures once the jobs before it have finished. */
+  memory: { request: Record<string, never>; result: EngineMemory };
 }
 export type JobKind = keyof JobKinds;
 
