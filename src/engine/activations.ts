@@ -2,6 +2,7 @@
 // of the chosen layers.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
+import { checkSingleInput } from './gradCam';
 import { layerSites } from './layerSites';
 import { replaceProperty, type Restore } from './propertyPatch';
 import type { ModelSummary } from './types';
@@ -50,7 +51,8 @@ export function selectLayers(summary: ModelSummary, selection: LayerSelection): 
  * back the chosen layers' outputs (indices into the summary's layers, nested models' layers
  * included). Every tensor made here is disposed before returning.
  */
-export async function computeActivations(model: tf.LayersModel, input: Float32Array, inputShape: [number, number, number], layerIndices: number[]): Promise<LayerActivation[]> {
+export async function computeActivations(model: tf.LayersModel, modelPath: string, input: Float32Array, inputShape: [number, number, number], layerIndices: number[]): Promise<LayerActivation[]> {
+  checkSingleInput(model, modelPath);
   const sites = layerSites(model);
   const recorded = new Map<tf.layers.Layer, tf.Tensor>();
   const restores = layerIndices.map((index) => recordOutput(sites[index].layer, recorded));

@@ -11,10 +11,13 @@
 // f_i's score alone; normalising it per image keeps each image on the path it would follow alone.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { layerOutputPath, layerSites, type LayerOutputPath } from './layerSites';
+import { CONVOLUTION_OPS, convolutionOutputNodes } from './graphModel/graphConvolutions';
+import type { GraphNetwork } from './graphModel/graphNetwork';
+import { graphPatternPath } from './graphModel/graphPatternPath';
+import { layerOutputPath, layerSites } from './layerSites';
 import { preprocessTensor } from './preprocessTensor';
 import { randomBetween, randomForFilter, type Random } from './seededRandom';
-import type { ClearPresetParameters, FilterPatternParameters, FilterPatternPlan, ModelSummary, PreprocessMode, Shape } from './types';
+import type { ClearPresetParameters, FilterPatternParameters, FilterPatternPlan, LayerInfo, ModelSummary, PreprocessMode, Shape } from './types';
 import { registerMissingWasmGradientKernels } from './wasmGradientKernels';
 
 export const DEFAULT_FILTER_PATTERN_PARAMETERS: FilterPatternParameters = {
@@ -68,15 +71,14 @@ export interface FilterAscentHooks {
 }
 
 /** Checks the request against the model and chooses the batch size; every problem is an InputError on the model file. */
-export function planFilterPatterns(model: tf.LayersModel, summary: ModelSummary, request: FilterPatternRequest): FilterPatternPlan {
+export function planFilterPatterns(model: PatternModel, summary: ModelSummary, request: FilterPatternRequest): FilterPatternPlan {
   const modelPath = summary.modelPath;
   const layer = summary.layers.find((candidate) => candidate.name === request.layerName);
   if (!layer) throw new InputError(modelPath, `has no layer named "${request.layerName}"`);
-  if (!CONVOLUTION_CLASSES.has(layer.className) || !layer.hasSpatialOutput) {
-    throw new InputError(modelPath, `layer "${layer.name}" is a ${layer.className}; filter patterns need a convolution layer (${[...CONVOLUTION_CLASSES].join(', ')})`);
-  }
+  checkHasFilters(model, layer, modelPath);
   const [, , inputChannels] = summary.inputShape;
-  if (summary.inputShape.length !== 3 || (inputChannels !== 1 && inputChannels !== 3) || model.inputs.length !== 1) {
+  const inputCount = model instanceof tf.LayersModel ? model.inputs.length : 1;
+  if (summary.inputShape.length !== 3 || (inputChannels !== 1 && inputChannels !== 3) || inputCount !== 1) {
     throw new InputError(modelPath, `takes input of shape ${JSON.stringify(summary.inputShape)}; filter patterns need one image input with 1 or 3 channels`);
   }
   const filterCount = (layer.outputShape as Shape)[3] as number;
@@ -86,7 +88,7 @@ export function planFilterPatterns(model: tf.LayersModel, summary: ModelSummary,
     throw new InputError(modelPath, `layer "${layer.name}" has ${filterCount} filters (0–${filterCount - 1}); there is no filter ${outOfRange}`);
   }
   const octaveSizes = octaveSizesFor(request.parameters);
-  const patternModel = layerOutputPath(layerSites(model)[layer.index], modelPath);
+  const patternModel = patternPath(model, layer, modelPath);
   const smallest = octaveSizes[0];
   const [, height, width] = patternModel.computeOutputShape([1, smallest, smallest, inputChannels]) as number[];
   if (!(height >= 1 && width >= 1)) {
@@ -126,7 +128,7 @@ export function filterBatches(filters: number[], batchSize: number): number[][] 
  * before it returns or throws.
  */
 export async function optimizeFilterPatterns(
-  model: tf.LayersModel,
+  model: PatternModel,
   plan: FilterPatternPlan,
   filters: number[],
   preprocess: PreprocessMode,
@@ -135,7 +137,7 @@ export async function optimizeFilterPatterns(
 ): Promise<FilterPattern[]> {
   // A convolution without its own activation back-propagates through kernels WASM lacks.
   if (tf.getBackend() === 'wasm') registerMissingWasmGradientKernels();
-  const objective = new FilterObjective(layerOutputPath(layerSites(model)[plan.layerIndex], plan.modelPath), filters, plan.filterCount, preprocess);
+  const objective = new FilterObjective(patternPath(model, { index: plan.layerIndex, name: plan.layerName }, plan.modelPath), filters, plan.filterCount, preprocess);
   const randoms = filters.map((filter) => randomForFilter(parameters.seed, filter));
   const clear = parameters.preset === 'clear' ? parameters.clear : undefined;
   const totalSteps = plan.stepsPerFilter;
@@ -186,13 +188,43 @@ export async function optimizeFilterPatterns(
   }
 }
 
+/** A layers model, or a graph model (engine/graphModel) whose nodes are the layers. */
+export type PatternModel = tf.LayersModel | GraphNetwork;
+
+/** The model from its input to the layer whose filters are shown. */
+interface PatternPath {
+  apply(input: tf.Tensor): tf.Tensor;
+  /** The layer's output shape for an input of `inputShape` (batch included). */
+  computeOutputShape(inputShape: number[]): number[];
+  /** The declared output shapes of the layers run on the way. */
+  shapesOnTheWay(): (Shape | Shape[])[];
+}
+
+function patternPath(model: PatternModel, layer: { index: number; name: string }, modelPath: string): PatternPath {
+  if (!(model instanceof tf.LayersModel)) return graphPatternPath(model, layer.name);
+  const path = layerOutputPath(layerSites(model)[layer.index], modelPath);
+  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]) };
+}
+
+/** Filters are a convolution's channels: of a convolution layer, or of a graph's convolution node and the bias, normalisation and activation nodes right after it. */
+function checkHasFilters(model: PatternModel, layer: LayerInfo, modelPath: string): void {
+  if (model instanceof tf.LayersModel) {
+    if (CONVOLUTION_CLASSES.has(layer.className) && layer.hasSpatialOutput) return;
+    throw new InputError(modelPath, `layer "${layer.name}" is a ${layer.className}; filter patterns need a convolution layer (${[...CONVOLUTION_CLASSES].join(', ')})`);
+  }
+  if (layer.hasSpatialOutput && convolutionOutputNodes(model).has(layer.name)) return;
+  throw new InputError(
+    modelPath,
+    `node "${layer.name}" is a ${layer.className}; filter patterns need a convolution node (${[...CONVOLUTION_OPS].join(', ')}) or the bias, normalisation or activation right after one`,
+  );
+}
+
 /** Float32 values of every 4-D activation on the way to the layer, per image of `size` pixels (an estimate from the declared shapes). */
-function activationValuesPerImage(patternModel: LayerOutputPath, inputShape: Shape, size: number): number {
+function activationValuesPerImage(patternModel: PatternPath, inputShape: Shape, size: number): number {
   const [inputHeight, inputWidth] = inputShape;
   const scale = inputHeight && inputWidth ? (size / inputHeight) * (size / inputWidth) : 1;
   let total = 0;
-  for (const layer of patternModel.layers) {
-    const shape = layer.outputShape as Shape;
+  for (const shape of patternModel.shapesOnTheWay() as Shape[]) {
     if (shape.length !== 4) continue;
     const [, height, width, channels] = shape;
     total += height && width ? height * width * (channels ?? 1) * scale : size * size * (channels ?? 1);
@@ -206,7 +238,7 @@ class FilterObjective {
   private readonly mask: tf.Tensor4D;
 
   constructor(
-    private readonly patternModel: LayerOutputPath,
+    private readonly patternModel: Pick<PatternPath, 'apply'>,
     filters: number[],
     filterCount: number,
     private readonly preprocess: PreprocessMode,

@@ -121,6 +121,8 @@ interface ClassifierHead {
   /** One sigmoid unit: two classes, class 0 scored by the complement (1 − p, or −logit). */
   binary: boolean;
   classCount: number;
+  /** Which of the model's outputs holds the class scores. */
+  outputIndex: number;
 }
 
 export interface ClassifierOutput {
@@ -128,29 +130,50 @@ export interface ClassifierOutput {
   classCount: number;
   activation: string;
   binary: boolean;
+  /** For a model with several outputs: the one explained (its layer's name). */
+  outputName?: string;
+}
+
+/**
+ * The model's class scores: its only output; else, among the (batch, units) outputs, the first
+ * that a softmax or sigmoid activates (a box or regression head is linear), or the first of them.
+ */
+function classOutputIndex(model: tf.LayersModel, modelPath: string): number {
+  if (model.outputs.length === 1) return 0;
+  const candidates = model.outputs.flatMap((output, index) => (output.shape.length === 2 && output.shape[1] != null ? [index] : []));
+  if (candidates.length === 0) {
+    const shapes = model.outputs.map((output) => JSON.stringify(output.shape)).join(', ');
+    throw new InputError(modelPath, `has ${model.outputs.length} outputs (${shapes}) and none of shape (batch, classes); Grad-CAM needs class scores`);
+  }
+  return candidates.find((index) => ['softmax', 'sigmoid'].includes(headActivationOf(model.outputs[index]).activation)) ?? candidates[0];
+}
+
+/** The layer that computes an output (inside nested models) and the name of its activation. */
+function headActivationOf(output: tf.SymbolicTensor): { layer: ClassifierHead['layer']; activation: string; activationFunction?: ActivationFunction } {
+  let layer = output.sourceLayer;
+  while (layer instanceof tf.LayersModel) layer = layer.outputs[0].sourceLayer;
+  const head = layer as ClassifierHead['layer'];
+  if (head.getClassName() === 'Softmax') return { layer: head, activation: 'softmax' };
+  return { layer: head, activation: head.activation?.getClassName() ?? 'linear', activationFunction: head.activation };
 }
 
 function classifierHead(model: tf.LayersModel, modelPath: string): ClassifierHead {
-  if (model.outputs.length !== 1) throw new InputError(modelPath, `has ${model.outputs.length} outputs; Grad-CAM needs a model with one class-score output`);
-  const shape = model.outputs[0].shape;
+  const outputIndex = classOutputIndex(model, modelPath);
+  const shape = model.outputs[outputIndex].shape;
   const units = shape[1];
   if (shape.length !== 2 || units == null) {
     throw new InputError(modelPath, `has output shape ${JSON.stringify(shape)}; Grad-CAM needs class scores of shape (batch, classes)`);
   }
-  let layer = model.outputs[0].sourceLayer;
-  while (layer instanceof tf.LayersModel) layer = layer.outputs[0].sourceLayer;
-  const head = layer as ClassifierHead['layer'];
-  const isSoftmaxLayer = head.getClassName() === 'Softmax';
-  const activationFunction = isSoftmaxLayer ? undefined : head.activation;
-  const activation = isSoftmaxLayer ? 'softmax' : (activationFunction?.getClassName() ?? 'linear');
-  const activate = isSoftmaxLayer ? (logits: tf.Tensor) => tf.softmax(logits) : (logits: tf.Tensor) => activationFunction?.apply(logits) ?? logits;
+  const { layer: head, activation, activationFunction } = headActivationOf(model.outputs[outputIndex]);
+  const activate = head.getClassName() === 'Softmax' ? (logits: tf.Tensor) => tf.softmax(logits) : (logits: tf.Tensor) => activationFunction?.apply(logits) ?? logits;
   const binary = units === 1 && activation === 'sigmoid';
-  return { layer: head, activation, activate, units, binary, classCount: binary ? 2 : units };
+  return { layer: head, activation, activate, units, binary, classCount: binary ? 2 : units, outputIndex };
 }
 
 export function describeClassifierOutput(model: tf.LayersModel, modelPath: string): ClassifierOutput {
-  const { classCount, activation, binary } = classifierHead(model, modelPath);
-  return { classCount, activation, binary };
+  const { classCount, activation, binary, outputIndex } = classifierHead(model, modelPath);
+  const outputName = model.outputs.length > 1 ? model.outputs[outputIndex].sourceLayer.name : undefined;
+  return { classCount, activation, binary, ...(outputName !== undefined ? { outputName } : {}) };
 }
 
 const IDENTITY_ACTIVATION: ActivationFunction = { apply: (x) => x, getClassName: () => 'linear' };
@@ -208,7 +231,7 @@ function checkRecording(recording: TargetRecording, target: LayerSite, modelPath
 }
 
 /** The score Grad-CAM differentiates, as a scalar, from the head's (possibly un-activated) output. */
-function classScore(output: tf.Tensor, head: ClassifierHead, classIndex: number, score: GradCamScore): tf.Scalar {
+export function classScore(output: tf.Tensor, head: Pick<ClassifierHead, 'binary'>, classIndex: number, score: GradCamScore): tf.Scalar {
   if (!head.binary) return tf.reshape(tf.slice(output, [0, classIndex], [1, 1]), []);
   const unit = tf.reshape(output, []) as tf.Scalar;
   if (classIndex === 1) return unit;
@@ -216,11 +239,11 @@ function classScore(output: tf.Tensor, head: ClassifierHead, classIndex: number,
 }
 
 /** The model's outputs per class; a single sigmoid unit p gives [1 − p, p]. */
-function classScoresOf(head: ClassifierHead, outputs: Float32Array): Float32Array {
+export function classScoresOf(head: Pick<ClassifierHead, 'binary'>, outputs: Float32Array): Float32Array {
   return head.binary ? Float32Array.from([1 - outputs[0], outputs[0]]) : outputs;
 }
 
-function argMax(values: ArrayLike<number>): number {
+export function argMax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
@@ -256,6 +279,7 @@ export interface GradCamMap {
  * made here is disposed before returning.
  */
 export function computeGradCam(model: tf.LayersModel, modelPath: string, input: Float32Array, inputShape: [number, number, number], options: GradCamOptions): GradCamMap {
+  checkSingleInput(model, modelPath);
   const sites = leafSites(model);
   const target = options.layer === undefined ? defaultTarget(sites, modelPath) : findTarget(model, options.layer, modelPath);
   const head = classifierHead(model, modelPath);
@@ -308,7 +332,8 @@ function differentiatedRun(
     const restores = [probeTarget(target.layer, gate as tf.Scalar, recording)];
     if (options.score === 'logit') restores.push(removeHeadActivation(head));
     try {
-      const output = model.apply(x, { training: false }) as tf.Tensor;
+      const modelOutputs = model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
+      const output = Array.isArray(modelOutputs) ? modelOutputs[head.outputIndex] : modelOutputs;
       const outputs = (options.score === 'logit' ? head.activate(output) : output).dataSync() as Float32Array;
       const classScores = classScoresOf(head, outputs);
       // The top class comes from this same run, read synchronously, so no second pass is needed.
@@ -336,7 +361,7 @@ function differentiatedRun(
 }
 
 /** pooled = mean of the gradient over batch, height and width; heatmap = mean over channels of output × pooled. */
-function weightedChannelMean(output: tf.Tensor, gradient: tf.Tensor): { raw: Float32Array; gradientIsZero: boolean } {
+export function weightedChannelMean(output: tf.Tensor, gradient: tf.Tensor): { raw: Float32Array; gradientIsZero: boolean } {
   const [raw, largestGradient] = tf.tidy(() => {
     const pooled = tf.mean(gradient, [0, 1, 2]);
     return [tf.mean(tf.mul(output, pooled), -1), tf.max(tf.abs(gradient))];
@@ -356,7 +381,14 @@ export function normalizeHeatmap(raw: Float32Array): { heatmap: Float32Array; ma
   return { heatmap, max };
 }
 
-function checkClassIndex(classIndex: number, classCount: number, modelPath: string): void {
+/** Models with several inputs (an image and metadata, two images) are explained, not guessed at. */
+export function checkSingleInput(model: tf.LayersModel, modelPath: string): void {
+  if (model.inputs.length === 1) return;
+  const inputs = model.inputs.map((input) => `${input.sourceLayer.name} ${JSON.stringify(input.shape)}`).join(', ');
+  throw new InputError(modelPath, `has ${model.inputs.length} inputs (${inputs}); Convscope visualizes models with one image input`);
+}
+
+export function checkClassIndex(classIndex: number, classCount: number, modelPath: string): void {
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classCount) {
     throw new InputError(modelPath, `has ${classCount} classes (0–${classCount - 1}); there is no class ${classIndex}`);
   }

@@ -21,10 +21,18 @@ export const DEFAULT_MODEL_LIMITS: ModelFileLimits = {
   maxWeightBytes: 2 * 1024 * 1024 * 1024,
 };
 
-interface ModelJson {
+export interface ModelJson {
   format?: unknown;
   modelTopology?: unknown;
   weightsManifest?: unknown;
+  signature?: unknown;
+  modelInitializer?: unknown;
+}
+
+/** A TF.js graph model (op nodes, no layers): engine/graphModel reads those. */
+export function isGraphModelJson(json: ModelJson): boolean {
+  const topology = json.modelTopology as Record<string, unknown> | undefined;
+  return json.format === 'graph-model' || Array.isArray(topology?.node);
 }
 
 export async function readModelJson(modelPath: string, limits: ModelFileLimits): Promise<ModelJson> {
@@ -47,7 +55,7 @@ export async function readModelJson(modelPath: string, limits: ModelFileLimits):
 
 function checkIsLayersModel(json: ModelJson, modelPath: string): Record<string, unknown> {
   const topology = json.modelTopology as Record<string, unknown> | undefined;
-  if (json.format === 'graph-model' || Array.isArray(topology?.node)) {
+  if (isGraphModelJson(json)) {
     throw new InputError(modelPath, 'is a TF.js graph model (operations only, no layers); Convscope needs a layers model (format "layers-model")');
   }
   if (json.format !== undefined && json.format !== 'layers-model') {
@@ -64,11 +72,11 @@ function checkIsLayersModel(json: ModelJson, modelPath: string): Record<string, 
 }
 
 /** Reads every shard, after checking that the files on disk hold exactly the bytes the manifest declares. */
-async function readWeightData(modelPath: string, groups: WeightsManifestGroup[], limits: ModelFileLimits): Promise<ArrayBuffer> {
+export async function readWeightData(modelPath: string, groups: WeightsManifestGroup[], limits: ModelFileLimits): Promise<ArrayBuffer> {
   const folder = path.dirname(modelPath);
   const expected = expectedWeightBytes(groups);
   if (expected > limits.maxWeightBytes) {
-    throw new InputError(modelPath, `declares ${formatBytes(expected)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit`);
+    throw new InputError(modelPath, `declares ${formatBytes(expected)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit (setting convscope.limits.maxWeightMegabytes)`);
   }
   const shardPaths: string[] = [];
   for (const group of groups) {
@@ -98,7 +106,11 @@ async function readWeightData(modelPath: string, groups: WeightsManifestGroup[],
  * weights are matched to the model by name where they can be, else by order and shape.
  */
 export async function loadLayersModelFromFile(modelPath: string, limits: ModelFileLimits = DEFAULT_MODEL_LIMITS): Promise<BuiltModel> {
-  const json = await readModelJson(modelPath, limits);
+  return loadLayersModelFromJson(modelPath, await readModelJson(modelPath, limits), limits);
+}
+
+/** As loadLayersModelFromFile, for a model.json already read. */
+export async function loadLayersModelFromJson(modelPath: string, json: ModelJson, limits: ModelFileLimits): Promise<BuiltModel> {
   const modelTopology = checkIsLayersModel(json, modelPath);
   const groups = parseWeightsManifest(json.weightsManifest, modelPath);
   const weightData = await readWeightData(modelPath, groups, limits);
@@ -138,7 +150,7 @@ function manifestWeights(groups: WeightsManifestGroup[], weightData: ArrayBuffer
 /** Refuses a model whose weights, as float32 tensors, would exceed the weight limit, before any is read. */
 export function checkWeightBytes(file: string, weights: { shape: number[] }[], limits: ModelFileLimits): void {
   const bytes = weights.reduce((sum, weight) => sum + weight.shape.reduce((product, dim) => product * dim, 1) * 4, 0);
-  if (bytes > limits.maxWeightBytes) throw new InputError(file, `holds ${formatBytes(bytes)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit`);
+  if (bytes > limits.maxWeightBytes) throw new InputError(file, `holds ${formatBytes(bytes)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit (setting convscope.limits.maxWeightMegabytes)`);
 }
 
 /** The file's stat, after checking it exists and is a file; `what` says what it is in messages. */

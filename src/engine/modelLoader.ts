@@ -1,12 +1,15 @@
-// The one entry point that opens a model file of any kind Convscope reads, chosen by extension and,
-// for other names, by the file's first bytes.
+// The entry points that open a model file of any kind Convscope reads, chosen by extension and,
+// for other names, by the file's first bytes; a model.json by its format.
+import type * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { InputError } from './errors';
 import { HDF5_SIGNATURE, ZIP_SIGNATURE, fileStartsWith } from './fileSignature';
+import { loadGraphModelFromJson } from './graphModel/graphModelLoader';
+import type { GraphNetwork } from './graphModel/graphNetwork';
 import { loadKerasArchive } from './kerasArchiveLoader';
 import { loadKerasH5File } from './kerasH5Loader';
 import type { BuiltModel } from './layersModelBuilder';
-import { DEFAULT_MODEL_LIMITS, loadLayersModelFromFile, statModelFile, type ModelFileLimits } from './layersModelLoader';
+import { DEFAULT_MODEL_LIMITS, isGraphModelJson, loadLayersModelFromFile, loadLayersModelFromJson, readModelJson, statModelFile, type ModelFileLimits } from './layersModelLoader';
 
 type ModelFileKind = 'layers-json' | 'keras-h5' | 'keras-archive';
 
@@ -33,7 +36,24 @@ async function modelFileKind(file: string): Promise<ModelFileKind> {
   throw new InputError(file, 'is not a model file Convscope reads (a TF.js model.json, a Keras .h5 / .hdf5 or a .keras archive)');
 }
 
-/** Opens a TF.js model.json, a Keras HDF5 file or a .keras archive; every problem is an InputError naming the file. */
+/** A model as the jobs run it: a layers model (from any layers format) or a graph model. */
+export type ModelOfKind = { kind: 'layers'; model: tf.LayersModel } | { kind: 'graph'; model: GraphNetwork };
+
+export type OpenedModel = ModelOfKind & { notes: string[] };
+
+/** Opens any model file Convscope reads, graph models included; every problem is an InputError naming the file. */
+export async function openModelFile(file: string, limits: ModelFileLimits = DEFAULT_MODEL_LIMITS): Promise<OpenedModel> {
+  const kind = await modelFileKind(file);
+  if (kind !== 'layers-json') return { kind: 'layers', ...(await LOADERS[kind](file, limits)) };
+  const json = await readModelJson(file, limits);
+  if (isGraphModelJson(json)) {
+    const network = await loadGraphModelFromJson(file, json, limits);
+    return { kind: 'graph', model: network, notes: network.notes };
+  }
+  return { kind: 'layers', ...(await loadLayersModelFromJson(file, json, limits)) };
+}
+
+/** Opens a TF.js layers model.json, a Keras HDF5 file or a .keras archive as a layers model; every problem is an InputError naming the file. */
 export async function loadModelFromFile(file: string, limits: ModelFileLimits = DEFAULT_MODEL_LIMITS): Promise<BuiltModel> {
   return LOADERS[await modelFileKind(file)](file, limits);
 }

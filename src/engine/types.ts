@@ -34,6 +34,12 @@ export interface LayerInfo {
   hasSpatialOutput: boolean;
   /** A few entries of the layer's config under Keras' names (kernel_size, strides, padding, activation, …); absent when it has none. */
   config?: LayerConfig;
+  /**
+   * Graph models only: the op node's name scope below the scope all nodes share (`conv2d_1` for
+   * `StatefulPartitionedCall/sequential_1/conv2d_1/Relu`; '' at that level). Nodes with the same
+   * group belong together; the node's own label is its name's last segment.
+   */
+  group?: string;
 }
 
 /** A small config value: a name, a number, a flag, or a short tuple such as `[3, 3]`. */

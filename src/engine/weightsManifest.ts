@@ -44,7 +44,17 @@ function parseWeightSpec(value: unknown, where: string, modelPath: string): Weig
   if (typeof storedDtype !== 'string' || !(storedDtype in BYTES_PER_DTYPE)) {
     throw new InputError(modelPath, `${where} (${spec.name}) has an unsupported dtype ${JSON.stringify(storedDtype)}`);
   }
+  if (quantization) checkQuantization(spec, quantization, `${where} (${spec.name})`, modelPath);
   return spec as unknown as WeightSpec;
+}
+
+/** Quantized weights decode to float32 or int32, and uint8/uint16 codes need their scale and offset (TF.js fails part-way through decoding otherwise). */
+function checkQuantization(spec: Record<string, unknown>, quantization: NonNullable<WeightSpec['quantization']>, what: string, modelPath: string): void {
+  if (spec.dtype !== 'float32' && spec.dtype !== 'int32') throw new InputError(modelPath, `${what} is quantized to dtype ${JSON.stringify(spec.dtype)}; expected float32 or int32`);
+  if (quantization.dtype === 'float16') return;
+  if (!Number.isFinite(quantization.scale) || !Number.isFinite(quantization.min)) {
+    throw new InputError(modelPath, `${what} is quantized to ${quantization.dtype} without a finite "scale" and "min"`);
+  }
 }
 
 /** Bytes one weight takes in the weight data, as TF.js reads it. */

@@ -2,6 +2,7 @@
 // forward pass, then one rendered channel grid per layer, handed out as each is ready.
 import { computeActivations, selectLayers, type LayerActivation } from '../engine/activations';
 import { currentBackend } from '../engine/backend';
+import { computeGraphActivations } from '../engine/graphModel/graphActivations';
 import { readImageForModel, renderImageThumbnail } from '../engine/imageInput';
 import { preprocessPixels } from '../engine/preprocess';
 import type { LayerActivationImage, ModelSummary, PreprocessMode } from '../engine/types';
@@ -24,7 +25,8 @@ const now = () => performance.now();
 
 export async function runActivationJob(request: ActivationJobRequest, hooks: ActivationJobHooks): Promise<ActivationJobResult> {
   let started = now();
-  const { model, summary } = await loadModelCached(request.modelPath, request.limits.model);
+  const loaded = await loadModelCached(request.modelPath, request.limits.model);
+  const { summary } = loaded;
   const loadModelMs = now() - started;
   const layerIndices = selectLayers(summary, request.layers);
   const [height, width, channels] = summary.inputShape;
@@ -44,7 +46,10 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
   await hooks.checkCancelled();
 
   started = now();
-  const activations = await computeActivations(model, input, [image.height, image.width, image.channels], layerIndices).catch((error: unknown) => {
+  const inputShape: [number, number, number] = [image.height, image.width, image.channels];
+  const forward =
+    loaded.kind === 'graph' ? computeGraphActivations(loaded.model, summary, input, inputShape, layerIndices) : computeActivations(loaded.model, request.modelPath, input, inputShape, layerIndices);
+  const activations = await forward.catch((error: unknown) => {
     // The model was built from the file's config, which TF.js checks only in part: a layer given two
     // inputs where it takes one, say, fails only here. The whole message and stack go to the log via `cause`.
     if (error instanceof InputError) throw error;

@@ -16,7 +16,9 @@ import { constantImageTile, deprocessImage } from '../render/deprocessImage';
 import { filterGridLayout, renderFilterGrid } from '../render/filterGrid';
 import { encodePng } from '../render/png';
 import { assertFiniteOutput } from '../engine/nonFinite';
+import { freeStrandedGradientTensors } from '../engine/strandedGradientTensors';
 import { loadModelCached } from './modelCache';
+import { asModelRunFailure } from './modelRunFailure';
 
 export interface FilterPatternJobRequest {
   modelPath: string;
@@ -72,6 +74,9 @@ export async function runFilterPatternJob(request: FilterPatternJobRequest, hook
         await hooks.checkCancelled();
         hooks.onProgress?.(batchIndex * steps + step - 1, totalSteps, `step ${step}/${steps} · ${tiles.length}/${plan.filters.length} filters done`);
       },
+    }).catch((error: unknown) => {
+      freeStrandedGradientTensors();
+      throw asModelRunFailure(request.modelPath, error);
     });
     optimizeMs += now() - started;
 

@@ -6,13 +6,16 @@ import { currentBackend } from '../engine/backend';
 import { classNameOf, loadClassNames, resolveClass } from '../engine/classNames';
 import { InputError, describeError } from '../engine/errors';
 import { assertFiniteOutput } from '../engine/nonFinite';
-import { computeGradCam, describeClassifierOutput, listTargetLayers, noEvidenceMessage } from '../engine/gradCam';
+import { withoutStrandedTensors } from '../engine/strandedGradientTensors';
+import { computeGradCam, describeClassifierOutput, listTargetLayers, noEvidenceMessage, type GradCamMap } from '../engine/gradCam';
+import { computeGraphGradCam, describeGraphClassifierOutput, listGraphTargetNodes } from '../engine/graphModel/graphGradCam';
 import { readImageForModel, type ImageLimits } from '../engine/imageInput';
 import { preprocessPixels } from '../engine/preprocess';
 import type { ClassPrediction, ColormapName, GradCamLayerChoice, GradCamRunInfo, GradCamScore, ModelSummary, PreprocessMode } from '../engine/types';
 import { overlayHeatmap, renderHeatmap, type RgbImage } from '../render/heatmapOverlay';
 import { encodePng } from '../render/png';
 import { loadModelCached } from './modelCache';
+import { asModelRunFailure } from './modelRunFailure';
 import type { EngineLimits } from './workerProtocol';
 
 export interface GradCamJobRequest {
@@ -60,16 +63,17 @@ const now = () => performance.now();
 
 export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJobHooks): Promise<GradCamJobResult> {
   let started = now();
-  const { model, summary } = await loadModelCached(request.modelPath, request.limits.model);
+  const loaded = await loadModelCached(request.modelPath, request.limits.model);
+  const { summary } = loaded;
   const loadModelMs = now() - started;
   const [height, width, channels] = summary.inputShape;
   if (summary.inputShape.length !== 3 || channels === null) {
     throw new InputError(request.modelPath, `takes input of shape ${JSON.stringify(summary.inputShape)}; Convscope needs an image input (height, width, channels)`);
   }
-  const output = describeClassifierOutput(model, request.modelPath);
+  const output = loaded.kind === 'graph' ? describeGraphClassifierOutput(loaded.model) : describeClassifierOutput(loaded.model, request.modelPath);
   const classNames = await loadClassNames(request.modelPath, output.classCount, request.labelsPath);
   const classIndex = typeof request.targetClass === 'string' ? resolveClass(request.targetClass, classNames, output.classCount, request.modelPath) : request.targetClass;
-  const layerChoices = listTargetLayers(model);
+  const layerChoices = loaded.kind === 'graph' ? listGraphTargetNodes(loaded.model) : listTargetLayers(loaded.model);
   const preprocess = request.preprocess ?? summary.defaultPreprocess;
   await hooks.onStarted?.(summary, layerChoices);
   hooks.onProgress?.(0, STEPS, 'Reading the image');
@@ -84,7 +88,16 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   await hooks.checkCancelled();
 
   started = now();
-  const map = computeGradCam(model, request.modelPath, input, [image.height, image.width, image.channels], { layer: request.layer, classIndex, score: request.score });
+  const inputShape: [number, number, number] = [image.height, image.width, image.channels];
+  const options = { layer: request.layer, classIndex, score: request.score };
+  let map: GradCamMap;
+  try {
+    map = withoutStrandedTensors(() =>
+      loaded.kind === 'graph' ? computeGraphGradCam(loaded.model, input, inputShape, options) : computeGradCam(loaded.model, request.modelPath, input, inputShape, options),
+    );
+  } catch (error) {
+    throw asModelRunFailure(request.modelPath, error);
+  }
   const gradCamMs = now() - started;
   assertFiniteOutput(map.classScores, request.modelPath, 'in its predictions');
   assertFiniteOutput(map.heatmap, request.modelPath, `in the class heatmap at layer "${map.layer.name}"`);

@@ -1,23 +1,21 @@
 // Keeps the most recently used model loaded, so a second run on the same file (another image,
 // other layers) does not read and build it again. Only one model is kept: its weights are the only
 // tensors that outlive a job.
-import type * as tf from '@tensorflow/tfjs';
 import { stat } from 'node:fs/promises';
+import { summarizeGraphModel } from '../engine/graphModel/graphSummary';
 import type { ModelFileLimits } from '../engine/layersModelLoader';
 import { disposeModel } from '../engine/layersModelBuilder';
-import { loadModelFromFile } from '../engine/modelLoader';
+import { openModelFile, type ModelOfKind, type OpenedModel } from '../engine/modelLoader';
 import { summarizeModel } from '../engine/modelSummary';
 import type { ModelSummary } from '../engine/types';
 
-export interface LoadedModel {
-  model: tf.LayersModel;
-  summary: ModelSummary;
-}
+/** A layers model (`kind: 'layers'`, a tf.LayersModel) or a graph model (`kind: 'graph'`, see engine/graphModel), with its summary. */
+export type LoadedModel = ModelOfKind & { summary: ModelSummary };
 
-interface CacheEntry extends LoadedModel {
+type CacheEntry = LoadedModel & {
   modelPath: string;
   fingerprint: string;
-}
+};
 
 let cached: CacheEntry | undefined;
 
@@ -26,17 +24,23 @@ async function fingerprintOf(modelPath: string): Promise<string> {
   return info ? `${info.size}:${info.mtimeMs}` : 'missing';
 }
 
+function summarize(opened: OpenedModel, modelPath: string): ModelSummary {
+  return opened.kind === 'graph' ? summarizeGraphModel(opened.model) : summarizeModel(opened.model, modelPath, opened.notes);
+}
+
 export async function loadModelCached(modelPath: string, limits: ModelFileLimits): Promise<LoadedModel> {
   const fingerprint = await fingerprintOf(modelPath);
   if (cached && cached.modelPath === modelPath && cached.fingerprint === fingerprint) return cached;
   releaseCachedModel();
-  const { model, notes } = await loadModelFromFile(modelPath, limits);
-  cached = { modelPath, fingerprint, model, summary: summarizeModel(model, modelPath, notes) };
+  const opened = await openModelFile(modelPath, limits);
+  const summary = summarize(opened, modelPath);
+  cached = opened.kind === 'graph' ? { kind: 'graph', model: opened.model, summary, modelPath, fingerprint } : { kind: 'layers', model: opened.model, summary, modelPath, fingerprint };
   return cached;
 }
 
 export function releaseCachedModel(): void {
-  const model = cached?.model;
+  const entry = cached;
   cached = undefined;
-  if (model) disposeModel(model);
+  if (entry?.kind === 'layers') disposeModel(entry.model);
+  if (entry?.kind === 'graph') entry.model.model.dispose();
 }

@@ -32,7 +32,7 @@ describe('activations of the study notes’ cats-vs-dogs convnet', function () {
       const layerIndices = selectLayers(summary, {});
       const image = await readImageForModel(imagePath, { height: 150, width: 150, channels: 3 });
       const input = preprocessPixels(image.pixels, image.channels, 'rescale');
-      const activations = await computeActivations(model, input, [150, 150, 3], layerIndices);
+      const activations = await computeActivations(model, modelPath, input, [150, 150, 3], layerIndices);
       assert.deepEqual(
         activations.map((activation) => activation.shape),
         [
@@ -63,7 +63,7 @@ describe('activations of the study notes’ cats-vs-dogs convnet', function () {
     const { model } = await loadModelFromFile(modelPath);
     try {
       const input = new Float32Array(150 * 150 * 3).map((_, i) => ((i * 7919) % 256) / 255);
-      const [pooled] = await computeActivations(model, input, [150, 150, 3], [1]);
+      const [pooled] = await computeActivations(model, modelPath, input, [150, 150, 3], [1]);
       const expected = tf.tidy(() => {
         const x = tf.tensor4d(input, [1, 150, 150, 3]);
         return model.layers[1].apply(model.layers[0].apply(x)) as tf.Tensor;
@@ -82,7 +82,7 @@ describe('activations of the study notes’ cats-vs-dogs convnet', function () {
     try {
       const baseline = tf.memory().numTensors;
       const input = new Float32Array(150 * 150 * 3).fill(0.5);
-      await computeActivations(model, input, [150, 150, 3], [0, 1, 2, 3, 4, 5, 6, 7]);
+      await computeActivations(model, modelPath, input, [150, 150, 3], [0, 1, 2, 3, 4, 5, 6, 7]);
       assert.equal(tf.memory().numTensors, baseline);
     } finally {
       model.dispose();

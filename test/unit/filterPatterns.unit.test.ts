@@ -10,7 +10,7 @@ import { summarizeModel } from '../../src/engine/modelSummary';
 import { preprocessPixels } from '../../src/engine/preprocess';
 import { preprocessTensor } from '../../src/engine/preprocessTensor';
 import { PREPROCESS_MODES, type FilterPatternParameters, type PreprocessMode } from '../../src/engine/types';
-import { loadModelCached } from '../../src/worker/modelCache';
+import { loadModelCached, type LoadedModel } from '../../src/worker/modelCache';
 import { runFilterPatternJob } from '../../src/worker/filterPatternJob';
 import { REPO_ROOT, buildCatsVsDogsConvnet, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
 
@@ -33,6 +33,11 @@ async function patternsOf(
   const patterns: FilterPattern[] = [];
   for (const batch of filterBatches(plan.filters, plan.batchSize)) patterns.push(...(await optimizeFilterPatterns(model, plan, batch, preprocess, settings)));
   return patterns;
+}
+
+function layersModelOf(loaded: LoadedModel): tf.LayersModel {
+  if (loaded.kind !== 'layers') throw new Error(`expected a layers model, got a ${loaded.kind} model`);
+  return loaded.model;
 }
 
 /** The activation ratios of the live filters, sorted, after printing their distribution. */
@@ -242,7 +247,7 @@ describe('filter-pattern job', function () {
     modelPath = await writeModel(original, dir, 'tiny');
     original.dispose();
     // The job loads through the same cache, so it runs this instance.
-    model = (await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS)).model;
+    model = layersModelOf(await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS));
     conv2 = model.layers[2];
   });
   after(() => removeDir(dir));
@@ -316,7 +321,9 @@ describe('filter patterns of the example model', function () {
   });
 
   it('raises every live filter’s mean activation in every convolution, at least 5× in the last one', async function () {
-    const { model, summary } = await loadModelCached(EXAMPLE_MODEL, DEFAULT_MODEL_LIMITS);
+    const loaded = await loadModelCached(EXAMPLE_MODEL, DEFAULT_MODEL_LIMITS);
+    const { summary } = loaded;
+    const model = layersModelOf(loaded);
     const convolutions = summary.layers.filter((candidate) => candidate.className === 'Conv2D');
     for (const [position, layer] of convolutions.entries()) {
       const ratios = activationRatios(`${layer.name}, ${summary.defaultPreprocess}`, await patternsOf(model, layer.name, summary.defaultPreprocess, parameters(), { filters: [0, 1, 2, 3, 4, 5, 6, 7] }));

@@ -1,10 +1,12 @@
-// Fuzz test (issue 8): seeded mutations of valid model.json + shard, Keras HDF5, .keras archives
-// and PNG / JPEG images, each run through the activation job (loader, image reader, one forward
-// pass, channel grids) in a folder of its own. Every case must end in success or an InputError
-// naming a file of the case, within a time limit, leaving no tensor behind and writing no file.
+// Fuzz test: seeded mutations of valid model.json + shard, Keras HDF5, .keras archives and PNG /
+// JPEG images, each in a folder of its own and run, on a freshly loaded model each time, through
+// the activation job (loader, image reader, one forward pass, channel grids), the Grad-CAM job (one
+// differentiated run, heatmap and overlay) and, for broken model files, the filter-pattern job
+// (two filters, a few ascent steps). Every job must end in success or an InputError naming a file
+// of the case, within a time limit, leaving no tensor behind and writing no file.
 //
 // CONVSCOPE_FUZZ_SEED=<n> changes the seed, CONVSCOPE_FUZZ_CASES=<n> the number of cases (the
-// long version: e.g. 3000, about a minute), CONVSCOPE_FUZZ_CASE=<i> replays one case,
+// long version: e.g. 3000, a few minutes), CONVSCOPE_FUZZ_CASE=<i> replays one case,
 // CONVSCOPE_FUZZ_KEEP=1 keeps the cases' folders (printed) for a look at the files, and
 // CONVSCOPE_FUZZ_VERBOSE=1 prints every InputError message by shape, =2 every case as it ends.
 import * as tf from '@tensorflow/tfjs';
@@ -21,9 +23,9 @@ import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
 import { loadModelFromFile } from '../../src/engine/modelLoader';
 import { runActivationJob } from '../../src/worker/activationJob';
 import { releaseCachedModel } from '../../src/worker/modelCache';
-import type { ActivationJobRequest } from '../../src/worker/workerProtocol';
 import { makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
 import { snapshotFolder } from '../support/folderSnapshot';
+import { FUZZ_JOBS, runFuzzJob, type FuzzJob, type FuzzJobInput } from '../support/fuzzJobs';
 import {
   Rng,
   breakJsonText,
@@ -47,17 +49,14 @@ const ONLY_CASE = process.env.CONVSCOPE_FUZZ_CASE === undefined ? undefined : Nu
 const KEEP = process.env.CONVSCOPE_FUZZ_KEEP === '1';
 /** 1: every InputError message by shape; 2: every case as it ends. */
 const VERBOSE = Number(process.env.CONVSCOPE_FUZZ_VERBOSE ?? 0);
-/** A case that takes longer than this is a hang. */
-const CASE_TIME_LIMIT_MS = 10_000;
-/** The HDF5 reader's deadline for one read, well inside the case's limit. */
-const HDF5_TIMEOUT_MS = 2_000;
+/** A job of a case that takes longer than this is a hang. */
+const JOB_TIME_LIMIT_MS = 10_000;
+/** The HDF5 reader's deadline for one read, well inside a job's limit. */
+const HDF5_TIMEOUT_MS = 1_000;
 
 /** Which file a case breaks, in a fixed rotation so every run has the same mix: 3 model.json, 2 HDF5, 2 .keras, 1 PNG, 1 JPEG. */
 const SCHEDULE = ['model.json', 'h5', 'keras', 'model.json', 'png', 'h5', 'model.json', 'keras', 'jpeg'] as const;
 type CaseKind = (typeof SCHEDULE)[number];
-
-/** Errors that mean our code tripped over the input instead of refusing it. */
-const CRASH_NAMES = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError']);
 
 type JsonObject = Record<string, unknown>;
 
@@ -379,13 +378,15 @@ function originalCases(fixtures: Fixtures): CaseSpec[] {
   return cases.map((spec, i) => ({ ...spec, index: -1 - i, label: `original ${spec.kind} #${i}` }));
 }
 
-type Outcome = { status: 'ok'; layers: number } | { status: 'input'; error: InputError } | { status: 'error'; error: unknown } | { status: 'hang' };
+type Outcome = { status: 'ok' } | { status: 'input'; error: InputError } | { status: 'error'; error: unknown } | { status: 'hang' };
 
 interface CaseReport {
   index: number;
   kind: CaseKind;
-  outcome: Outcome;
+  /** Per job that reads the broken file, in FUZZ_JOBS order; the jobs after a hang are not run. */
+  outcomes: Partial<Record<FuzzJob, Outcome>>;
   ms: number;
+  jobMs: Partial<Record<FuzzJob, number>>;
   /** What went wrong beyond the outcome: files written, tensors left, a message over several lines… */
   problems: string[];
 }
@@ -409,14 +410,45 @@ interface Workspace {
   cases: string;
 }
 
+/** The activation job's request in the pinned tests, less the files. */
 const JOB_DEFAULTS = { layers: {}, colormap: 'viridis', imagesPerRow: 8, thumbnailSize: 64 } as const;
 /** A damaged HDF5 file can make the HDF5 library loop; the reader gives up after HDF5_TIMEOUT_MS (20 s by default). */
 const LIMITS = { model: { ...DEFAULT_MODEL_LIMITS, hdf5TimeoutMs: HDF5_TIMEOUT_MS }, image: DEFAULT_IMAGE_LIMITS };
 
+/** The jobs that read the file a case of this kind breaks: the filter-pattern job reads no image. */
+const jobsReading = (kind: CaseKind): readonly FuzzJob[] => (kind === 'png' || kind === 'jpeg' ? FUZZ_JOBS.filter((job) => job !== 'filterPatterns') : FUZZ_JOBS);
+
+/** Runs one job under the time limit, then releases the model it loaded and checks no tensor is left. */
+async function runJobOfCase(job: FuzzJob, input: FuzzJobInput, folder: string, problems: string[]): Promise<Outcome> {
+  const tensorsBefore = tf.memory().numTensors;
+  let timer: NodeJS.Timeout | undefined;
+  const run = runFuzzJob(job, input).then(
+    (resultProblems): Outcome => {
+      for (const problem of resultProblems) problems.push(`${job}: ${problem}`);
+      return { status: 'ok' };
+    },
+    (error: unknown): Outcome => (error instanceof InputError ? { status: 'input', error } : { status: 'error', error }),
+  );
+  const hang = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ status: 'hang' }), JOB_TIME_LIMIT_MS)));
+  const outcome = await Promise.race([run, hang]);
+  clearTimeout(timer);
+  // A job still running cannot be cleaned up after; the run stops at this case.
+  if (outcome.status === 'hang') return outcome;
+  releaseCachedModel();
+  if (outcome.status === 'input') {
+    const { error } = outcome;
+    if (/[\r\n]/.test(error.message)) problems.push(`${job}: InputError over several lines: ${JSON.stringify(error.message)}`);
+    if (!isInside(folder, error.file)) problems.push(`${job}: InputError names ${error.file}, not a file of the case: ${error.message}`);
+  }
+  const tensorsAfter = tf.memory().numTensors;
+  if (tensorsAfter !== tensorsBefore) problems.push(`${job}: ${tensorsAfter - tensorsBefore} tensors left behind (${outcome.status})`);
+  return outcome;
+}
+
 /**
- * Writes the case's files into a folder of their own, runs the activation job on them under the
- * time limit, and checks what it left: the files as written, nothing beside them, no temp file,
- * no tensor. The folder is removed afterwards (unless kept).
+ * Writes the case's files into a folder of their own, runs every job on them (each on a freshly
+ * loaded model, under the time limit), and checks what they left: the files as written, nothing
+ * beside them, no temp file, no tensor. The folder is removed afterwards (unless kept).
  */
 async function runCase(spec: CaseSpec, workspace: Workspace): Promise<CaseReport> {
   const problems: string[] = [];
@@ -429,39 +461,20 @@ async function runCase(spec: CaseSpec, workspace: Workspace): Promise<CaseReport
   }
   const filesBefore = await snapshotFolder(folder);
   const rootBefore = (await readdir(workspace.root)).sort();
-  const tensorsBefore = tf.memory().numTensors;
-  const request: ActivationJobRequest = { ...JOB_DEFAULTS, modelPath: path.join(folder, spec.model), imagePath: path.join(folder, spec.image), limits: LIMITS };
+  const input: FuzzJobInput = { modelPath: path.join(folder, spec.model), imagePath: path.join(folder, spec.image), limits: LIMITS };
 
   const started = performance.now();
-  let layers = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const job = runActivationJob(request, {
-    onLayer: (image) => {
-      if (!(image.png.length > 8 && image.png[1] === 0x50)) problems.push(`layer ${image.layerName} came without a PNG`);
-      layers++;
-    },
-    checkCancelled: async () => {},
-  }).then(
-    (): Outcome => ({ status: 'ok', layers }),
-    (error: unknown): Outcome => (error instanceof InputError ? { status: 'input', error } : { status: 'error', error }),
-  );
-  const hang = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ status: 'hang' }), CASE_TIME_LIMIT_MS)));
-  const outcome = await Promise.race([job, hang]);
-  clearTimeout(timer);
-  const ms = performance.now() - started;
-  const report = { index: spec.index, kind: spec.kind, outcome, ms, problems };
-  // A job still running cannot be cleaned up after; the run stops at this case.
-  if (outcome.status === 'hang') return report;
-  releaseCachedModel();
-
-  if (outcome.status === 'ok' && layers === 0) problems.push('succeeded without a layer image');
-  if (outcome.status === 'input') {
-    const { error } = outcome;
-    if (/[\r\n]/.test(error.message)) problems.push(`InputError over several lines: ${JSON.stringify(error.message)}`);
-    if (!isInside(folder, error.file)) problems.push(`InputError names ${error.file}, not a file of the case: ${error.message}`);
+  const report: CaseReport = { index: spec.index, kind: spec.kind, outcomes: {}, ms: 0, jobMs: {}, problems };
+  for (const job of jobsReading(spec.kind)) {
+    const jobStarted = performance.now();
+    const outcome = await runJobOfCase(job, input, folder, problems);
+    report.jobMs[job] = performance.now() - jobStarted;
+    report.outcomes[job] = outcome;
+    if (outcome.status === 'hang') break;
   }
-  const tensorsAfter = tf.memory().numTensors;
-  if (tensorsAfter !== tensorsBefore) problems.push(`${tensorsAfter - tensorsBefore} tensors left behind (${outcome.status})`);
+  report.ms = performance.now() - started;
+  if (Object.values(report.outcomes).some((outcome) => outcome.status === 'hang')) return report;
+
   const filesAfter = await snapshotFolder(folder);
   if (JSON.stringify(filesAfter) !== JSON.stringify(filesBefore)) problems.push(`the case's files changed: ${JSON.stringify(Object.keys(filesAfter))}`);
   const leftInScratch = await readdir(workspace.scratch);
@@ -472,7 +485,7 @@ async function runCase(spec: CaseSpec, workspace: Workspace): Promise<CaseReport
   const rootAfter = (await readdir(workspace.root)).sort();
   if (JSON.stringify(rootAfter) !== JSON.stringify(rootBefore)) problems.push(`wrote beside the case folder: ${rootAfter.join(', ')}`);
   const caseFolders = await readdir(workspace.cases);
-  if (caseFolders.length !== 1) problems.push(`the cases folder holds ${caseFolders.join(', ')}`);
+  if (!KEEP && caseFolders.length !== 1) problems.push(`the cases folder holds ${caseFolders.join(', ')}`);
   if (!KEEP) await rm(folder, { recursive: true, force: true });
   return report;
 }
@@ -480,38 +493,53 @@ async function runCase(spec: CaseSpec, workspace: Workspace): Promise<CaseReport
 /** Outcomes per kind, time per case, and (verbose) the InputError messages by shape, for the log. */
 function printSummary(reports: CaseReport[], seconds: number): void {
   const kinds = [...new Set(reports.map((report) => report.kind)), undefined];
-  const count = (kind: CaseKind | undefined, status: Outcome['status']) => reports.filter((report) => (kind === undefined || report.kind === kind) && report.outcome.status === status).length;
-  console.log(`      ${reports.length} cases, seed ${SEED}, in ${seconds.toFixed(1)} s`);
+  const outcomesOf = (kind: CaseKind | undefined, job: FuzzJob) => reports.filter((report) => kind === undefined || report.kind === kind).flatMap((report) => report.outcomes[job] ?? []);
+  const tally = (outcomes: Outcome[]) => (['ok', 'input', 'error', 'hang'] as const).map((status) => String(outcomes.filter((outcome) => outcome.status === status).length).padStart(4)).join(' ');
+  console.log(`      ${reports.length} cases, seed ${SEED}, in ${seconds.toFixed(1)} s; per job: ran, InputError, other error, hang`);
+  console.log(`        ${''.padEnd(16)}${FUZZ_JOBS.map((job) => job.padEnd(22)).join('')}`);
   for (const kind of kinds) {
     const total = reports.filter((report) => kind === undefined || report.kind === kind).length;
-    console.log(`        ${(kind ?? 'all').padEnd(10)} ${String(total).padStart(4)} cases: ${count(kind, 'ok')} ran, ${count(kind, 'input')} InputError, ${count(kind, 'error')} other error, ${count(kind, 'hang')} hang`);
+    console.log(`        ${(kind ?? 'all').padEnd(10)} ${String(total).padStart(4)} ${FUZZ_JOBS.map((job) => tally(outcomesOf(kind, job)).padEnd(22)).join('')}`);
   }
   // Two runs with the same seed must agree case by case; this digest shows it at a glance.
-  const digest = createHash('sha256').update(reports.map((report) => `${report.index}:${report.outcome.status}`).join(',')).digest('hex').slice(0, 12);
+  const digest = createHash('sha256')
+    .update(reports.map((report) => `${report.index}:${FUZZ_JOBS.map((job) => report.outcomes[job]?.status).join('/')}`).join(','))
+    .digest('hex')
+    .slice(0, 12);
   console.log(`        outcomes digest ${digest}`);
   const times = reports.map((report) => report.ms).sort((a, b) => a - b);
   const slowest = reports.reduce((a, b) => (b.ms > a.ms ? b : a), reports[0]);
   console.log(`        per case: median ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, max ${percentile(times, 100).toFixed(0)} ms (case ${slowest?.index})`);
+  for (const job of FUZZ_JOBS) {
+    const jobTimes = reports.flatMap((report) => report.jobMs[job] ?? []).sort((a, b) => a - b);
+    const total = jobTimes.reduce((sum, ms) => sum + ms, 0) / 1000;
+    console.log(`        ${job.padEnd(15)} median ${percentile(jobTimes, 50).toFixed(0)} ms, p95 ${percentile(jobTimes, 95).toFixed(0)} ms, ${total.toFixed(1)} s in all`);
+  }
+  const failures = reports.flatMap((report) => Object.entries(report.outcomes).map(([job, outcome]) => ({ index: report.index, job, outcome })));
   if (VERBOSE >= 1) {
     const shapes = new Map<string, number>();
-    for (const { outcome } of reports) {
+    for (const { job, outcome } of failures) {
       if (outcome.status !== 'input') continue;
       // By the message's shape: numbers and quoted names left out.
-      const shape = outcome.error.problem.replace(/"[^"]*"/g, '"…"').replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, 'N').slice(0, 100);
+      const shape = `${job}: ${outcome.error.problem.replace(/"[^"]*"/g, '"…"').replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, 'N').slice(0, 100)}`;
       shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
     }
-    console.log('        InputError messages (count: shape):');
+    console.log('        InputError messages (count: job: shape):');
     for (const [shape, n] of [...shapes].sort((a, b) => b[1] - a[1])) console.log(`          ${String(n).padStart(4)}  ${shape}`);
   }
   const others = new Map<string, number[]>();
-  for (const report of reports) if (report.outcome.status === 'error') others.set(firstLine(report.outcome.error), [...(others.get(firstLine(report.outcome.error)) ?? []), report.index]);
+  for (const { index, job, outcome } of failures) {
+    if (outcome.status !== 'error') continue;
+    const message = `${job}: ${firstLine(outcome.error)}`;
+    others.set(message, [...(others.get(message) ?? []), index]);
+  }
   if (others.size > 0) {
-    console.log('        errors other than InputError (message: cases):');
+    console.log('        errors other than InputError (job: message: cases):');
     for (const [message, indices] of others) console.log(`          ${message}: ${indices.join(', ')}`);
   }
 }
 
-describe('fuzz: broken model files, weights and images through the loader and the activation job', function () {
+describe('fuzz: broken model files, weights and images through the loader and the activation, Grad-CAM and filter-pattern jobs', function () {
   this.timeout(600_000);
   let workspace: Workspace;
   let fixtures: Fixtures;
@@ -565,18 +593,23 @@ describe('fuzz: broken model files, weights and images through the loader and th
           problems.push(`${spec.label}: ${firstLine(error)}; stopping here`);
           break;
         }
-        const { outcome } = report;
         if (spec.index >= 0) reports.push(report);
-        if (VERBOSE >= 2) console.log(`      ${report.ms.toFixed(0).padStart(6)} ms ${outcome.status.padEnd(5)} ${spec.label}${'error' in outcome ? `: ${firstLine(outcome.error).slice(0, 200)}` : ''}`);
+        const outcomes = Object.entries(report.outcomes);
+        if (VERBOSE >= 2) {
+          const told = outcomes.map(([job, outcome]) => `${job} ${outcome.status}${'error' in outcome ? ` (${firstLine(outcome.error).slice(0, 160)})` : ''}`);
+          console.log(`      ${report.ms.toFixed(0).padStart(6)} ms ${spec.label}: ${told.join(', ')}`);
+        }
         const caseProblems = [...report.problems];
-        if (spec.index < 0 && outcome.status !== 'ok') caseProblems.push(`the valid original did not run: ${'error' in outcome ? firstLine(outcome.error) : outcome.status}`);
-        if (outcome.status === 'error' && (!(outcome.error instanceof Error) || CRASH_NAMES.has(outcome.error.name))) caseProblems.push(`crashed with ${firstLine(outcome.error)}`);
-        if (outcome.status === 'hang') caseProblems.push(`no result after ${CASE_TIME_LIMIT_MS / 1000} s (a hang); stopping here`);
+        for (const [job, outcome] of outcomes) {
+          if (spec.index < 0 && outcome.status !== 'ok') caseProblems.push(`${job}: the valid original did not run: ${'error' in outcome ? firstLine(outcome.error) : outcome.status}`);
+          else if (outcome.status === 'error') caseProblems.push(`${job}: failed with ${firstLine(outcome.error)}, not an InputError`);
+          else if (outcome.status === 'hang') caseProblems.push(`${job}: no result after ${JOB_TIME_LIMIT_MS / 1000} s (a hang); stopping here`);
+        }
         for (const problem of caseProblems) {
           problems.push(`${spec.label}: ${problem}`);
           console.log(`      ${problems.at(-1)}`);
         }
-        if (outcome.status === 'hang') break;
+        if (outcomes.some(([, outcome]) => outcome.status === 'hang')) break;
       }
       // Let any stray promise of the last case settle before looking for unhandled rejections.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -675,6 +708,26 @@ describe('fuzz: broken model files, weights and images through the loader and th
         return true;
       });
       releaseCachedModel();
+    });
+
+    it('reports that failure in the Grad-CAM and filter-pattern jobs as an InputError too, freeing what the failed gradient kept', async function () {
+      // TF.js keeps the tensors a backward pass needs until it completes; a forward pass that throws strands them.
+      const twoInputs = brokenModelJson(1);
+      const activation = twoInputs.layers[4].inbound_nodes[0];
+      activation.args = [activation.args[0], activation.args[0]];
+      const modelPath = await twoInputs.write();
+      const input = { modelPath, imagePath: path.join(path.dirname(modelPath), 'image.png'), limits: LIMITS };
+      const tensors = tf.memory().numTensors;
+      for (const job of ['gradCam', 'filterPatterns'] as const) {
+        await assert.rejects(runFuzzJob(job, { ...input, filterLayer: 'separable_conv2d_1' }), (error: unknown) => {
+          assert.ok(error instanceof InputError, `${job}: ${firstLine(error)}`);
+          assert.equal(error.file, modelPath);
+          assert.match(error.problem, /TF\.js could not run the model on this input: Expected Tensor length to be 1; got 2/);
+          return true;
+        });
+        releaseCachedModel();
+        assert.equal(tf.memory().numTensors, tensors, `${job}: no tensor left behind`);
+      }
     });
 
     it('frees the weights of a layer the model calls twice when the model is released', async function () {

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../../src/engine/errors';
-import { computeGradCam, defaultTargetLayer, listTargetLayers } from '../../src/engine/gradCam';
+import { computeActivations } from '../../src/engine/activations';
+import { computeGradCam, defaultTargetLayer, describeClassifierOutput, listTargetLayers } from '../../src/engine/gradCam';
 import { DEFAULT_IMAGE_LIMITS, readImageForModel } from '../../src/engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
 import { preprocessPixels } from '../../src/engine/preprocess';
@@ -233,6 +234,54 @@ describe('Grad-CAM against a direct computation', function () {
       model.dispose();
       reused.dispose();
     }
+  });
+});
+
+describe('Grad-CAM on models with several inputs or outputs', function () {
+  before(useWasmBackend);
+
+  it('explains the class-score output of a model that also has a box output, as the single-output model would', function () {
+    const input = tf.input({ shape: [12, 12, 3], name: 'image' });
+    const features = tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu', name: 'features', kernelInitializer: glorot(1) }).apply(input) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling2d({ name: 'pooled' }).apply(features) as tf.SymbolicTensor;
+    const box = tf.layers.dense({ units: 4, name: 'box', kernelInitializer: glorot(2) }).apply(tf.layers.flatten({ name: 'flat' }).apply(features) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const classes = tf.layers.dense({ units: 3, activation: 'softmax', name: 'classes', kernelInitializer: glorot(3) }).apply(pooled) as tf.SymbolicTensor;
+    // The box head first, so the class scores are not simply the first output.
+    const twoHeads = tf.model({ inputs: input, outputs: [box, classes] });
+    const classesOnly = tf.model({ inputs: input, outputs: classes });
+    const pixels = pseudoImage(12, 12);
+    for (const classIndex of [0, 2]) {
+      const fromTwoHeads = computeGradCam(twoHeads, MODEL, pixels, [12, 12, 3], { classIndex, score: 'output' });
+      const fromOneHead = computeGradCam(classesOnly, MODEL, pixels, [12, 12, 3], { classIndex, score: 'output' });
+      assertClose(fromTwoHeads.classScores, fromOneHead.classScores, 1e-6);
+      assertClose(fromTwoHeads.heatmap, fromOneHead.heatmap, 1e-5);
+    }
+    assert.deepEqual(describeClassifierOutput(twoHeads, MODEL), { classCount: 3, activation: 'softmax', binary: false, outputName: 'classes' });
+    twoHeads.dispose();
+  });
+
+  it('says which outputs a model has when none holds class scores', function () {
+    const input = tf.input({ shape: [8, 8, 3] });
+    const maps = tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'maps' }).apply(input) as tf.SymbolicTensor;
+    const more = tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'more' }).apply(maps) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: [maps, more] });
+    assert.throws(
+      () => computeGradCam(model, MODEL, pseudoImage(8, 8), [8, 8, 3], { score: 'output' }),
+      (error: unknown) => error instanceof InputError && /has 2 outputs \(\[null,6,6,2\], \[null,4,4,2\]\) and none of shape \(batch, classes\)/.test(error.message),
+    );
+    model.dispose();
+  });
+
+  it('explains that a model with two inputs is not supported, for Grad-CAM and activations, naming the inputs', async function () {
+    const image = tf.input({ shape: [8, 8, 3], name: 'photo' });
+    const extra = tf.input({ shape: [2], name: 'metadata' });
+    const features = tf.layers.flatten().apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'conv' }).apply(image) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const joined = tf.layers.concatenate().apply([features, extra]) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: [image, extra], outputs: tf.layers.dense({ units: 2, activation: 'softmax' }).apply(joined) as tf.SymbolicTensor });
+    const twoInputs = (error: unknown) => error instanceof InputError && error.message.startsWith(MODEL) && /has 2 inputs \(photo \[null,8,8,3\], metadata \[null,2\]\); Convscope visualizes models with one image input/.test(error.message);
+    assert.throws(() => computeGradCam(model, MODEL, pseudoImage(8, 8), [8, 8, 3], { score: 'output' }), twoInputs);
+    await assert.rejects(computeActivations(model, MODEL, pseudoImage(8, 8), [8, 8, 3], [2]), twoInputs);
+    model.dispose();
   });
 });
 

@@ -86,7 +86,7 @@ describe('layers inside nested models', function () {
     );
     const input = Float32Array.from({ length: 16 * 16 * 3 }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5);
     const before = tf.memory().numTensors;
-    const activations = await computeActivations(model, input, [16, 16, 3], indices);
+    const activations = await computeActivations(model, modelPath, input, [16, 16, 3], indices);
     assert.equal(tf.memory().numTensors, before, 'no tensor outlives the run');
 
     const expected = tf.tidy(() => layerByLayer(model as tf.Sequential, tf.tensor4d(input, [1, 16, 16, 3])));
