@@ -67,6 +67,11 @@ describe('layer presentation', function () {
       Conv2DExtra: 'other',
     });
     assert.equal(layerKindOf('Sequential', true), 'model', 'a nested model is drawn as a group');
+    assert.deepEqual(
+      ['_FusedConv2D', 'DepthwiseConv2dNative', 'MaxPool', '_FusedMatMul', 'FusedBatchNormV3', 'Relu6', 'Placeholder', 'Reshape'].map((op) => layerKindOf(op)),
+      ['conv', 'conv', 'pooling', 'dense', 'normalization', 'activation', 'input', 'other'],
+      'graph model ops',
+    );
     const icons = Object.values(LAYER_KIND_ICONS);
     assert.equal(new Set(icons).size, icons.length, 'each kind has its own icon');
     for (const icon of icons) assert.match(icon, /^[a-z-]+$/, 'a codicon id');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ownLayerName } from '../../src/engine/layerNames';
 import type { ModelSummary } from '../../src/engine/types';
 import { ModelTreeModel, filterCountOf, layerHasChildren } from '../../src/host/tree/modelTreeModel';
 
@@ -64,6 +65,37 @@ describe('ModelTreeModel', function () {
     assert.deepEqual(names(tree.children(base[1])), ['base/block/conv']);
     assert.equal(tree.children(base[0]).length, 4, 'a convolution inside a nested model lists its filters');
     assert.ok(layerHasChildren(top[1].kind === 'layer' ? top[1].layer : summary.layers[0]));
+  });
+
+  it('shows a graph model’s op nodes in folders by name scope, in order, with filters on convolution ops', function () {
+    const node = (index: number, name: string, className: string, group: string, outputShape: (number | null)[] = [null, 8, 8, 4]) => ({
+      index,
+      depth: 0,
+      name,
+      className,
+      group,
+      outputShape,
+      paramCount: 0,
+      trainableParamCount: 0,
+      hasSpatialOutput: outputShape.length === 4,
+    });
+    const graph: ModelSummary = {
+      ...summary,
+      layers: [
+        node(0, 'scope/conv2d/Conv2D', '_FusedConv2D', 'conv2d'),
+        node(1, 'scope/conv2d/Relu', 'Relu', 'conv2d'),
+        node(2, 'scope/max_pooling2d/MaxPool', 'MaxPool', 'max_pooling2d'),
+        node(3, 'scope/Identity', 'Identity', '', [null, 3]),
+      ],
+    };
+    const tree = new ModelTreeModel();
+    tree.set({ state: 'loaded', modelPath: '/w/model.json', summary: graph });
+    const top = tree.children(tree.roots()[0]);
+    assert.deepEqual(top.map((item) => (item.kind === 'group' ? `[${item.group}]` : item.kind === 'layer' ? item.layer.name : item.kind)), ['[conv2d]', '[max_pooling2d]', 'scope/Identity']);
+    const convolution = tree.children(top[0]);
+    assert.deepEqual(convolution.map((item) => (item.kind === 'layer' ? ownLayerName(item.layer) : item.kind)), ['Conv2D', 'Relu']);
+    assert.equal(convolution[0].kind === 'layer' && filterCountOf(convolution[0].layer), 4, 'a fused convolution op lists its filters');
+    assert.equal(convolution[1].kind === 'layer' && filterCountOf(convolution[1].layer), 0);
   });
 
   it('shows loading and failure as a message under the model', function () {

@@ -18,15 +18,17 @@ export const LAYER_KIND_ICONS: Readonly<Record<LayerKind, string>> = {
 };
 
 const ACTIVATION_CLASSES = new Set(['Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU', 'Softmax']);
+const GRAPH_ACTIVATION_OPS = new Set(['Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Tanh', 'Softmax', 'Swish']);
 
+/** Keras layer classes, and the ops TF.js graph models name their nodes by. */
 export function layerKindOf(className: string, isModel = false): LayerKind {
   if (isModel) return 'model';
-  if (className === 'InputLayer') return 'input';
-  if (/^(Separable|Depthwise)?Conv[123]D(Transpose)?$/.test(className)) return 'conv';
-  if (/Pooling[123]D$/.test(className)) return 'pooling';
-  if (className === 'Dense') return 'dense';
-  if (/Normalization$/.test(className)) return 'normalization';
-  if (ACTIVATION_CLASSES.has(className)) return 'activation';
+  if (className === 'InputLayer' || className === 'Placeholder') return 'input';
+  if (/^(Separable|Depthwise)?Conv[123]D(Transpose)?$/.test(className) || /^_?Fused(Depthwise)?Conv2[Dd]|^DepthwiseConv2dNative$/.test(className)) return 'conv';
+  if (/Pooling[123]D$/.test(className) || /^(MaxPool|AvgPool)$/.test(className)) return 'pooling';
+  if (className === 'Dense' || className === 'MatMul' || className === '_FusedMatMul') return 'dense';
+  if (/Normalization$/.test(className) || /^FusedBatchNorm/.test(className)) return 'normalization';
+  if (ACTIVATION_CLASSES.has(className) || GRAPH_ACTIVATION_OPS.has(className)) return 'activation';
   return 'other';
 }
 

@@ -10,6 +10,8 @@ export type OpenModel =
 export type ModelTreeNode =
   | { kind: 'model'; model: OpenModel }
   | { kind: 'layer'; modelPath: string; layer: LayerInfo }
+  /** A graph model's name scope, holding its op nodes. */
+  | { kind: 'group'; modelPath: string; group: string }
   | { kind: 'filterPage'; modelPath: string; layer: LayerInfo; first: number; last: number }
   | { kind: 'filter'; modelPath: string; layer: LayerInfo; filter: number }
   | { kind: 'message'; modelPath: string; text: string };
@@ -17,7 +19,8 @@ export type ModelTreeNode =
 /** Wide layers list their filters in pages of this many (the study notes' 8×8 grid). */
 export const FILTER_PAGE_SIZE = 64;
 
-const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'Conv2DTranspose']);
+// Keras layer classes, then the ops of TF.js graph models.
+const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'Conv2DTranspose', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative']);
 
 /** Whether a layer row expands: a nested model into its layers, a convolution into its filters. */
 export function layerHasChildren(layer: LayerInfo): boolean {
@@ -64,11 +67,20 @@ export class ModelTreeModel {
   children(node: ModelTreeNode): ModelTreeNode[] {
     if (node.kind === 'layer') return node.layer.isModel ? this.nestedLayers(node.modelPath, node.layer) : this.filterChildren(node.modelPath, node.layer);
     if (node.kind === 'filterPage') return filterRange(node.modelPath, node.layer, node.first, node.last);
+    if (node.kind === 'group') return this.groupNodes(node.modelPath, node.group);
     if (node.kind !== 'model') return [];
     const { model } = node;
     if (model.state === 'loading') return [{ kind: 'message', modelPath: model.modelPath, text: 'Loading…' }];
     if (model.state === 'failed') return [{ kind: 'message', modelPath: model.modelPath, text: model.message }];
+    if (model.summary.layers.some((layer) => layer.group !== undefined)) return graphTopLevel(model.modelPath, model.summary.layers);
     return model.summary.layers.filter((layer) => layer.depth === 0).map((layer) => ({ kind: 'layer', modelPath: model.modelPath, layer }));
+  }
+
+  /** A graph model's op nodes in one name scope. */
+  private groupNodes(modelPath: string, group: string): ModelTreeNode[] {
+    const model = this.models.get(modelPath);
+    if (model?.state !== 'loaded') return [];
+    return model.summary.layers.filter((layer) => layer.group === group).map((layer) => ({ kind: 'layer', modelPath, layer }));
   }
 
   /** A nested model's own layers (a group in the tree). */
@@ -91,6 +103,21 @@ export class ModelTreeModel {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/** A graph model's top level: ungrouped nodes, and one folder per name scope where it first appears. */
+function graphTopLevel(modelPath: string, layers: LayerInfo[]): ModelTreeNode[] {
+  const seen = new Set<string>();
+  const nodes: ModelTreeNode[] = [];
+  for (const layer of layers) {
+    const group = layer.group ?? '';
+    if (group === '') nodes.push({ kind: 'layer', modelPath, layer });
+    else if (!seen.has(group)) {
+      seen.add(group);
+      nodes.push({ kind: 'group', modelPath, group });
+    }
+  }
+  return nodes;
 }
 
 function filterRange(modelPath: string, layer: LayerInfo, first: number, last: number): ModelTreeNode[] {

@@ -51,6 +51,14 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
         }
         return item;
       }
+      case 'group': {
+        const item = new vscode.TreeItem(node.group, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `group:${node.modelPath}:${node.group}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.tooltip = `Name scope ${node.group}`;
+        item.contextValue = 'convscope.group';
+        return item;
+      }
       case 'filterPage': {
         const item = new vscode.TreeItem(`filters ${node.first}–${node.last}`, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `filters:${node.modelPath}:${node.layer.index}:${node.first}`;
