@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DEFAULT_LAYER_COUNT, type LayerSelection } from '../engine/activations';
-import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type PreprocessMode } from '../engine/types';
 import { encodeNpy } from '../render/npy';
@@ -10,11 +10,12 @@ import { OutputFolder, fileNameForLayer } from './outputFolder';
 
 export const activationsCommand: CliCommand = {
   name: 'activations',
-  usage: `convscope activations <model.json> <image> [--layers a,b | --first N] [--preprocess MODE]
+  usage: `convscope activations <model.json> <image> [--layers a,b | --first N] [--preprocess MODE] [--size N]
                       [--backend B] [--colormap C] [--per-row N] [--out DIR] [--raw]
   --layers a,b        layers to show, by name (default: the first ${DEFAULT_LAYER_COUNT} with 4-D outputs)
   --first N           the first N layers with 4-D outputs
   --preprocess MODE   ${PREPROCESS_MODES.join(' | ')} (default: none if the model starts with Rescaling, else rescale)
+  --size N            for models that take any image size: resize images to N × N (default: 224)
   --backend B         ${BACKEND_PREFERENCES.join(' | ')} (default: auto)
   --colormap C        ${COLORMAP_NAMES.join(' | ')} (default: viridis)
   --per-row N         channel tiles per row (default: 16)
@@ -24,6 +25,7 @@ export const activationsCommand: CliCommand = {
     layers: { type: 'string' },
     first: { type: 'string' },
     preprocess: { type: 'string' },
+    size: { type: 'string' },
     backend: { type: 'string' },
     colormap: { type: 'string' },
     'per-row': { type: 'string' },
@@ -38,6 +40,7 @@ export const activationsCommand: CliCommand = {
     const layers: LayerSelection = layerNames
       ? { names: layerNames.split(',').map((name) => name.trim()).filter(Boolean) }
       : { first: positiveInteger(first, 'first', DEFAULT_LAYER_COUNT) };
+    const inputSide = positiveInteger(stringOption(values, 'size'), 'size', DEFAULT_FREE_INPUT_SIDE);
     const preprocessOption = stringOption(values, 'preprocess');
     const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
     const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', 'viridis');
@@ -49,7 +52,7 @@ export const activationsCommand: CliCommand = {
     let output: OutputFolder | undefined;
     const layerFiles: object[] = [];
     const result = await runActivationJob(
-      { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS }, thumbnailSize: 0 },
+      { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS }, thumbnailSize: 0, inputSide },
       {
         checkCancelled: async () => {},
         // The folder is made only once the model and image have been read successfully.

@@ -1,23 +1,24 @@
 import path from 'node:path';
-import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type GradCamScore, type PreprocessMode } from '../engine/types';
 import { encodeNpy } from '../render/npy';
 import { runGradCamJob } from '../worker/gradCamJob';
-import { UsageError, oneOf, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
+import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
 import { OutputFolder } from './outputFolder';
 
 const DEFAULT_INTENSITY = 0.4;
 
 export const gradcamCommand: CliCommand = {
   name: 'gradcam',
-  usage: `convscope gradcam <model.json> <image> [--class IDX|NAME] [--layer NAME] [--preprocess MODE]
+  usage: `convscope gradcam <model.json> <image> [--class IDX|NAME] [--layer NAME] [--preprocess MODE] [--size N]
                   [--score output|logit] [--alpha A] [--colormap C] [--labels FILE]
                   [--backend B] [--out DIR] [--raw]
   --class IDX|NAME    the class to explain, by index or name (default: the top prediction)
   --layer NAME        target layer, nested ones as outer/inner (default: the last convolution,
                       with the BatchNormalization / activation layers right after it)
   --preprocess MODE   ${PREPROCESS_MODES.join(' | ')} (default: none if the model starts with Rescaling, else rescale)
+  --size N            for models that take any image size: resize images to N × N (default: 224)
   --score S           output: the model's output for the class (default) | logit: its value before the
                       last layer's softmax or sigmoid
   --alpha A           heatmap intensity in the overlay (default: ${DEFAULT_INTENSITY})
@@ -31,6 +32,7 @@ export const gradcamCommand: CliCommand = {
     class: { type: 'string' },
     layer: { type: 'string' },
     preprocess: { type: 'string' },
+    size: { type: 'string' },
     score: { type: 'string' },
     alpha: { type: 'string' },
     colormap: { type: 'string' },
@@ -41,6 +43,7 @@ export const gradcamCommand: CliCommand = {
   },
   async run(positionals, values) {
     const [modelPath, imagePath] = requirePositionals('gradcam', positionals, ['model.json', 'image']);
+    const inputSide = positiveInteger(stringOption(values, 'size'), 'size', DEFAULT_FREE_INPUT_SIDE);
     const preprocessOption = stringOption(values, 'preprocess');
     const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
     const score = oneOf<GradCamScore>(stringOption(values, 'score'), GRAD_CAM_SCORES, 'score', 'output');
@@ -63,6 +66,7 @@ export const gradcamCommand: CliCommand = {
         colormap,
         labelsPath: labelsOption === undefined ? undefined : path.resolve(labelsOption),
         limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS },
+        inputSide,
       },
       { checkCancelled: async () => {} },
     );

@@ -12,11 +12,16 @@ export interface ImageLimits {
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxImagePixels: 100_000_000 };
 
 export interface ModelImageSize {
-  /** `null` for models that take any size: the image's own size is kept (capped, see below). */
+  /** `null` for models that take any size: then `freeSide` is used. */
   height: number | null;
   width: number | null;
   channels: number;
+  /** The side in pixels for a free (`None`) height or width; DEFAULT_FREE_INPUT_SIDE when omitted. */
+  freeSide?: number;
 }
+
+/** Keras' usual `target_size` for models that take any size (the ImageNet models' 224). */
+export const DEFAULT_FREE_INPUT_SIDE = 224;
 
 export interface ModelInputPixels {
   /** Height × width × channels, 0–255, row-major, channels last. */
@@ -27,9 +32,6 @@ export interface ModelInputPixels {
   originalWidth: number;
   originalHeight: number;
 }
-
-/** For fully convolutional models, images larger than this (longer side) are scaled down. */
-const FREE_SIZE_MAX_SIDE = 512;
 
 export async function readImageForModel(imagePath: string, size: ModelImageSize, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ModelInputPixels> {
   if (size.channels !== 1 && size.channels !== 3) {
@@ -53,7 +55,7 @@ export async function readImageForModel(imagePath: string, size: ModelImageSize,
       `is ${originalWidth}×${originalHeight} pixels (${megapixels(pixelCount)}), over the ${megapixels(limits.maxImagePixels)} limit (setting convscope.limits.maxImageMegapixels)`,
     );
   }
-  const target = targetSize(size, originalWidth, originalHeight);
+  const target = targetSize(size);
   let pipeline = sharp(imagePath, { limitInputPixels: limits.maxImagePixels, failOn: 'error' })
     .rotate()
     .removeAlpha()
@@ -84,13 +86,9 @@ function orientedSize(metadata: sharp.Metadata): { width?: number; height?: numb
   return swapped ? { width: metadata.height, height: metadata.width } : { width: metadata.width, height: metadata.height };
 }
 
-function targetSize(size: ModelImageSize, width: number, height: number): { width: number; height: number } {
-  if (size.width !== null && size.height !== null) return { width: size.width, height: size.height };
-  const scale = Math.min(1, FREE_SIZE_MAX_SIDE / Math.max(width, height));
-  return {
-    width: size.width ?? Math.max(1, Math.round(width * scale)),
-    height: size.height ?? Math.max(1, Math.round(height * scale)),
-  };
+function targetSize(size: ModelImageSize): { width: number; height: number } {
+  const side = size.freeSide ?? DEFAULT_FREE_INPUT_SIDE;
+  return { width: size.width ?? side, height: size.height ?? side };
 }
 
 function megapixels(pixels: number): string {

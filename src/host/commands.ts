@@ -108,6 +108,10 @@ export function registerCommands(host: ConvscopeHost, extensionPath: string): vs
       const modelPath = await summaryTarget(host, target);
       if (modelPath) await host.showSummary(modelPath);
     }),
+    register('convscope.setInputSize', async (target?: ModelTreeNode | vscode.Uri) => {
+      const modelPath = target instanceof vscode.Uri ? target.fsPath : await modelOf(host, target);
+      if (modelPath) await host.changeInputSide(modelPath);
+    }),
     register('convscope.openExampleModel', () => openExampleModel(host, extensionPath)),
     register('convscope.clearFilterPatternCache', async () => {
       await host.filterCache.clear();

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_FREE_INPUT_SIDE } from '../engine/imageInput';
 import type { ColormapName, ModelSummary, PreprocessMode } from '../engine/types';
 import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
 import type { EngineClient } from '../worker/engineClient';
@@ -12,6 +13,7 @@ import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternPanelS
 import { GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
 import { ModelSummaryPanel, type ModelSummaryOutcome, type ModelSummaryPanelServices } from './panel/modelSummaryPanel';
 import type { RunPanel } from './panel/runPanel';
+import { MAX_INPUT_SIDE, parseInputSide, takesAnySize } from './inputSide';
 import { pickImage, pickLayers } from './pickers';
 import { readSettings } from './settings';
 import { markUsed } from './statusBar/modelStatus';
@@ -20,6 +22,7 @@ import { ModelTreeModel } from './tree/modelTreeModel';
 const PREPROCESS_KEY = 'convscope.preprocessByModel';
 const COLORMAP_KEY = 'convscope.colormapByModel';
 const LAST_IMAGE_KEY = 'convscope.lastImageByModel';
+const INPUT_SIDE_KEY = 'convscope.inputSideByModel';
 
 export class ConvscopeHost implements vscode.Disposable {
   readonly treeModel = new ModelTreeModel();
@@ -48,6 +51,7 @@ export class ConvscopeHost implements vscode.Disposable {
       preprocessFor: (modelPath: string) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath) ?? readSettings().preprocess,
       rememberPreprocess: (modelPath: string, mode: PreprocessMode) => this.store(PREPROCESS_KEY, modelPath, mode),
       colormapFor: (modelPath: string) => this.stored<ColormapName>(COLORMAP_KEY, modelPath),
+      inputSideFor: (modelPath: string) => this.stored<number>(INPUT_SIDE_KEY, modelPath),
       rememberColormap: (modelPath: string, colormap: ColormapName) => this.store(COLORMAP_KEY, modelPath, colormap),
       loadSummary: (modelPath: string, signal: AbortSignal) => this.loadSummary(modelPath, signal),
       chooseImage: async (panel: ActivationsPanel) => {
@@ -123,7 +127,7 @@ export class ConvscopeHost implements vscode.Disposable {
   /** Activations of a model on an image, in the model's activations panel (made if needed). */
   async visualize(target: ActivationsTarget): Promise<ActivationsOutcome> {
     await this.store(LAST_IMAGE_KEY, target.modelPath, target.imagePath);
-    void this.openModel(target.modelPath);
+    await this.askInputSideOnce(target.modelPath);
     const panel = this.panelOf<ActivationsPanel>('activations', target.modelPath) ?? this.track(ActivationsPanel.create(this.services, target));
     panel.reveal();
     return panel.run(target);
@@ -142,13 +146,50 @@ export class ConvscopeHost implements vscode.Disposable {
   /** Grad-CAM of a model on an image; fields left out keep the panel's current choices. */
   async explain(target: GradCamTarget): Promise<GradCamOutcome> {
     await this.store(LAST_IMAGE_KEY, target.modelPath, target.imagePath);
-    void this.openModel(target.modelPath);
+    await this.askInputSideOnce(target.modelPath);
     const existing = this.panelOf<GradCamPanel>('gradcam', target.modelPath);
     if (existing) {
       existing.reveal();
       return existing.run(target);
     }
     return this.track(GradCamPanel.create(this.services, target)).run();
+  }
+
+  /**
+   * A model whose input takes any height or width needs a size to resize images to: asked the
+   * first time (224 offered, Keras' usual `target_size`) and remembered for the model.
+   */
+  private async askInputSideOnce(modelPath: string): Promise<void> {
+    const summary = await this.openModel(modelPath);
+    if (!summary || !takesAnySize(summary) || this.stored<number>(INPUT_SIDE_KEY, modelPath) !== undefined) return;
+    await this.askInputSide(modelPath, summary.modelName);
+  }
+
+  /** Asks for the side images are resized to for a model that takes any size; true when one was given. */
+  async askInputSide(modelPath: string, modelName: string): Promise<boolean> {
+    const answer = await vscode.window.showInputBox({
+      title: `Convscope: Input Size for ${modelName}`,
+      prompt: 'This model takes images of any size. Resize images to this many pixels on each side:',
+      value: String(this.stored<number>(INPUT_SIDE_KEY, modelPath) ?? DEFAULT_FREE_INPUT_SIDE),
+      validateInput: (value) => (parseInputSide(value) === undefined ? `A whole number of pixels from 1 to ${MAX_INPUT_SIDE}` : undefined),
+    });
+    const side = answer === undefined ? undefined : parseInputSide(answer);
+    if (side === undefined) return false;
+    await this.store(INPUT_SIDE_KEY, modelPath, side);
+    return true;
+  }
+
+  /** Asks again for a model's input size (for models that take any size) and re-runs its open panels. */
+  async changeInputSide(modelPath: string): Promise<void> {
+    const summary = await this.openModel(modelPath);
+    if (!summary) return;
+    if (!takesAnySize(summary)) {
+      const [height, width] = summary.inputShape;
+      void vscode.window.showInformationMessage(`Convscope: ${summary.modelName} takes ${height} × ${width} images; its input size is fixed.`);
+      return;
+    }
+    if (!(await this.askInputSide(modelPath, summary.modelName))) return;
+    for (const view of ['activations', 'gradcam'] as const) void this.panelOf<RunPanel>(view, modelPath)?.run();
   }
 
   /** The model summary (the study notes' `model.summary()`) in the model's summary panel. */

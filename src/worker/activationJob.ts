@@ -37,7 +37,7 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
   await hooks.checkCancelled();
 
   started = now();
-  const image = await readImageForModel(request.imagePath, { height, width, channels }, request.limits.image);
+  const image = await readImageForModel(request.imagePath, { height, width, channels, freeSide: request.inputSide }, request.limits.image);
   const thumbnail = request.thumbnailSize > 0 ? await renderImageThumbnail(request.imagePath, request.thumbnailSize, request.limits.image) : undefined;
   const input = preprocessPixels(image.pixels, image.channels, preprocess);
   const readImageMs = now() - started;

@@ -34,6 +34,8 @@ export interface GradCamJobRequest {
   /** A labels file the user named; omitted: one is looked for beside the model. */
   labelsPath?: string;
   limits: EngineLimits;
+  /** For a model whose input takes any height or width: the side images are resized to (default 224). */
+  inputSide?: number;
 }
 
 export interface GradCamJobResult {
@@ -80,7 +82,7 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   await hooks.checkCancelled();
 
   started = now();
-  const image = await readImageForModel(request.imagePath, { height, width, channels }, request.limits.image);
+  const image = await readImageForModel(request.imagePath, { height, width, channels, freeSide: request.inputSide }, request.limits.image);
   const original = await readOriginalRgb(request.imagePath, request.limits.image);
   const input = preprocessPixels(image.pixels, image.channels, preprocess);
   const readImageMs = now() - started;

@@ -36,6 +36,8 @@ export interface ActivationJobRequest {
   limits: EngineLimits;
   /** Side of the PNG thumbnail of the input image to return; 0 for none. */
   thumbnailSize: number;
+  /** For a model whose input takes any height or width: the side images are resized to (default 224). */
+  inputSide?: number;
 }
 
 export interface ActivationJobResult {

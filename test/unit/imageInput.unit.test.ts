@@ -76,8 +76,17 @@ describe('readImageForModel', function () {
       .jpeg()
       .withMetadata({ orientation: 6 })
       .toFile(file);
-    const image = await readImageForModel(file, { height: null, width: null, channels: 3 });
-    assert.deepEqual([image.originalWidth, image.originalHeight, image.width, image.height], [30, 60, 30, 60]);
+    const image = await readImageForModel(file, { height: 40, width: 20, channels: 3 });
+    assert.deepEqual([image.originalWidth, image.originalHeight, image.width, image.height], [30, 60, 20, 40]);
+  });
+
+  it('resizes to 224 × 224 for a model that takes any size, or to the side asked for', async function () {
+    const file = path.join(dir, 'wide.png');
+    await sharp({ create: { width: 90, height: 30, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toFile(file);
+    const byDefault = await readImageForModel(file, { height: null, width: null, channels: 3 });
+    assert.deepEqual([byDefault.width, byDefault.height, byDefault.pixels.length], [224, 224, 224 * 224 * 3]);
+    const asked = await readImageForModel(file, { height: null, width: 48, channels: 1, freeSide: 96 });
+    assert.deepEqual([asked.width, asked.height, asked.pixels.length], [48, 96, 48 * 96]);
   });
 
   it('reads JPEG, WebP, GIF, TIFF and AVIF', async function () {

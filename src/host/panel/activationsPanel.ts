@@ -31,6 +31,8 @@ export interface ActivationsPanelServices extends PanelServices {
   /** The colormap the user last chose for a model in the toolbar, if any (it overrides the setting). */
   colormapFor(modelPath: string): ColormapName | undefined;
   rememberColormap(modelPath: string, colormap: ColormapName): Thenable<void>;
+  /** For a model that takes any image size: the side the user chose, if any. */
+  inputSideFor(modelPath: string): number | undefined;
   /** Toolbar actions answered with the host's pickers. */
   chooseImage(panel: ActivationsPanel): Promise<void>;
   chooseLayers(panel: ActivationsPanel): Promise<void>;
@@ -90,6 +92,7 @@ export class ActivationsPanel extends RunPanel {
           imagesPerRow: settings.imagesPerRow,
           limits: settings.limits,
           thumbnailSize: THUMBNAIL_SIZE,
+          inputSide: this.activationServices.inputSideFor(modelPath),
         },
         {
           onStarted: (start) => {

@@ -29,6 +29,8 @@ export type GradCamOutcome = { state: 'finished'; info: GradCamRunInfo } | RunFa
 export interface GradCamPanelServices extends PanelServices {
   /** The preprocessing the user last chose for a model, if any. */
   preprocessFor(modelPath: string): PreprocessMode | undefined;
+  /** For a model that takes any image size: the side the user chose, if any. */
+  inputSideFor(modelPath: string): number | undefined;
 }
 
 export class GradCamPanel extends RunPanel {
@@ -72,6 +74,7 @@ export class GradCamPanel extends RunPanel {
           colormap,
           labelsPath: settings.gradCam.labelsPath,
           limits: settings.limits,
+          inputSide: this.gradCamServices.inputSideFor(modelPath),
         },
         {
           onStarted: (summary, layerChoices) =>
