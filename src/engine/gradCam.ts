@@ -292,20 +292,7 @@ export function computeGradCam(model: tf.LayersModel, modelPath: string, input: 
   try {
     const forward = differentiatedRun(model, x, target, head, options, recording, modelPath);
     const { output, gradient } = checkRecording(recording, target, modelPath);
-    const { raw, gradientIsZero } = weightedChannelMean(output, gradient);
-    if (!raw.every(Number.isFinite)) throw new InputError(modelPath, `gives non-finite gradients at layer "${target.name}"`);
-    const [, height, width] = output.shape;
-    const { heatmap, max } = normalizeHeatmap(raw);
-    return {
-      layer: choiceOf(target),
-      ...forward,
-      activation: head.activation,
-      width,
-      height,
-      heatmap,
-      noPositiveEvidence: max === 0,
-      zeroGradient: gradientIsZero,
-    };
+    return { layer: choiceOf(target), ...forward, activation: head.activation, ...heatmapOf(output, gradient, modelPath, `layer "${target.name}"`) };
   } finally {
     tf.dispose([x, recording.output, recording.gradient].filter((tensor): tensor is tf.Tensor => tensor !== undefined));
   }
@@ -360,8 +347,22 @@ function differentiatedRun(
   return forward;
 }
 
+/** The heatmap of a feature map and the score's gradient there; `where` names the layer or node for messages. */
+export function heatmapOf(
+  featureMap: tf.Tensor,
+  gradient: tf.Tensor,
+  modelPath: string,
+  where: string,
+): Pick<GradCamMap, 'width' | 'height' | 'heatmap' | 'noPositiveEvidence' | 'zeroGradient'> {
+  const { raw, gradientIsZero } = weightedChannelMean(featureMap, gradient);
+  if (!raw.every(Number.isFinite)) throw new InputError(modelPath, `gives non-finite gradients at ${where}`);
+  const [, height, width] = featureMap.shape;
+  const { heatmap, max } = normalizeHeatmap(raw);
+  return { width, height, heatmap, noPositiveEvidence: max === 0, zeroGradient: gradientIsZero };
+}
+
 /** pooled = mean of the gradient over batch, height and width; heatmap = mean over channels of output × pooled. */
-export function weightedChannelMean(output: tf.Tensor, gradient: tf.Tensor): { raw: Float32Array; gradientIsZero: boolean } {
+function weightedChannelMean(output: tf.Tensor, gradient: tf.Tensor): { raw: Float32Array; gradientIsZero: boolean } {
   const [raw, largestGradient] = tf.tidy(() => {
     const pooled = tf.mean(gradient, [0, 1, 2]);
     return [tf.mean(tf.mul(output, pooled), -1), tf.max(tf.abs(gradient))];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ownLayerName } from '../../src/engine/layerNames';
+import { layerLabel } from '../../src/host/tree/layerPresentation';
 import type { ModelSummary } from '../../src/engine/types';
 import { ModelTreeModel, filterCountOf, layerHasChildren } from '../../src/host/tree/modelTreeModel';
 
@@ -93,7 +93,7 @@ describe('ModelTreeModel', function () {
     const top = tree.children(tree.roots()[0]);
     assert.deepEqual(top.map((item) => (item.kind === 'group' ? `[${item.group}]` : item.kind === 'layer' ? item.layer.name : item.kind)), ['[conv2d]', '[max_pooling2d]', 'scope/Identity']);
     const convolution = tree.children(top[0]);
-    assert.deepEqual(convolution.map((item) => (item.kind === 'layer' ? ownLayerName(item.layer) : item.kind)), ['Conv2D', 'Relu']);
+    assert.deepEqual(convolution.map((item) => (item.kind === 'layer' ? layerLabel(item.layer) : item.kind)), ['Conv2D', 'Relu']);
     assert.equal(convolution[0].kind === 'layer' && filterCountOf(convolution[0].layer), 4, 'a fused convolution op lists its filters');
     assert.equal(convolution[1].kind === 'layer' && filterCountOf(convolution[1].layer), 0);
   });

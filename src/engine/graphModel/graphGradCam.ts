@@ -4,7 +4,7 @@
 // respect to the feature map through whatever the graph does after the node.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
-import { argMax, checkClassIndex, classScore, classScoresOf, normalizeHeatmap, weightedChannelMean, type ClassifierOutput, type GradCamMap, type GradCamOptions } from '../gradCam';
+import { argMax, checkClassIndex, classScore, classScoresOf, heatmapOf, type ClassifierOutput, type GradCamMap, type GradCamOptions } from '../gradCam';
 import type { GradCamLayerChoice, Shape } from '../types';
 import { registerMissingWasmGradientKernels } from '../wasmGradientKernels';
 import { lastConvolutionOutput } from './graphConvolutions';
@@ -114,20 +114,7 @@ export function computeGraphGradCam(network: GraphNetwork, input: Float32Array, 
       modelPath: network.modelPath,
     });
     tensors.push(gradient);
-    const { raw, gradientIsZero } = weightedChannelMean(featureMap, gradient);
-    if (!raw.every(Number.isFinite)) throw new InputError(network.modelPath, `gives non-finite gradients at node "${target.name}"`);
-    const [, height, width] = featureMap.shape;
-    const { heatmap, max } = normalizeHeatmap(raw);
-    return {
-      layer: choiceOf(target),
-      ...forward!,
-      activation: head.activation,
-      width,
-      height,
-      heatmap,
-      noPositiveEvidence: max === 0,
-      zeroGradient: gradientIsZero,
-    };
+    return { layer: choiceOf(target), ...forward!, activation: head.activation, ...heatmapOf(featureMap, gradient, network.modelPath, `node "${target.name}"`) };
   } finally {
     tf.dispose(tensors);
   }

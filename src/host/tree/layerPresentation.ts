@@ -1,5 +1,6 @@
 // How a layer row looks in the sidebar: its kind (and codicon), its description and its tooltip
 // with the layer's config. No vscode import, so it is tested in plain Node.
+import { ownLayerName } from '../../engine/layerNames';
 import { formatShape } from '../../engine/modelSummary';
 import type { LayerConfig, LayerConfigValue, LayerInfo } from '../../engine/types';
 
@@ -54,6 +55,14 @@ export function formatConfigValue(value: LayerConfigValue): string {
 /** `Kernel size: 3 × 3`, one line per config entry, in the config's order. */
 export function layerConfigLines(config: LayerConfig | undefined): string[] {
   return Object.entries(config ?? {}).map(([key, value]) => `${CONFIG_LABELS[key] ?? key}: ${formatConfigValue(value)}`);
+}
+
+/**
+ * A tree row's label: a nested model's layer by its own name, a graph model's op node by the last
+ * segment of its name (its name scope is the folder above it).
+ */
+export function layerLabel(layer: LayerInfo): string {
+  return layer.group !== undefined ? layer.name.slice(layer.name.lastIndexOf('/') + 1) : ownLayerName(layer);
 }
 
 const formatCount = (count: number) => count.toLocaleString('en-US');

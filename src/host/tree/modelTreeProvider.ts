@@ -1,8 +1,7 @@
 // Tree items for the Convscope sidebar's Model view, built from ModelTreeModel.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { ownLayerName } from '../../engine/layerNames';
-import { LAYER_KIND_ICONS, layerDescription, layerKindOf, layerTooltipLines } from './layerPresentation';
+import { LAYER_KIND_ICONS, layerDescription, layerKindOf, layerLabel, layerTooltipLines } from './layerPresentation';
 import { filterCountOf, layerHasChildren, type ModelTreeModel, type ModelTreeNode } from './modelTreeModel';
 
 export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>, vscode.Disposable {
@@ -37,7 +36,7 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
       case 'layer': {
         const { layer } = node;
         const filterCount = filterCountOf(layer);
-        const item = new vscode.TreeItem(ownLayerName(layer), layerHasChildren(layer) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(layerLabel(layer), layerHasChildren(layer) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `layer:${node.modelPath}:${layer.index}`;
         item.description = layerDescription(layer);
         // Plain text, one line each: names and config values come from the model file.
