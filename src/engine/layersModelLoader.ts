@@ -21,6 +21,9 @@ export const DEFAULT_MODEL_LIMITS: ModelFileLimits = {
   maxWeightBytes: 2 * 1024 * 1024 * 1024,
 };
 
+/** Weight files one manifest may list: converters write 4 MiB shards, so 1024 of them is 4 GiB, twice the weight limit. */
+export const MAX_WEIGHT_FILES = 1024;
+
 export interface ModelJson {
   format?: unknown;
   modelTopology?: unknown;
@@ -78,6 +81,8 @@ export async function readWeightData(modelPath: string, groups: WeightsManifestG
   if (expected > limits.maxWeightBytes) {
     throw new InputError(modelPath, `declares ${formatBytes(expected)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit (setting convscope.limits.maxWeightMegabytes)`);
   }
+  const fileCount = groups.reduce((count, group) => count + group.paths.length, 0);
+  if (fileCount > MAX_WEIGHT_FILES) throw new InputError(modelPath, `lists ${fileCount} weight files, over the limit of ${MAX_WEIGHT_FILES}`);
   const shardPaths: string[] = [];
   for (const group of groups) {
     for (const relative of group.paths) shardPaths.push(await resolveInsideFolder(folder, relative, modelPath));

@@ -142,6 +142,14 @@ describe('loadModelFromFile: TF.js layers model.json', function () {
     await expectInputError(modelPath, modelPath, /declares .* of weights, over the .* limit/);
   });
 
+  it('refuses a manifest listing thousands of weight files, before looking for any of them', async function () {
+    const { modelPath, json } = await freshModel();
+    const manifest = json.weightsManifest as { paths: string[] }[];
+    manifest[0].paths = Array.from({ length: 5000 }, (_, i) => `shard-${i}.bin`);
+    await writeFile(modelPath, JSON.stringify(json));
+    await expectInputError(modelPath, modelPath, /lists 5000 weight files, over the limit of 1024/);
+  });
+
   it('reports a model.json that is missing or a folder', async function () {
     const missing = path.join(dir, 'nowhere', 'model.json');
     await assert.rejects(loadModelFromFile(missing), (error: InputError) => error.file === missing && /does not exist/.test(error.problem));
