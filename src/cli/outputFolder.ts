@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../engine/errors';
-import { replaceFileWhole, writeUnderFreeName, type FileContent } from '../shared/wholeFileWrite';
+import { replaceFileWhole, writeUnderFreeName, type FileContent } from '../files/wholeFileWrite';
 
 export const RESULT_FILE = 'result.json';
 const RESULT_TOOL = 'convscope';

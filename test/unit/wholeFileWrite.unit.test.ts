@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fsPromises, { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { replaceFileWhole, writeUnderFreeName } from '../../src/shared/wholeFileWrite';
+import { replaceFileWhole, writeUnderFreeName } from '../../src/files/wholeFileWrite';
 import { makeTempDir, removeDir } from '../support/engineFixtures';
 
 /** Chunks that fail after the first one has been written. */

@@ -1,7 +1,7 @@
 // Exports never overwrite: a taken name gets a numbered suffix (`x.png`, `x-1.png`, …), and a failed
 // export leaves no file behind (see shared/wholeFileWrite.ts).
 import path from 'node:path';
-import { writeUnderFreeName, type FileContent } from '../../shared/wholeFileWrite';
+import { writeUnderFreeName, type FileContent } from '../../files/wholeFileWrite';
 
 const MAX_SUFFIX = 10_000;
 
