@@ -2,9 +2,10 @@
 // the pure-JS cpu backend. tfjs-node is an optionalDependency that often fails to install, so its
 // absence is normal and never an error.
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import type { BackendName, BackendPreference } from './types';
+import { defaultWasmThreadCount, startWithPthreads } from './wasmThreads';
 
 export interface BackendSelection {
   backend: BackendName;
@@ -17,6 +18,8 @@ export interface BackendOptions {
   wasmDirectory: string;
   /** False where loading native code is not allowed (e.g. an untrusted workspace). */
   allowNative?: boolean;
+  /** Threads of the WASM backend's convolutions; default: the cores available, at most 8. 1: the single-threaded build. */
+  wasmThreads?: number;
 }
 
 const FALLBACK_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -33,22 +36,36 @@ function loadNativeBackend(): void {
   if (!tf.findBackendFactory('tensorflow')) throw new Error('@tensorflow/tfjs-node registered no backend');
 }
 
-function registerWasmBackend(wasmDirectory: string): void {
-  // In Node the threaded build would need Web Workers; the single-threaded SIMD build is used.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  setWasmPaths(path.resolve(wasmDirectory) + path.sep);
-}
-
-async function tryBackend(name: BackendName, options: BackendOptions): Promise<void> {
-  if (name === 'tensorflow') {
-    if (options.allowNative === false) throw new Error('native backends are disabled in this workspace');
-    loadNativeBackend();
-  } else if (name === 'wasm') {
-    registerWasmBackend(options.wasmDirectory);
-  }
+async function setBackend(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`TensorFlow.js could not start the ${name} backend`);
   await tf.ready();
+}
+
+/** The threaded SIMD build where more than one thread is asked for, else (or when it fails to start) the single-threaded one. */
+async function startWasmBackend(wasmDirectory: string, threads: number, notes: string[]): Promise<void> {
+  setWasmPaths(path.resolve(wasmDirectory) + path.sep);
+  if (threads > 1) {
+    setThreadsCount(threads);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    try {
+      await startWithPthreads(threads, () => setBackend('wasm'));
+      return;
+    } catch (error) {
+      notes.push(`threaded WASM unavailable, using one thread: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  await setBackend('wasm');
+}
+
+async function tryBackend(name: BackendName, options: BackendOptions, notes: string[]): Promise<void> {
+  if (name === 'wasm') return startWasmBackend(options.wasmDirectory, options.wasmThreads ?? defaultWasmThreadCount(), notes);
+  if (name === 'tensorflow') {
+    if (options.allowNative === false) throw new Error('native backends are disabled in this workspace');
+    loadNativeBackend();
+  }
+  await setBackend(name);
 }
 
 export async function initializeBackend(preference: BackendPreference, options: BackendOptions): Promise<BackendSelection> {
@@ -56,7 +73,7 @@ export async function initializeBackend(preference: BackendPreference, options: 
   const notes: string[] = [];
   for (const candidate of candidates) {
     try {
-      await tryBackend(candidate, options);
+      await tryBackend(candidate, options, notes);
       return { backend: candidate, notes };
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -3,12 +3,11 @@
 // `dy` with the kernel flipped spatially and its in/out channels swapped, padded by
 // `kernel − 1 − forward padding` on each side. Gradient ascent (filter patterns) and Grad-CAM at
 // early layers spend most of their time here, so the kernel is replaced by that identity where it
-// holds and falls back to the stock kernel elsewhere (strides > 1, channels-first).
+// holds and falls back to the stock kernel elsewhere (strides > 1, channels-first). The flipped
+// kernel is written in one pass over the WASM heap: TF.js's Reverse and Transpose kernels took
+// longer on a deep layer's weights than the convolution itself.
 import * as tf from '@tensorflow/tfjs';
-
-interface WasmBackendData {
-  disposeData(dataId: tf.DataId): boolean;
-}
+import type { WasmHeapBackend } from './wasmHeap';
 
 let stockKernel: tf.KernelConfig | undefined;
 
@@ -33,9 +32,7 @@ export function registerFastWasmInputGradient(): void {
   if (stockKernel) return;
   const stock = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
   const conv = tf.getKernel(tf.Conv2D, 'wasm');
-  const reverse = tf.getKernel(tf.Reverse, 'wasm');
-  const transpose = tf.getKernel(tf.Transpose, 'wasm');
-  if (!stock || !conv || !reverse || !transpose) return;
+  if (!stock || !conv) return;
   stockKernel = stock;
   tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
   tf.registerKernel({
@@ -46,23 +43,39 @@ export function registerFastWasmInputGradient(): void {
       const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
       const padding = forwardPaddingForInputGradient(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
-      if (!padding) return stock.kernelFunc(args);
-      const backend = args.backend as tf.KernelBackend & WasmBackendData;
-      const reversed = reverse.kernelFunc({ inputs: { x: filter }, attrs: { dims: [0, 1] }, backend }) as tf.TensorInfo;
-      let flipped: tf.TensorInfo | undefined;
+      if (!padding || filter.dtype !== 'float32') return stock.kernelFunc(args);
+      const backend = args.backend as tf.KernelBackend & WasmHeapBackend;
+      const flipped = flippedFilter(backend, filter);
       try {
-        flipped = transpose.kernelFunc({ inputs: { x: reversed }, attrs: { perm: [0, 1, 3, 2] }, backend }) as tf.TensorInfo;
         return conv.kernelFunc({
           inputs: { x: dy, filter: flipped },
           attrs: { strides: 1, pad: padding, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
           backend,
         });
       } finally {
-        backend.disposeData(reversed.dataId);
-        if (flipped) backend.disposeData(flipped.dataId);
+        backend.disposeData(flipped.dataId);
       }
     },
   });
+}
+
+/** [h, w, in, out] → [h, w, out, in], flipped in h and w: the forward convolution's kernel for the input gradient. */
+function flippedFilter(backend: WasmHeapBackend, filter: tf.TensorInfo): tf.TensorInfo {
+  const [height, width, inChannels, outChannels] = filter.shape;
+  const flipped = backend.makeOutput([height, width, outChannels, inChannels], 'float32');
+  // Views only after the allocation, which may have grown (and so replaced) the heap.
+  const source = backend.typedArrayFromHeap(filter) as Float32Array;
+  const target = backend.typedArrayFromHeap(flipped) as Float32Array;
+  for (let h = 0; h < height; h++) {
+    for (let w = 0; w < width; w++) {
+      const from = ((height - 1 - h) * width + (width - 1 - w)) * inChannels * outChannels;
+      const to = (h * width + w) * outChannels * inChannels;
+      for (let i = 0; i < inChannels; i++) {
+        for (let o = 0; o < outChannels; o++) target[to + o * inChannels + i] = source[from + i * outChannels + o];
+      }
+    }
+  }
+  return flipped;
 }
 
 /** Puts the stock kernel back (for tests comparing the two). */

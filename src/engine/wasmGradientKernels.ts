@@ -4,6 +4,7 @@
 // registered on 'wasm' as the cpu backend's own implementation, with the tensors copied across.
 import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmInputGradient } from './wasmFastInputGradient';
+import { registerFastWasmMaxPoolGrad } from './wasmFastMaxPoolGrad';
 
 const BORROWED_KERNELS = [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput];
 
@@ -21,10 +22,12 @@ interface WasmBackend extends BackendData {
 
 /**
  * Registers the missing kernels once (a no-op for kernels the WASM backend has, in a later TF.js),
- * and the fast stride-1 input gradient (see wasmFastInputGradient.ts).
+ * and the fast stride-1 input gradient and max-pooling gradient (see wasmFastInputGradient.ts and
+ * wasmFastMaxPoolGrad.ts).
  */
 export function registerMissingWasmGradientKernels(): void {
   registerFastWasmInputGradient();
+  registerFastWasmMaxPoolGrad();
   for (const kernelName of BORROWED_KERNELS) {
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
     if (tf.getKernel(kernelName, 'wasm') || !cpuKernel) continue;

@@ -1,0 +1,63 @@
+// Runs one workload as the extension does: a job sent to the engine worker through EngineClient.
+// The time reported is the job's own measure of the engine work (computeActivations, the filter
+// ascent, computeGradCam), excluding model loading, image decoding and PNG rendering; the job's
+// wall time as the host sees it is kept beside it.
+import { DEFAULT_IMAGE_LIMITS } from '../src/engine/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../src/engine/layersModelLoader';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../src/engine/filterPatterns';
+import type { EngineClient } from '../src/worker/engineClient';
+import type { Workload } from './workloads';
+
+const LIMITS = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
+
+export interface JobTiming {
+  engineMs: number;
+  wallMs: number;
+  backend: string;
+  preprocess: string;
+  /** Filter jobs: filters optimised together. */
+  batchSize?: number;
+  /** Grad-CAM: the layer the engine chose. */
+  layer?: string;
+}
+
+export interface JobInputs {
+  modelPath: string;
+  imagePath: string;
+  /** Filter jobs: gradient-ascent steps in this job. */
+  steps?: number;
+}
+
+export async function runWorkloadJob(engine: EngineClient, workload: Workload, inputs: JobInputs): Promise<JobTiming> {
+  const started = performance.now();
+  const wallMs = () => performance.now() - started;
+  switch (workload.kind) {
+    case 'activations': {
+      const { info } = await engine.runActivations(
+        { modelPath: inputs.modelPath, imagePath: inputs.imagePath, layers: { first: Number.MAX_SAFE_INTEGER }, colormap: 'viridis', imagesPerRow: 16, limits: LIMITS, thumbnailSize: 0 },
+        {},
+      );
+      return { engineMs: info.timings.forwardMs, wallMs: wallMs(), backend: info.backend, preprocess: info.preprocess };
+    }
+    case 'filterSteps': {
+      const { info } = await engine.runFilterPatterns(
+        {
+          modelPath: inputs.modelPath,
+          layerName: workload.layer,
+          filters: Array.from({ length: workload.filterCount }, (_, i) => i),
+          parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size: workload.size, steps: inputs.steps ?? workload.steps },
+          limits: { model: LIMITS.model },
+        },
+        {},
+      );
+      return { engineMs: info.timings.optimizeMs, wallMs: wallMs(), backend: info.backend, preprocess: info.preprocess, batchSize: info.batchSize };
+    }
+    case 'gradCam': {
+      const { info } = await engine.runGradCam(
+        { modelPath: inputs.modelPath, imagePath: inputs.imagePath, score: 'output', intensity: 0.4, colormap: 'jet', limits: LIMITS },
+        {},
+      );
+      return { engineMs: info.timings.gradCamMs, wallMs: wallMs(), backend: info.backend, preprocess: info.preprocess, layer: info.layer.name };
+    }
+  }
+}

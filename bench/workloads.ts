@@ -1,0 +1,71 @@
+// What the benchmark measures: each workload names a model, a job of the engine and its
+// parameters. The PyTorch reference receives the same description and does the same computation.
+import type { BenchModelName } from './benchModels';
+
+/** The bundled example model is read as shipped; the others are built (see benchModels.ts). */
+export type WorkloadModel = BenchModelName | 'shapes';
+
+interface WorkloadBase {
+  id: string;
+  title: string;
+  model: WorkloadModel;
+}
+
+/** One forward pass of a 1-image batch, every layer with a 4-D output read back. */
+export interface ActivationsWorkload extends WorkloadBase {
+  kind: 'activations';
+}
+
+/**
+ * Gradient ascent (the `chollet` preset) on `filterCount` filters of one layer, batched as the
+ * engine plans it. Timed as whole jobs of a few steps; the difference between two step counts
+ * gives one step, from which 40 steps are extrapolated (or timed, with --full-grids).
+ */
+export interface FilterStepsWorkload extends WorkloadBase {
+  kind: 'filterSteps';
+  layer: string;
+  filterCount: number;
+  size: number;
+  /** What the table reports: the time of one step, or of the whole `steps`-step grid. */
+  report: 'oneStep' | 'grid';
+  steps: number;
+}
+
+/** Grad-CAM of the top class at the model's default layer (the last convolution), score = the model's output. */
+export interface GradCamWorkload extends WorkloadBase {
+  kind: 'gradCam';
+}
+
+export type Workload = ActivationsWorkload | FilterStepsWorkload | GradCamWorkload;
+
+/** The study notes' filter grid: the first 64 filters, 40 steps, 64 pixels. */
+const GRID = { filterCount: 64, size: 64, steps: 40, report: 'grid' } as const;
+
+export const WORKLOADS: readonly Workload[] = [
+  { id: 'vgg16-activations-224', title: 'VGG16 conv base forward 1×224×224, all activations', kind: 'activations', model: 'vgg16Base' },
+  {
+    id: 'vgg16-gradient-step-224',
+    title: 'gradient step, block3_conv1 filter 0 mean, 224×224 input',
+    kind: 'filterSteps',
+    model: 'vgg16Base',
+    layer: 'block3_conv1',
+    filterCount: 1,
+    size: 224,
+    steps: 1,
+    report: 'oneStep',
+  },
+  ...['block1_conv1', 'block2_conv1', 'block3_conv1', 'block4_conv1'].map(
+    (layer): FilterStepsWorkload => ({ id: `vgg16-grid-${layer}`, title: `VGG16 filter grid ${layer}, 64 filters × 40 steps at 64 px`, kind: 'filterSteps', model: 'vgg16Base', layer, ...GRID }),
+  ),
+  { id: 'vgg16-gradcam-224', title: 'VGG16 + classifier Grad-CAM at 224, score → block5_conv3', kind: 'gradCam', model: 'vgg16' },
+  { id: 'shapes-activations', title: 'example model (shapes, 64×64) activations', kind: 'activations', model: 'shapes' },
+  { id: 'shapes-grid-conv2d_4', title: 'example model filter grid conv2d_4, 64 × 40 steps at 64 px', kind: 'filterSteps', model: 'shapes', layer: 'conv2d_4', ...GRID },
+  { id: 'shapes-gradcam', title: 'example model Grad-CAM (→ conv2d_4)', kind: 'gradCam', model: 'shapes' },
+  { id: 'chollet-activations-150', title: 'Chollet 5.2 convnet forward 1×150×150, all activations', kind: 'activations', model: 'cholletConvnet' },
+  { id: 'chollet-grid-conv2d_4', title: 'Chollet 5.2 convnet filter grid conv2d_4, 64 × 40 steps at 64 px', kind: 'filterSteps', model: 'cholletConvnet', layer: 'conv2d_4', ...GRID },
+  { id: 'chollet-gradcam-150', title: 'Chollet 5.2 convnet Grad-CAM at 150 (→ conv2d_4)', kind: 'gradCam', model: 'cholletConvnet' },
+];
+
+export function benchModelsUsed(workloads: readonly Workload[]): BenchModelName[] {
+  return [...new Set(workloads.map((workload) => workload.model))].filter((model): model is BenchModelName => model !== 'shapes');
+}
