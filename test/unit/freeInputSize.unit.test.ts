@@ -8,6 +8,7 @@ import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
 import { runActivationJob } from '../../src/worker/activationJob';
 import type { ActivationJobRequest } from '../../src/worker/workerProtocol';
 import { runGradCamJob } from '../../src/worker/gradCamJob';
+import { releaseCachedModel } from '../../src/worker/modelCache';
 import { makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
 
 const limits = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
@@ -32,7 +33,10 @@ describe('models that take any image size', function () {
     imagePath = await writeTestImage(path.join(dir, 'photo.png'), 90, 60);
   });
 
-  after(() => removeDir(dir));
+  after(async function () {
+    releaseCachedModel();
+    await removeDir(dir);
+  });
 
   const activations = async (inputSide?: number) => {
     const request: ActivationJobRequest = { modelPath, imagePath, layers: { names: ['conv'] }, colormap: 'viridis', imagesPerRow: 16, limits, thumbnailSize: 0, ...(inputSide ? { inputSide } : {}) };

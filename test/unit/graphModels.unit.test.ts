@@ -99,6 +99,7 @@ describe('TF.js graph models', function () {
   });
 
   it('lists the op nodes as layers, grouped by name scope, with shapes and weights', async function () {
+    releaseCachedModel();
     const baseline = tf.memory().numTensors;
     const { summary, kind } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
     assert.equal(kind, 'graph');
