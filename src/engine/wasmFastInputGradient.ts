@@ -8,8 +8,7 @@
 // longer on a deep layer's weights than the convolution itself.
 import * as tf from '@tensorflow/tfjs';
 import type { WasmHeapBackend } from './wasmHeap';
-
-let stockKernel: tf.KernelConfig | undefined;
+import { wasmKernelOverride, type FastKernelFunc } from './wasmKernelOverride';
 
 /** Explicit padding of the equivalent forward convolution, or undefined where the identity does not hold. */
 export function forwardPaddingForInputGradient(
@@ -27,37 +26,32 @@ export function forwardPaddingForInputGradient(
   return [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]];
 }
 
+/** Conv2DBackpropInput as a forward convolution where the identity holds, else the stock kernel. */
+const fastInputGradient: FastKernelFunc = (args, stock) => {
+  const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const padding = forwardPaddingForInputGradient(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+  if (!padding || filter.dtype !== 'float32') return stock.kernelFunc(args);
+  const backend = args.backend as tf.KernelBackend & WasmHeapBackend;
+  const flipped = flippedFilter(backend, filter);
+  try {
+    return tf.getKernel(tf.Conv2D, 'wasm')!.kernelFunc({
+      inputs: { x: dy, filter: flipped },
+      attrs: { strides: 1, pad: padding, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
+      backend,
+    });
+  } finally {
+    backend.disposeData(flipped.dataId);
+  }
+};
+
+const inputGradientOverride = wasmKernelOverride(tf.Conv2DBackpropInput, fastInputGradient, [tf.Conv2D]);
+
 /** Replaces the WASM Conv2DBackpropInput kernel (once); a no-op where a kernel it needs is missing. */
-export function registerFastWasmInputGradient(): void {
-  if (stockKernel) return;
-  const stock = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  const conv = tf.getKernel(tf.Conv2D, 'wasm');
-  if (!stock || !conv) return;
-  stockKernel = stock;
-  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel({
-    kernelName: tf.Conv2DBackpropInput,
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-      const padding = forwardPaddingForInputGradient(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
-      if (!padding || filter.dtype !== 'float32') return stock.kernelFunc(args);
-      const backend = args.backend as tf.KernelBackend & WasmHeapBackend;
-      const flipped = flippedFilter(backend, filter);
-      try {
-        return conv.kernelFunc({
-          inputs: { x: dy, filter: flipped },
-          attrs: { strides: 1, pad: padding, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
-          backend,
-        });
-      } finally {
-        backend.disposeData(flipped.dataId);
-      }
-    },
-  });
-}
+export const registerFastWasmInputGradient = inputGradientOverride.register;
+
+/** Puts the stock kernel back (for tests comparing the two). */
+export const restoreStockWasmInputGradient = inputGradientOverride.restoreStock;
 
 /** [h, w, in, out] → [h, w, out, in], flipped in h and w: the forward convolution's kernel for the input gradient. */
 function flippedFilter(backend: WasmHeapBackend, filter: tf.TensorInfo): tf.TensorInfo {
@@ -76,12 +70,4 @@ function flippedFilter(backend: WasmHeapBackend, filter: tf.TensorInfo): tf.Tens
     }
   }
   return flipped;
-}
-
-/** Puts the stock kernel back (for tests comparing the two). */
-export function restoreStockWasmInputGradient(): void {
-  if (!stockKernel) return;
-  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel(stockKernel);
-  stockKernel = undefined;
 }

@@ -8,11 +8,10 @@
 // gradient, which the ReLU would have zeroed anyway). Other geometries run the stock kernel.
 import * as tf from '@tensorflow/tfjs';
 import type { WasmHeapBackend } from './wasmHeap';
+import { wasmKernelOverride } from './wasmKernelOverride';
 
 /** The stock kernel's starting maximum: C++'s std::numeric_limits<float>::min(). */
 const FLT_MIN = 1.1754943508222875e-38;
-
-let stockKernel: tf.KernelConfig | undefined;
 
 /** The pooling geometry, where windows do not overlap and need no padding; else undefined. */
 export function nonOverlappingPool(inputShape: number[], attrs: tf.MaxPoolGradAttrs): tf.backend_util.Conv2DInfo | undefined {
@@ -60,30 +59,15 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
   return dx;
 }
 
+const maxPoolGradOverride = wasmKernelOverride(tf.MaxPoolGrad, (args, stock) => {
+  const { dy, input } = args.inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const info = nonOverlappingPool(input.shape, args.attrs as unknown as tf.MaxPoolGradAttrs);
+  if (!info || input.dtype !== 'float32' || dy.dtype !== 'float32') return stock.kernelFunc(args);
+  return maxPoolGrad(args.backend as tf.KernelBackend & WasmHeapBackend, input, dy, info);
+});
+
 /** Replaces the WASM MaxPoolGrad kernel (once); a no-op where the WASM backend has none. */
-export function registerFastWasmMaxPoolGrad(): void {
-  if (stockKernel) return;
-  const stock = tf.getKernel(tf.MaxPoolGrad, 'wasm');
-  if (!stock) return;
-  stockKernel = stock;
-  tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
-  tf.registerKernel({
-    kernelName: tf.MaxPoolGrad,
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { dy, input } = args.inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo };
-      const info = nonOverlappingPool(input.shape, args.attrs as unknown as tf.MaxPoolGradAttrs);
-      if (!info || input.dtype !== 'float32' || dy.dtype !== 'float32') return stock.kernelFunc(args);
-      return maxPoolGrad(args.backend as tf.KernelBackend & WasmHeapBackend, input, dy, info);
-    },
-  });
-}
+export const registerFastWasmMaxPoolGrad = maxPoolGradOverride.register;
 
 /** Puts the stock kernel back (for tests comparing the two). */
-export function restoreStockWasmMaxPoolGrad(): void {
-  if (!stockKernel) return;
-  tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
-  tf.registerKernel(stockKernel);
-  stockKernel = undefined;
-}
+export const restoreStockWasmMaxPoolGrad = maxPoolGradOverride.restoreStock;
