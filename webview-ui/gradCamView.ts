@@ -168,7 +168,12 @@ export class GradCamView implements WebviewView {
     const finished = this.finished;
     if (!info && !finished) return;
     const details = info
-      ? [`layer ${info.layer.name}`, `score ${info.score}`, `heatmap ${info.heatmapSize[1]} × ${info.heatmapSize[0]}`]
+      ? [
+          ...(info.outputName !== undefined ? [`output ${info.outputName}`] : []),
+          `layer ${info.layer.name}`,
+          `score ${info.score}`,
+          `heatmap ${info.heatmapSize[1]} × ${info.heatmapSize[0]}`,
+        ]
       : [];
     for (const line of finished?.details ?? []) if (!details.includes(line)) details.push(line);
     const timings = finished && finished.timings.length > 0 ? finished.timings : info ? infoTimings(info) : [];

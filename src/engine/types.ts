@@ -181,6 +181,8 @@ export interface GradCamRunInfo {
   score: GradCamScore;
   /** The activation of the model's last layer (`softmax`, `sigmoid`, `linear`, …). */
   outputActivation: string;
+  /** For a model with several outputs: the one explained (see engine/gradCam.ts). */
+  outputName?: string;
   targetClass: ClassPrediction;
   /** The value Grad-CAM differentiated for the target class: its output (1 − p for class 0 of one sigmoid unit) or logit. */
   scoreValue: number;

@@ -133,6 +133,7 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
       layer: map.layer,
       score: request.score,
       outputActivation: map.activation,
+      ...(output.outputName !== undefined ? { outputName: output.outputName } : {}),
       targetClass: prediction(map.classIndex),
       scoreValue: map.scoreValue,
       predictions: ranked.slice(0, TOP_PREDICTIONS).map(prediction),

@@ -11,8 +11,9 @@ import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
 import { preprocessPixels } from '../../src/engine/preprocess';
 import { resizeBilinear } from '../../src/render/heatmapOverlay';
 import { runGradCamJob } from '../../src/worker/gradCamJob';
+import { releaseCachedModel } from '../../src/worker/modelCache';
 import { generateShapeImages } from '../../scripts/example-data/shapesDataset';
-import { REPO_ROOT, buildCatsVsDogsConvnet, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeTestImage } from '../support/engineFixtures';
+import { REPO_ROOT, buildCatsVsDogsConvnet, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
 
 const MODEL = 'test/model.json';
 const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -240,7 +241,7 @@ describe('Grad-CAM against a direct computation', function () {
 describe('Grad-CAM on models with several inputs or outputs', function () {
   before(useWasmBackend);
 
-  it('explains the class-score output of a model that also has a box output, as the single-output model would', function () {
+  it('explains the class-score output of a model that also has a box output, as the single-output model would', async function () {
     const input = tf.input({ shape: [12, 12, 3], name: 'image' });
     const features = tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu', name: 'features', kernelInitializer: glorot(1) }).apply(input) as tf.SymbolicTensor;
     const pooled = tf.layers.globalAveragePooling2d({ name: 'pooled' }).apply(features) as tf.SymbolicTensor;
@@ -257,7 +258,23 @@ describe('Grad-CAM on models with several inputs or outputs', function () {
       assertClose(fromTwoHeads.heatmap, fromOneHead.heatmap, 1e-5);
     }
     assert.deepEqual(describeClassifierOutput(twoHeads, MODEL), { classCount: 3, activation: 'softmax', binary: false, outputName: 'classes' });
-    twoHeads.dispose();
+
+    // Through the job, from model.json: the result names the output it explained.
+    const dir = await makeTempDir();
+    try {
+      const modelPath = await writeModel(twoHeads, dir);
+      const imagePath = await writeTestImage(path.join(dir, 'image.png'), 20, 16);
+      const result = await runGradCamJob(
+        { modelPath, imagePath, score: 'output', intensity: 0.4, colormap: 'jet', limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS } },
+        { checkCancelled: async () => {} },
+      );
+      assert.equal(result.info.outputName, 'classes');
+      assert.equal(result.info.predictions.length, 3);
+    } finally {
+      releaseCachedModel();
+      await removeDir(dir);
+      twoHeads.dispose();
+    }
   });
 
   it('says which outputs a model has when none holds class scores', function () {

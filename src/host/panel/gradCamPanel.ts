@@ -99,7 +99,12 @@ export class GradCamPanel extends RunPanel {
           { label: 'model load', ms: timings.loadModelMs },
           { label: 'image read', ms: timings.readImageMs },
         ],
-        details: [`layer ${result.info.layer.name}`, `score ${result.info.score}`, `heatmap ${result.info.heatmapSize.join(' × ')}`],
+        details: [
+          ...(result.info.outputName !== undefined ? [`output ${result.info.outputName}`] : []),
+          `layer ${result.info.layer.name}`,
+          `score ${result.info.score}`,
+          `heatmap ${result.info.heatmapSize[1]} × ${result.info.heatmapSize[0]}`,
+        ],
       });
       return { state: 'finished', info: result.info } as const;
     });
