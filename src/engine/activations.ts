@@ -2,8 +2,8 @@
 // of the chosen layers.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { checkSingleInput } from './gradCam';
 import { layerSites } from './layerSites';
+import { checkSingleInput } from './modelSummary';
 import { replaceProperty, type Restore } from './propertyPatch';
 import type { ModelSummary } from './types';
 

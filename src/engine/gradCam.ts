@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
 import { findLayerSite, layerSites, type LayerSite } from './layerSites';
-import { isSpatialShape } from './modelSummary';
+import { checkSingleInput, isSpatialShape } from './modelSummary';
 import { replaceProperty, type Restore } from './propertyPatch';
 import type { GradCamLayerChoice, GradCamScore, Shape } from './types';
 import { registerMissingWasmGradientKernels } from './wasmGradientKernels';
@@ -380,13 +380,6 @@ export function normalizeHeatmap(raw: Float32Array): { heatmap: Float32Array; ma
   const max = heatmap.reduce((a, b) => Math.max(a, b), 0);
   if (max > 0) for (let i = 0; i < heatmap.length; i++) heatmap[i] /= max;
   return { heatmap, max };
-}
-
-/** Models with several inputs (an image and metadata, two images) are explained, not guessed at. */
-export function checkSingleInput(model: tf.LayersModel, modelPath: string): void {
-  if (model.inputs.length === 1) return;
-  const inputs = model.inputs.map((input) => `${input.sourceLayer.name} ${JSON.stringify(input.shape)}`).join(', ');
-  throw new InputError(modelPath, `has ${model.inputs.length} inputs (${inputs}); Convscope visualizes models with one image input`);
 }
 
 export function checkClassIndex(classIndex: number, classCount: number, modelPath: string): void {

@@ -1,5 +1,6 @@
 // The study notes' `model.summary()`: per-layer name, class, output shape and parameter counts.
 import type * as tf from '@tensorflow/tfjs';
+import { InputError } from './errors';
 import { layerConfigEntry } from './layerConfig';
 import { layerSites, type LayerSite } from './layerSites';
 import type { LayerInfo, ModelSummary, PreprocessMode, Shape } from './types';
@@ -45,6 +46,13 @@ export function describeLayer(site: LayerSite, index: number): LayerInfo {
     hasSpatialOutput: isSpatialShape(outputShape) && layer.inboundNodes.length <= 1,
     ...layerConfigEntry(layer),
   };
+}
+
+/** Models with several inputs (an image and metadata, two images) are explained, not guessed at. */
+export function checkSingleInput(model: tf.LayersModel, modelPath: string): void {
+  if (model.inputs.length === 1) return;
+  const inputs = model.inputs.map((input) => `${input.sourceLayer.name} ${JSON.stringify(input.shape)}`).join(', ');
+  throw new InputError(modelPath, `has ${model.inputs.length} inputs (${inputs}); Convscope visualizes models with one image input`);
 }
 
 /** `none` when the model rescales its own input (a leading Rescaling layer), else the study notes' 1/255. */

@@ -157,12 +157,19 @@ export class ConvscopeHost implements vscode.Disposable {
 
   /**
    * A model whose input takes any height or width needs a size to resize images to: asked the
-   * first time (224 offered, Keras' usual `target_size`) and remembered for the model.
+   * first time (224 offered, Keras' usual `target_size`) and remembered for the model. The
+   * commands open the model before they get here; a model still loading is not waited for (its
+   * panel shows the load), and its images get the default side.
    */
   private async askInputSideOnce(modelPath: string): Promise<void> {
-    const summary = await this.openModel(modelPath);
-    if (!summary || !takesAnySize(summary) || this.stored<number>(INPUT_SIDE_KEY, modelPath) !== undefined) return;
-    await this.askInputSide(modelPath, summary.modelName);
+    const known = this.treeModel.get(modelPath);
+    if (known?.state !== 'loaded') {
+      void this.openModel(modelPath);
+      return;
+    }
+    this.markUsed(modelPath);
+    if (!takesAnySize(known.summary) || this.stored<number>(INPUT_SIDE_KEY, modelPath) !== undefined) return;
+    await this.askInputSide(modelPath, known.summary.modelName);
   }
 
   /** Asks for the side images are resized to for a model that takes any size; true when one was given. */

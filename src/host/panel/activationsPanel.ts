@@ -9,7 +9,7 @@ import { activationExportFileName } from './activationExport';
 import { announceExport, askExportFolder } from './exportFolderDialog';
 import { writeNewFile } from './exportFiles';
 import { activationsActionFor } from './panelMessages';
-import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
+import { RunPanel, type ImageRunServices, type RunCancelled, type RunFailure } from './runPanel';
 
 export const ACTIVATIONS_VIEW_TYPE = 'convscope.visualization';
 
@@ -24,15 +24,11 @@ export interface ActivationsTarget {
 
 export type ActivationsOutcome = { state: 'finished'; info: ActivationRunInfo; layers: LayerActivationImage[] } | RunFailure | RunCancelled;
 
-export interface ActivationsPanelServices extends PanelServices {
-  /** The preprocessing the user last chose for a model, if any. */
-  preprocessFor(modelPath: string): PreprocessMode | undefined;
+export interface ActivationsPanelServices extends ImageRunServices {
   rememberPreprocess(modelPath: string, mode: PreprocessMode): Thenable<void>;
   /** The colormap the user last chose for a model in the toolbar, if any (it overrides the setting). */
   colormapFor(modelPath: string): ColormapName | undefined;
   rememberColormap(modelPath: string, colormap: ColormapName): Thenable<void>;
-  /** For a model that takes any image size: the side the user chose, if any. */
-  inputSideFor(modelPath: string): number | undefined;
   /** Toolbar actions answered with the host's pickers. */
   chooseImage(panel: ActivationsPanel): Promise<void>;
   chooseLayers(panel: ActivationsPanel): Promise<void>;

@@ -7,7 +7,7 @@ import type { WebviewToHostMessage } from '../../shared/protocol';
 import { writeNewFile } from './exportFiles';
 import { announceExport, askExportFolder } from './exportFolderDialog';
 import { gradCamActionFor } from './panelMessages';
-import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
+import { RunPanel, type ImageRunServices, type RunCancelled, type RunFailure } from './runPanel';
 
 export const GRAD_CAM_VIEW_TYPE = 'convscope.gradCam';
 
@@ -26,12 +26,7 @@ export interface GradCamTarget {
 
 export type GradCamOutcome = { state: 'finished'; info: GradCamRunInfo } | RunFailure | RunCancelled;
 
-export interface GradCamPanelServices extends PanelServices {
-  /** The preprocessing the user last chose for a model, if any. */
-  preprocessFor(modelPath: string): PreprocessMode | undefined;
-  /** For a model that takes any image size: the side the user chose, if any. */
-  inputSideFor(modelPath: string): number | undefined;
-}
+export type GradCamPanelServices = ImageRunServices;
 
 export class GradCamPanel extends RunPanel {
   private lastResult: { info: GradCamRunInfo; heatmapPng: Uint8Array; overlayPng: Uint8Array } | undefined;

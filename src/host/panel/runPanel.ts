@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { HostToWebviewMessage, PanelViewKind, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { EngineError, type EngineClient } from '../../worker/engineClient';
+import type { PreprocessMode } from '../../engine/types';
 import type { ConvscopeSettings } from '../settings';
 import { routeRunPanelMessage } from './panelMessages';
 import { renderPanelHtml, webviewRoot } from './panelHtml';
@@ -13,6 +14,14 @@ export interface PanelServices {
   extensionUri: vscode.Uri;
   settings(): ConvscopeSettings;
   log: vscode.LogOutputChannel;
+}
+
+/** What the runs on an image (activations, Grad-CAM) read per model. */
+export interface ImageRunServices extends PanelServices {
+  /** The preprocessing the user last chose for a model, if any. */
+  preprocessFor(modelPath: string): PreprocessMode | undefined;
+  /** For a model that takes any image size: the side the user chose, if any. */
+  inputSideFor(modelPath: string): number | undefined;
 }
 
 export type RunFailure = { state: 'failed'; message: string; file?: string };
