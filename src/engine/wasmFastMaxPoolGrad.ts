@@ -1,29 +1,19 @@
-// The WASM backend's MaxPoolGrad kernel visits every window of `dy` for every input pixel it could
-// cover, and took a fifth of a gradient-ascent step through VGG16's first blocks. Pooling windows
-// that do not overlap (stride = window, no padding: every 2×2 / 2 pooling of a convnet) need one
-// pass: each window's gradient goes to the position of its maximum. That pass runs here in
-// JavaScript on the WASM heap, choosing the maximum exactly as the stock kernel does: the last
-// value in the window that is at least FLT_MIN; a window with none gives its gradient to flat
-// position 0, which only the very first window holds (so after a ReLU, all-zero windows pass no
-// gradient, which the ReLU would have zeroed anyway). Other geometries run the stock kernel.
+// MaxPoolGrad for the WASM backend, replacing the stock kernel for every geometry. TF.js 4.22's
+// WASM kernel is wrong: it starts each window's running maximum at FLT_MIN, so a window whose
+// values are all ≤ 0 (common after a ReLU) passes no gradient at all, where TF, PyTorch and the
+// TF.js cpu backend send it to the window's first maximum; Grad-CAM, which differentiates at a
+// ReLU's output, got wrong heatmaps from it. It is also slow: it visits every window of `dy` for
+// every input pixel. This kernel makes one pass over the windows on the WASM heap and sends each
+// window's dy to the first position holding its maximum, exactly as the cpu backend's
+// maxPoolPositions chooses it: row-major order within the window, strictly greater than the
+// maximum so far, starting at -Infinity, padding excluded (a window of NaN or -Infinity only
+// passes nothing). Overlapping windows add their gradients up.
 import * as tf from '@tensorflow/tfjs';
+import { runOnCpu } from './wasmCpuKernel';
 import type { WasmHeapBackend } from './wasmHeap';
 import { wasmKernelOverride } from './wasmKernelOverride';
 
-/** The stock kernel's starting maximum: C++'s std::numeric_limits<float>::min(). */
-const FLT_MIN = 1.1754943508222875e-38;
-
-/** The pooling geometry, where windows do not overlap and need no padding; else undefined. */
-export function nonOverlappingPool(inputShape: number[], attrs: tf.MaxPoolGradAttrs): tf.backend_util.Conv2DInfo | undefined {
-  const info = tf.backend_util.computePool2DInfo(inputShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { padInfo } = info;
-  const fits = info.outHeight * info.strideHeight <= info.inHeight && info.outWidth * info.strideWidth <= info.inWidth;
-  const unpadded = padInfo.top === 0 && padInfo.left === 0 && padInfo.bottom === 0 && padInfo.right === 0;
-  const tiled = info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth && info.dilationHeight === 1 && info.dilationWidth === 1;
-  return fits && unpadded && tiled ? info : undefined;
-}
-
-/** dx for non-overlapping windows: one pass over the windows. */
+/** dx of max pooling: for each window and channel, dy added at the window's first maximum. */
 function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const dx = backend.makeOutput(input.shape, 'float32');
   // Views only after the allocation, which may have grown (and so replaced) the heap.
@@ -31,27 +21,39 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
   const gradient = backend.typedArrayFromHeap(dy) as Float32Array;
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   out.fill(0);
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, filterHeight, filterWidth } = info;
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth, padInfo } = info;
+  // Per channel of the current window: its maximum so far, and where (-1: none yet). Channels are
+  // innermost so that the window is read in the order the heap holds it.
+  const best = new Float32Array(channels);
+  const position = new Int32Array(channels);
   for (let b = 0; b < batchSize; b++) {
-    for (let row = 0; row < outHeight; row++) {
-      for (let col = 0; col < outWidth; col++) {
-        const corner = ((b * inHeight + row * filterHeight) * inWidth + col * filterWidth) * channels;
-        const dyBase = ((b * outHeight + row) * outWidth + col) * channels;
-        for (let c = 0; c < channels; c++) {
-          let best = FLT_MIN;
-          let position = 0;
-          for (let r = 0; r < filterHeight; r++) {
-            for (let q = 0; q < filterWidth; q++) {
-              const offset = corner + (r * inWidth + q) * channels + c;
-              const value = x[offset];
-              if (value >= best) {
-                best = value;
-                position = offset;
+    for (let outRow = 0; outRow < outHeight; outRow++) {
+      const rowCorner = outRow * strideHeight - padInfo.top;
+      let rowStart = rowCorner;
+      while (rowStart < 0) rowStart += dilationHeight;
+      const rowEnd = Math.min(inHeight, rowCorner + effectiveFilterHeight);
+      for (let outCol = 0; outCol < outWidth; outCol++) {
+        const colCorner = outCol * strideWidth - padInfo.left;
+        let colStart = colCorner;
+        while (colStart < 0) colStart += dilationWidth;
+        const colEnd = Math.min(inWidth, colCorner + effectiveFilterWidth);
+        best.fill(-Infinity);
+        position.fill(-1);
+        for (let row = rowStart; row < rowEnd; row += dilationHeight) {
+          for (let col = colStart; col < colEnd; col += dilationWidth) {
+            const pixel = ((b * inHeight + row) * inWidth + col) * channels;
+            for (let c = 0; c < channels; c++) {
+              const value = x[pixel + c];
+              if (value > best[c]) {
+                best[c] = value;
+                position[c] = pixel + c;
               }
             }
           }
-          const dyOffset = dyBase + c;
-          if (position !== 0 || dyOffset === 0) out[position] = gradient[dyOffset];
+        }
+        const dyPixel = ((b * outHeight + outRow) * outWidth + outCol) * channels;
+        for (let c = 0; c < channels; c++) {
+          if (position[c] >= 0) out[position[c]] += gradient[dyPixel + c];
         }
       }
     }
@@ -59,15 +61,17 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
   return dx;
 }
 
-const maxPoolGradOverride = wasmKernelOverride(tf.MaxPoolGrad, (args, stock) => {
+const maxPoolGradOverride = wasmKernelOverride(tf.MaxPoolGrad, (args) => {
   const { dy, input } = args.inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const info = nonOverlappingPool(input.shape, args.attrs as unknown as tf.MaxPoolGradAttrs);
-  if (!info || input.dtype !== 'float32' || dy.dtype !== 'float32') return stock.kernelFunc(args);
+  // Other dtypes never reach here from tf.maxPool's gradient; the cpu kernel takes them all the same.
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') return runOnCpu(tf.MaxPoolGrad, args);
+  const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   return maxPoolGrad(args.backend as tf.KernelBackend & WasmHeapBackend, input, dy, info);
 });
 
 /** Replaces the WASM MaxPoolGrad kernel (once); a no-op where the WASM backend has none. */
 export const registerFastWasmMaxPoolGrad = maxPoolGradOverride.register;
 
-/** Puts the stock kernel back (for tests comparing the two). */
+/** Puts the stock kernel back (for a test to show it differs, or to time it). */
 export const restoreStockWasmMaxPoolGrad = maxPoolGradOverride.restoreStock;

@@ -1,55 +1,55 @@
-// The WASM backend of TF.js 4.22 lacks three kernels that back-propagation through convolutions
-// uses: Grad-CAM at a layer before a depthwise convolution, or before a convolution without its own
-// activation (whose fused gradient also computes the filter's), fails on it without them. Each is
-// registered on 'wasm' as the cpu backend's own implementation, with the tensors copied across.
+// Makes back-propagation on TF.js 4.22's WASM backend give the cpu backend's results.
+// test/unit/wasmGradientKernels.unit.test.ts compares the two on every kernel a gradient runs
+// through; what it found is fixed here:
+// - kernels the WASM backend lacks run the cpu backend's own, with the tensors copied across
+//   (wasmCpuKernel.ts): the filter gradients of convolutions and the input gradient of depthwise
+//   ones (Grad-CAM at a layer before a depthwise convolution, or before a convolution without its
+//   own activation), and UnsortedSegmentSum (the gradient of gather);
+// - stock kernels that give wrong values are replaced: MaxPoolGrad, which passes no gradient
+//   through windows of values ≤ 0 (wasmFastMaxPoolGrad.ts); the two resize gradients, which
+//   ignore halfPixelCenters (wasmResizeGradients.ts); _FusedMatMul, whose bias lands on the wrong
+//   elements unless the product is a plain Dense one (wasmFusedMatMul.ts); 3D max pooling and 2D
+//   dilation, forward and gradient, which start their maximum at FLT_MIN too, and the 3D
+//   convolution's gradients (NaN or wrong values), which run the cpu backend's kernels;
+// - the stride-1 Conv2DBackpropInput runs as a forward convolution (wasmFastInputGradient.ts).
 import * as tf from '@tensorflow/tfjs';
+import { cpuHasKernel, runOnCpu } from './wasmCpuKernel';
 import { registerFastWasmInputGradient } from './wasmFastInputGradient';
 import { registerFastWasmMaxPoolGrad } from './wasmFastMaxPoolGrad';
+import { registerWasmFusedMatMul } from './wasmFusedMatMul';
+import { wasmKernelOverride } from './wasmKernelOverride';
+import { registerWasmResizeGradients } from './wasmResizeGradients';
 
-const BORROWED_KERNELS = [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput];
+/** Kernels the WASM backend of TF.js 4.22 lacks, on the gradients of ops it has. */
+const MISSING_KERNELS = [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput, tf.UnsortedSegmentSum];
 
-interface BackendData {
-  readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
-  disposeData(dataId: tf.DataId): void;
+/** Stock WASM kernels that differ from the cpu backend's, and are rare enough in convnets to run on cpu. */
+const WRONG_KERNELS = [tf.MaxPool3D, tf.MaxPool3DGrad, tf.Dilation2D, tf.Dilation2DBackpropInput, tf.Dilation2DBackpropFilter, tf.Conv3DBackpropInputV2, tf.Conv3DBackpropFilterV2];
+
+const cpuReplacements = WRONG_KERNELS.map((kernelName) => wasmKernelOverride(kernelName, (args) => runOnCpu(kernelName, args)));
+
+/** Registers the missing kernels once (a no-op for kernels the WASM backend has, in a later TF.js). */
+function registerMissingKernels(): void {
+  for (const kernelName of MISSING_KERNELS) {
+    if (tf.getKernel(kernelName, 'wasm') || !cpuHasKernel(kernelName)) continue;
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => runOnCpu(kernelName, args) });
+  }
 }
-interface CpuBackend extends BackendData {
-  firstUse: boolean;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.backend_util.BackendValues): tf.TensorInfo;
-}
-interface WasmBackend extends BackendData {
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+
+/** Replaces the stock WASM kernels that give wrong values, forward ones included (once). */
+export function registerWasmKernelFixes(): void {
+  registerFastWasmMaxPoolGrad();
+  registerWasmResizeGradients();
+  registerWasmFusedMatMul();
+  for (const replacement of cpuReplacements) replacement.register();
 }
 
 /**
- * Registers the missing kernels once (a no-op for kernels the WASM backend has, in a later TF.js),
- * and the fast stride-1 input gradient and max-pooling gradient (see wasmFastInputGradient.ts and
- * wasmFastMaxPoolGrad.ts).
+ * Registers the missing kernels, the fixes of wrong ones (registerWasmKernelFixes), and the fast
+ * stride-1 input gradient, once each.
  */
 export function registerMissingWasmGradientKernels(): void {
   registerFastWasmInputGradient();
-  registerFastWasmMaxPoolGrad();
-  for (const kernelName of BORROWED_KERNELS) {
-    const cpuKernel = tf.getKernel(kernelName, 'cpu');
-    if (tf.getKernel(kernelName, 'wasm') || !cpuKernel) continue;
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        const wasm = backend as unknown as WasmBackend;
-        const cpu = tf.findBackend('cpu') as unknown as CpuBackend;
-        // The cpu backend greets its first use with advice to install tfjs-node; it is only a helper here.
-        cpu.firstUse = false;
-        // Copies: WASM's values are views of its heap, which moves when it grows.
-        const cpuInputs = Object.fromEntries(
-          Object.entries(inputs).flatMap(([name, info]) => (info ? [[name, cpu.makeTensorInfo(info.shape, info.dtype, wasm.readSync(info.dataId).slice())]] : [])),
-        );
-        const result = cpuKernel.kernelFunc({ inputs: cpuInputs, attrs, backend: cpu as unknown as tf.KernelBackend }) as tf.TensorInfo;
-        try {
-          return wasm.makeOutput(result.shape, result.dtype, undefined, cpu.readSync(result.dataId));
-        } finally {
-          for (const info of [...Object.values(cpuInputs), result]) cpu.disposeData(info.dataId);
-        }
-      },
-    });
-  }
+  registerWasmKernelFixes();
+  registerMissingKernels();
 }

@@ -1,8 +1,9 @@
-// Replacing one of the WASM backend's kernels by a faster path that hands back to the stock kernel
-// wherever its identity does not hold; the stock kernel can be put back (tests compare the two).
+// Replacing one of the WASM backend's kernels by our own: a faster path, or a correct one where the
+// stock kernel gives wrong values. The replacement is handed the stock kernel for the cases it
+// leaves to it (if any), and the stock kernel can be put back (for a test that shows how it differs).
 import * as tf from '@tensorflow/tfjs';
 
-/** The fast path: its result, or the stock kernel's where it declines. */
+/** The replacement: its result, or the stock kernel's where it declines. */
 export type FastKernelFunc = (args: Parameters<tf.KernelFunc>[0], stock: tf.KernelConfig) => ReturnType<tf.KernelFunc>;
 
 export interface WasmKernelOverride {

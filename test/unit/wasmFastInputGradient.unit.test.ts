@@ -1,63 +1,74 @@
+// The WASM Conv2DBackpropInput kernel (the stride-1 fast path, and the stock kernel it leaves the
+// other strides to) against the oracle, TF.js's cpu backend: the input gradient of a convolution on
+// both backends for the same inputs.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { forwardPaddingForInputGradient, registerFastWasmInputGradient, restoreStockWasmInputGradient } from '../../src/engine/wasmFastInputGradient';
+import { mulberry32 } from '../../src/engine/seededRandom';
+import { forwardPaddingForInputGradient, registerFastWasmInputGradient } from '../../src/engine/wasmFastInputGradient';
 import { useWasmBackend } from '../support/engineFixtures';
 
-/** mulberry32: seeded values in [-1, 1). */
-function seededValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 2 - 1;
-  });
+/** Seeded values: uniform in [-1, 1), or five levels with zero (exact ties and zeros). */
+function seededValues(count: number, seed: number, levels = false): Float32Array {
+  const random = mulberry32(seed);
+  return Float32Array.from({ length: count }, () => (levels ? Math.floor(random() * 5) / 2 - 1 : random() * 2 - 1));
 }
 
 interface Case {
   input: [number, number, number, number];
   kernel: [number, number];
   outChannels: number;
-  strides: number;
+  strides: number | [number, number];
   pad: 'same' | 'valid';
+  levels?: boolean;
 }
 
 const CASES: Case[] = [
   { input: [1, 9, 9, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 'same' },
   { input: [2, 8, 11, 5], kernel: [3, 3], outChannels: 7, strides: 1, pad: 'valid' },
-  { input: [1, 10, 7, 2], kernel: [5, 3], outChannels: 3, strides: 1, pad: 'same' },
+  { input: [1, 10, 7, 2], kernel: [5, 3], outChannels: 3, strides: 1, pad: 'same', levels: true },
   { input: [3, 6, 6, 4], kernel: [1, 1], outChannels: 8, strides: 1, pad: 'valid' },
   { input: [1, 12, 12, 2], kernel: [4, 4], outChannels: 3, strides: 1, pad: 'same' },
+  { input: [2, 7, 5, 3], kernel: [2, 3], outChannels: 2, strides: 1, pad: 'same', levels: true },
   // Strided: the identity does not hold, the stock kernel runs.
   { input: [1, 9, 9, 3], kernel: [3, 3], outChannels: 4, strides: 2, pad: 'same' },
+  { input: [2, 10, 11, 2], kernel: [3, 3], outChannels: 3, strides: 3, pad: 'valid', levels: true },
+  { input: [1, 8, 9, 3], kernel: [2, 2], outChannels: 4, strides: [2, 1], pad: 'same' },
 ];
 
-/** dx of sum(conv2d(x, w) * weights) on the current backend: Conv2DBackpropInput(weights, w). */
-async function inputGradient(testCase: Case, seed: number): Promise<Float32Array> {
+/** dx of sum(conv2d(x, w) · weights) on the current backend: Conv2DBackpropInput(weights, w). */
+function inputGradient(testCase: Case, seed: number): Float32Array {
   const [, , , inChannels] = testCase.input;
-  const x = tf.tensor4d(seededValues(testCase.input.reduce((a, b) => a * b), seed), testCase.input);
-  const w = tf.tensor4d(seededValues(testCase.kernel[0] * testCase.kernel[1] * inChannels * testCase.outChannels, seed + 1), [...testCase.kernel, inChannels, testCase.outChannels]);
+  const x = tf.tensor4d(seededValues(testCase.input.reduce((a, b) => a * b), seed, testCase.levels), testCase.input);
+  const w = tf.tensor4d(seededValues(testCase.kernel[0] * testCase.kernel[1] * inChannels * testCase.outChannels, seed + 1, testCase.levels), [...testCase.kernel, inChannels, testCase.outChannels]);
   const dx = tf.tidy(() => {
     const outShape = tf.conv2d(x, w, testCase.strides, testCase.pad).shape;
     const weights = tf.tensor(seededValues(outShape.reduce((a, b) => a * b), seed + 2), outShape);
     return tf.grad((input: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, w, testCase.strides, testCase.pad).mul(weights).sum())(x);
   });
-  const values = (await dx.data()) as Float32Array;
+  const values = Float32Array.from(dx.dataSync());
   tf.dispose([x, w, dx]);
   return values;
 }
 
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  return a.reduce((worst, value, i) => Math.max(worst, Math.abs(value - b[i])), 0);
+/** max|actual − expected| and max(1, max|expected|), the scale the difference is judged against. */
+function difference(actual: Float32Array, expected: Float32Array): { worst: number; scale: number } {
+  assert.equal(actual.length, expected.length);
+  let worst = 0;
+  let scale = 1;
+  for (let i = 0; i < actual.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return { worst, scale };
 }
 
-describe('fast WASM Conv2DBackpropInput', function () {
-  before(useWasmBackend);
-  after(restoreStockWasmInputGradient);
+describe('WASM Conv2DBackpropInput', function () {
+  before(async function () {
+    await useWasmBackend();
+    registerFastWasmInputGradient();
+  });
 
-  it('applies only to stride-1, channels-last convolutions', function () {
+  it('takes the fast path only for stride-1, channels-last convolutions', function () {
     const attrs = (strides: number, pad: 'same' | 'valid') => ({ inputShape: [1, 9, 9, 3] as [number, number, number, number], strides, pad, dataFormat: 'NHWC' as const });
     assert.deepEqual(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], attrs(1, 'same')), [[0, 0], [1, 1], [1, 1], [0, 0]]);
     assert.deepEqual(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], attrs(1, 'valid')), [[0, 0], [2, 2], [2, 2], [0, 0]]);
@@ -65,25 +76,25 @@ describe('fast WASM Conv2DBackpropInput', function () {
     assert.equal(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], { ...attrs(1, 'same'), dataFormat: 'NCHW' }), undefined);
   });
 
-  it('equals the stock kernel and the cpu backend on every case, and leaks nothing', async function () {
+  it('gives the cpu backend’s gradient on every case, within 2e-5 of its scale, and leaks nothing', async function () {
     for (const [index, testCase] of CASES.entries()) {
-      restoreStockWasmInputGradient();
-      const stock = await inputGradient(testCase, index * 10);
-      const stockKernel = tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc;
-      registerFastWasmInputGradient();
-      assert.notEqual(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc, stockKernel, 'the fast kernel is registered');
+      const seed = index * 10;
       const tensorsBefore = tf.memory().numTensors;
       const dataBefore = tf.engine().backend.numDataIds();
-      const fast = await inputGradient(testCase, index * 10);
+      const wasm = inputGradient(testCase, seed);
       assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
       assert.equal(tf.engine().backend.numDataIds(), dataBefore, 'no WASM buffer left behind');
       await tf.setBackend('cpu');
-      const cpu = await inputGradient(testCase, index * 10);
-      await useWasmBackend();
-      const label = JSON.stringify(testCase);
-      assert.ok(maxDifference(fast, stock) < 1e-4, `fast vs stock ${label}: ${maxDifference(fast, stock)}`);
-      assert.ok(maxDifference(fast, cpu) < 1e-4, `fast vs cpu ${label}: ${maxDifference(fast, cpu)}`);
-      assert.ok(fast.some((value) => value !== 0), 'a gradient that is not all zero');
+      let cpu: Float32Array;
+      try {
+        cpu = inputGradient(testCase, seed);
+      } finally {
+        await tf.setBackend('wasm');
+      }
+      const { worst, scale } = difference(wasm, cpu);
+      // Sums of up to 5·5·8 products in float32, in another order than on cpu.
+      assert.ok(worst <= 2e-5 * scale, `${JSON.stringify(testCase)}: differs from cpu by ${worst} (scale ${scale})`);
+      assert.ok(wasm.some((value) => value !== 0), 'a gradient that is not all zero');
     }
   });
 });

@@ -1,11 +1,15 @@
+// The WASM MaxPoolGrad kernel against the oracle, TF.js's cpu backend: the gradient of max pooling
+// on both backends for the same inputs, over geometries (overlapping windows, padding, strides 1 to
+// 3, windows wider than their stride, odd sizes, batches) and values (all-negative and all-zero
+// windows, exact ties, ReLU outputs) where the stock WASM kernel is wrong.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { nonOverlappingPool, registerFastWasmMaxPoolGrad, restoreStockWasmMaxPoolGrad } from '../../src/engine/wasmFastMaxPoolGrad';
 import { mulberry32 } from '../../src/engine/seededRandom';
+import { registerFastWasmMaxPoolGrad } from '../../src/engine/wasmFastMaxPoolGrad';
 import { useWasmBackend } from '../support/engineFixtures';
 
-/** How a case's input is drawn: distinct values; distinct and positive; after a ReLU (many zero windows); few levels (ties); all negative. */
-type Values = 'distinct' | 'positive' | 'relu' | 'levels' | 'negative';
+/** distinct: in [-1, 1); levels: five levels with zero (ties); relu: mostly zero; negative: all below zero; zeros: all zero. */
+type Values = 'distinct' | 'levels' | 'relu' | 'negative' | 'zeros';
 
 interface Case {
   input: [number, number, number, number];
@@ -15,17 +19,23 @@ interface Case {
   values: Values;
 }
 
-const CASES: Case[] = [
-  { input: [2, 8, 8, 3], pool: [2, 2], strides: [2, 2], pad: 'valid', values: 'distinct' },
-  { input: [3, 10, 6, 5], pool: [2, 2], strides: [2, 2], pad: 'valid', values: 'relu' },
-  { input: [1, 9, 7, 4], pool: [2, 2], strides: [2, 2], pad: 'valid', values: 'levels' },
-  { input: [2, 6, 6, 2], pool: [2, 2], strides: [2, 2], pad: 'same', values: 'negative' },
-  { input: [1, 9, 12, 3], pool: [3, 3], strides: [3, 3], pad: 'valid', values: 'relu' },
-  { input: [2, 8, 9, 2], pool: [2, 3], strides: [2, 3], pad: 'same', values: 'levels' },
-  // Not the fast path's geometry: overlapping windows, padding; the stock kernel runs.
-  { input: [1, 9, 9, 3], pool: [3, 3], strides: [2, 2], pad: 'valid', values: 'relu' },
-  { input: [1, 7, 7, 2], pool: [2, 2], strides: [2, 2], pad: 'same', values: 'levels' },
+const GEOMETRIES: Array<Omit<Case, 'values'>> = [
+  { input: [2, 8, 8, 3], pool: [2, 2], strides: [2, 2], pad: 'valid' },
+  { input: [3, 9, 7, 4], pool: [2, 2], strides: [2, 2], pad: 'valid' },
+  { input: [2, 9, 9, 3], pool: [2, 2], strides: [2, 2], pad: 'same' },
+  { input: [1, 9, 12, 3], pool: [3, 3], strides: [3, 3], pad: 'valid' },
+  { input: [2, 8, 9, 2], pool: [2, 3], strides: [2, 3], pad: 'same' },
+  // Overlapping windows: their gradients add up where they share a maximum.
+  { input: [1, 9, 9, 3], pool: [3, 3], strides: [2, 2], pad: 'valid' },
+  { input: [2, 10, 7, 2], pool: [3, 3], strides: [2, 2], pad: 'same' },
+  { input: [1, 7, 8, 5], pool: [3, 3], strides: [1, 1], pad: 'same' },
+  { input: [2, 6, 7, 1], pool: [2, 2], strides: [1, 1], pad: 'valid' },
+  { input: [1, 11, 6, 2], pool: [4, 2], strides: [3, 1], pad: 'same' },
+  // Gaps between windows: positions no window covers get nothing.
+  { input: [2, 10, 11, 3], pool: [2, 2], strides: [3, 3], pad: 'valid' },
+  { input: [1, 9, 8, 2], pool: [1, 1], strides: [2, 3], pad: 'same' },
 ];
+const VALUES: Values[] = ['distinct', 'levels', 'relu', 'negative', 'zeros'];
 
 function drawValues(count: number, values: Values, seed: number): Float32Array {
   const random = mulberry32(seed);
@@ -34,69 +44,103 @@ function drawValues(count: number, values: Values, seed: number): Float32Array {
     switch (values) {
       case 'distinct':
         return value;
-      case 'positive':
-        return value + 1.01;
-      case 'relu':
-        return Math.max(0, value - 0.3);
       case 'levels':
-        return Math.round(value * 2) / 2;
+        return Math.floor(random() * 5) / 2 - 1;
+      case 'relu':
+        return Math.max(0, value - 0.4);
       case 'negative':
         return -Math.abs(value) - 0.01;
+      case 'zeros':
+        return 0;
     }
   });
 }
 
-/** dx of sum(maxPool(x) * weights) on the current backend: MaxPoolGrad(weights, x). */
-async function poolGradient(testCase: Case, seed: number): Promise<Float32Array> {
-  const x = tf.tensor4d(drawValues(testCase.input.reduce((a, b) => a * b), testCase.values, seed), testCase.input);
+/** dx of sum(maxPool(x) · weights) on the current backend, with the weights making dy differ from window to window. */
+function poolGradient(testCase: Case, seed: number): Float32Array {
+  const size = testCase.input.reduce((a, b) => a * b);
+  const x = tf.tensor4d(drawValues(size, testCase.values, seed), testCase.input);
   const dx = tf.tidy(() => {
     const outShape = tf.maxPool(x, testCase.pool, testCase.strides, testCase.pad).shape;
     const weights = tf.tensor(drawValues(outShape.reduce((a, b) => a * b), 'distinct', seed + 1), outShape);
     return tf.grad((input: tf.Tensor) => tf.maxPool(input as tf.Tensor4D, testCase.pool, testCase.strides, testCase.pad).mul(weights).sum())(x);
   });
-  const values = (await dx.data()) as Float32Array;
+  const values = Float32Array.from(dx.dataSync());
   tf.dispose([x, dx]);
   return values;
 }
 
-describe('fast WASM MaxPoolGrad', function () {
-  before(useWasmBackend);
-  after(restoreStockWasmMaxPoolGrad);
+/** The cpu backend's gradient for the same case. */
+async function cpuPoolGradient(testCase: Case, seed: number): Promise<Float32Array> {
+  await tf.setBackend('cpu');
+  try {
+    return poolGradient(testCase, seed);
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
 
-  it('applies only to windows that tile the input without padding', function () {
-    const attrs = (filterSize: [number, number], strides: [number, number], pad: 'same' | 'valid') => ({ filterSize, strides, pad });
-    assert.ok(nonOverlappingPool([1, 8, 8, 3], attrs([2, 2], [2, 2], 'valid')));
-    assert.ok(nonOverlappingPool([1, 9, 9, 3], attrs([2, 2], [2, 2], 'valid')), 'a last row no window covers');
-    assert.ok(nonOverlappingPool([1, 8, 8, 3], attrs([2, 2], [2, 2], 'same')), 'same padding that pads nothing');
-    assert.equal(nonOverlappingPool([1, 9, 9, 3], attrs([2, 2], [2, 2], 'same')), undefined, 'padded');
-    assert.equal(nonOverlappingPool([1, 9, 9, 3], attrs([3, 3], [2, 2], 'valid')), undefined, 'overlapping');
-    assert.equal(nonOverlappingPool([1, 9, 9, 3], attrs([2, 2], [3, 3], 'valid')), undefined, 'gaps between windows');
+/** max|actual − expected| within 1e-6 · max(1, max|expected|): overlapping windows add in float32 here, in float64 on cpu. */
+function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length);
+  let worst = 0;
+  let scale = 1;
+  for (let i = 0; i < actual.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  assert.ok(worst <= 1e-6 * scale, `${label}: differs from cpu by ${worst}`);
+}
+
+describe('WASM MaxPoolGrad', function () {
+  before(async function () {
+    await useWasmBackend();
+    registerFastWasmMaxPoolGrad();
   });
 
-  it('equals the stock kernel on every case, ties and all-negative windows included, and leaks nothing', async function () {
-    for (const [index, testCase] of CASES.entries()) {
-      restoreStockWasmMaxPoolGrad();
-      const stockKernel = tf.getKernel(tf.MaxPoolGrad, 'wasm')?.kernelFunc;
-      const stock = await poolGradient(testCase, index * 10);
-      registerFastWasmMaxPoolGrad();
-      assert.notEqual(tf.getKernel(tf.MaxPoolGrad, 'wasm')?.kernelFunc, stockKernel, 'the fast kernel is registered');
-      const tensorsBefore = tf.memory().numTensors;
-      const dataBefore = tf.engine().backend.numDataIds();
-      const fast = await poolGradient(testCase, index * 10);
-      assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
-      assert.equal(tf.engine().backend.numDataIds(), dataBefore, 'no WASM buffer left behind');
-      assert.deepEqual(fast, stock, `fast vs stock ${JSON.stringify(testCase)}`);
-      assert.ok(fast.some((value) => value !== 0) || testCase.values === 'negative', 'a gradient that is not all zero');
+  it('sends each window’s gradient to its first maximum: all-negative, all-zero and tied windows included', async function () {
+    // Windows: all negative (first maximum −1 at index 1), all zero (index 2), a three-way tie of 5s (index 8), ordinary (index 14).
+    const x = [-3, -1, 0, 0, -2, -1, 0, 0, 5, 5, 1, 2, 5, 4, 3, 0];
+    const expected = [0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0];
+    const dx = () => Array.from(tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(tf.tensor4d(x, [1, 4, 4, 1])).dataSync()));
+    assert.deepEqual(dx(), expected, 'wasm');
+    await tf.setBackend('cpu');
+    try {
+      assert.deepEqual(dx(), expected, 'cpu, the oracle');
+    } finally {
+      await tf.setBackend('wasm');
     }
   });
 
-  it('gives the cpu backend’s gradient where every window has one positive maximum', async function () {
-    registerFastWasmMaxPoolGrad();
-    const testCase: Case = { input: [2, 12, 10, 4], pool: [2, 2], strides: [2, 2], pad: 'valid', values: 'positive' };
-    const fast = await poolGradient(testCase, 7);
+  it('gives the cpu backend’s gradient for every geometry and kind of values, and leaks nothing', async function () {
+    this.timeout(20000);
+    let index = 0;
+    for (const geometry of GEOMETRIES) {
+      for (const values of VALUES) {
+        const testCase: Case = { ...geometry, values };
+        const seed = 1 + index++ * 10;
+        const tensorsBefore = tf.memory().numTensors;
+        const dataBefore = tf.engine().backend.numDataIds();
+        const wasm = poolGradient(testCase, seed);
+        assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left behind');
+        assert.equal(tf.engine().backend.numDataIds(), dataBefore, 'no WASM buffer left behind');
+        const label = JSON.stringify(testCase);
+        assertClose(wasm, await cpuPoolGradient(testCase, seed), label);
+        assert.ok(wasm.some((value) => value !== 0), `${label}: a gradient that is not all zero`);
+      }
+    }
+  });
+
+  it('passes nothing through windows of NaN or −Infinity only, as the cpu backend', async function () {
+    const x = [NaN, NaN, -Infinity, -Infinity, NaN, NaN, -Infinity, -Infinity, NaN, 1, -Infinity, 2, 3, NaN, -Infinity, -Infinity];
+    const dx = () => Array.from(tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(tf.tensor4d(x, [1, 4, 4, 1])).dataSync()));
+    const wasm = dx();
     await tf.setBackend('cpu');
-    const cpu = await poolGradient(testCase, 7);
-    await useWasmBackend();
-    assert.deepEqual(fast, cpu);
+    try {
+      assert.deepEqual(wasm, dx());
+    } finally {
+      await tf.setBackend('wasm');
+    }
+    assert.deepEqual(wasm, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0]);
   });
 });
