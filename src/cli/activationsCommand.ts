@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULT_LAYER_COUNT, type LayerSelection } from '../engine/activations';
 import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { BACKEND_PREFERENCES, COLORMAP_NAMES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type PreprocessMode } from '../engine/types';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type PreprocessMode } from '../engine/types';
 import { encodeNpy } from '../render/npy';
 import { runActivationJob } from '../worker/activationJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
@@ -11,11 +11,13 @@ import { OutputFolder, fileNameForLayer } from './outputFolder';
 export const activationsCommand: CliCommand = {
   name: 'activations',
   usage: `convscope activations <model.json> <image> [--layers a,b | --first N] [--preprocess MODE] [--size N]
-                      [--backend B] [--colormap C] [--per-row N] [--out DIR] [--raw]
+                      [--exif MODE] [--backend B] [--colormap C] [--per-row N] [--out DIR] [--raw]
   --layers a,b        layers to show, by name (default: the first ${DEFAULT_LAYER_COUNT} with 4-D outputs)
   --first N           the first N layers with 4-D outputs
   --preprocess MODE   ${PREPROCESS_MODES.join(' | ')} (default: none if the model starts with Rescaling, else rescale)
   --size N            for models that take any image size: resize images to N × N (default: 224)
+  --exif MODE         apply: turn photos upright by their EXIF orientation (default) | ignore: as
+                      stored, exactly as Keras' load_img reads them
   --backend B         ${BACKEND_PREFERENCES.join(' | ')} (default: auto)
   --colormap C        ${COLORMAP_NAMES.join(' | ')} (default: viridis)
   --per-row N         channel tiles per row (default: 16)
@@ -26,6 +28,7 @@ export const activationsCommand: CliCommand = {
     first: { type: 'string' },
     preprocess: { type: 'string' },
     size: { type: 'string' },
+    exif: { type: 'string' },
     backend: { type: 'string' },
     colormap: { type: 'string' },
     'per-row': { type: 'string' },
@@ -41,6 +44,7 @@ export const activationsCommand: CliCommand = {
       ? { names: layerNames.split(',').map((name) => name.trim()).filter(Boolean) }
       : { first: positiveInteger(first, 'first', DEFAULT_LAYER_COUNT) };
     const inputSide = positiveInteger(stringOption(values, 'size'), 'size', DEFAULT_FREE_INPUT_SIDE);
+    const exifOrientation = oneOf<ExifOrientationMode>(stringOption(values, 'exif'), EXIF_ORIENTATION_MODES, 'exif', 'apply');
     const preprocessOption = stringOption(values, 'preprocess');
     const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
     const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', 'viridis');
@@ -52,7 +56,7 @@ export const activationsCommand: CliCommand = {
     let output: OutputFolder | undefined;
     const layerFiles: object[] = [];
     const result = await runActivationJob(
-      { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS }, thumbnailSize: 0, inputSide },
+      { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: { ...DEFAULT_IMAGE_LIMITS, exifOrientation } }, thumbnailSize: 0, inputSide },
       {
         checkCancelled: async () => {},
         // The folder is made only once the model and image have been read successfully.

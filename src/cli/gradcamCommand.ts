@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
 import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { BACKEND_PREFERENCES, COLORMAP_NAMES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type GradCamScore, type PreprocessMode } from '../engine/types';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type GradCamScore, type PreprocessMode } from '../engine/types';
 import { encodeNpy } from '../render/npy';
 import { runGradCamJob } from '../worker/gradCamJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
@@ -12,13 +12,15 @@ const DEFAULT_INTENSITY = 0.4;
 export const gradcamCommand: CliCommand = {
   name: 'gradcam',
   usage: `convscope gradcam <model.json> <image> [--class IDX|NAME] [--layer NAME] [--preprocess MODE] [--size N]
-                  [--score output|logit] [--alpha A] [--colormap C] [--labels FILE]
+                  [--exif MODE] [--score output|logit] [--alpha A] [--colormap C] [--labels FILE]
                   [--backend B] [--out DIR] [--raw]
   --class IDX|NAME    the class to explain, by index or name (default: the top prediction)
   --layer NAME        target layer, nested ones as outer/inner (default: the last convolution,
                       with the BatchNormalization / activation layers right after it)
   --preprocess MODE   ${PREPROCESS_MODES.join(' | ')} (default: none if the model starts with Rescaling, else rescale)
   --size N            for models that take any image size: resize images to N × N (default: 224)
+  --exif MODE         apply: turn photos upright by their EXIF orientation (default) | ignore: as
+                      stored, exactly as Keras' load_img reads them
   --score S           output: the model's output for the class (default) | logit: its value before the
                       last layer's softmax or sigmoid
   --alpha A           heatmap intensity in the overlay (default: ${DEFAULT_INTENSITY})
@@ -33,6 +35,7 @@ export const gradcamCommand: CliCommand = {
     layer: { type: 'string' },
     preprocess: { type: 'string' },
     size: { type: 'string' },
+    exif: { type: 'string' },
     score: { type: 'string' },
     alpha: { type: 'string' },
     colormap: { type: 'string' },
@@ -44,6 +47,7 @@ export const gradcamCommand: CliCommand = {
   async run(positionals, values) {
     const [modelPath, imagePath] = requirePositionals('gradcam', positionals, ['model.json', 'image']);
     const inputSide = positiveInteger(stringOption(values, 'size'), 'size', DEFAULT_FREE_INPUT_SIDE);
+    const exifOrientation = oneOf<ExifOrientationMode>(stringOption(values, 'exif'), EXIF_ORIENTATION_MODES, 'exif', 'apply');
     const preprocessOption = stringOption(values, 'preprocess');
     const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
     const score = oneOf<GradCamScore>(stringOption(values, 'score'), GRAD_CAM_SCORES, 'score', 'output');
@@ -65,7 +69,7 @@ export const gradcamCommand: CliCommand = {
         intensity,
         colormap,
         labelsPath: labelsOption === undefined ? undefined : path.resolve(labelsOption),
-        limits: { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS },
+        limits: { model: DEFAULT_MODEL_LIMITS, image: { ...DEFAULT_IMAGE_LIMITS, exifOrientation } },
         inputSide,
       },
       { checkCancelled: async () => {} },

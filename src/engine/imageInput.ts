@@ -1,8 +1,10 @@
-// Reads an image file with sharp into the pixels a model expects: EXIF rotation applied, alpha
-// dropped, converted to the model's channel count, resized to its input size (Keras' `target_size`).
+// Reads an image file into the pixels a model expects, as Keras' `load_img(target_size=…)` and
+// `img_to_array` give them: sharp decodes, pilResample.ts converts and resizes as Pillow does.
 import sharp from 'sharp';
 import { stat } from 'node:fs/promises';
 import { InputError, describeError } from './errors';
+import { grayToRgbLikePil, resizeNearestLikePil, rgbToLumaLikePil, type PixelImage } from './pilResample';
+import type { ExifOrientationMode, ExifOrientationReport } from './types';
 
 export interface ImageLimits {
   /** Images with more pixels than this are refused before they are decoded. */
@@ -10,6 +12,12 @@ export interface ImageLimits {
 }
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxImagePixels: 100_000_000 };
+
+/** How images are read: the limits, and what is done with the EXIF Orientation tag. */
+export interface ImageReadOptions extends ImageLimits {
+  /** `apply` (omitted): turn the pixels upright as the tag says; `ignore`: keep them as stored, as Keras' load_img does. */
+  exifOrientation?: ExifOrientationMode;
+}
 
 export interface ModelImageSize {
   /** `null` for models that take any size: then `freeSide` is used. */
@@ -29,11 +37,22 @@ export interface ModelInputPixels {
   height: number;
   width: number;
   channels: number;
+  /** The image's size as read: after the EXIF rotation when it was applied. */
   originalWidth: number;
   originalHeight: number;
+  exif: ExifOrientationReport;
 }
 
-export async function readImageForModel(imagePath: string, size: ModelImageSize, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ModelInputPixels> {
+/**
+ * The pixels Keras' `img_to_array(load_img(path, color_mode, target_size))` gives (the study notes'
+ * input): decoded at full size, alpha dropped (not composited), converted to RGB or L as Pillow's
+ * `convert` does, then resized by Pillow's NEAREST (see pilResample.ts). sharp only decodes: its own
+ * resize samples another grid, shrinks JPEGs while decoding and has another gray formula. Embedded
+ * colour profiles are ignored, as Pillow does. `exifOrientation: 'ignore'` is load_img exactly;
+ * the default `apply` turns photos upright first. Not matched: CMYK JPEGs and 16-bit images, which
+ * Pillow converts by rules of its own (it clips a 16-bit gray PNG to 255 for RGB).
+ */
+export async function readImageForModel(imagePath: string, size: ModelImageSize, options: ImageReadOptions = DEFAULT_IMAGE_LIMITS): Promise<ModelInputPixels> {
   if (size.channels !== 1 && size.channels !== 3) {
     throw new InputError(imagePath, `cannot feed a model that expects ${size.channels} image channels (only 1 or 3 are supported)`);
   }
@@ -46,43 +65,50 @@ export async function readImageForModel(imagePath: string, size: ModelImageSize,
   const metadata = await sharp(imagePath, { limitInputPixels: false }).metadata().catch((error: unknown) => {
     throw new InputError(imagePath, `cannot be decoded as an image (${describeError(error)})`);
   });
-  const { width: originalWidth, height: originalHeight } = orientedSize(metadata);
+  const exif = exifReport(metadata, options.exifOrientation ?? 'apply');
+  const { width: originalWidth, height: originalHeight } = sizeAsRead(metadata, exif.rotated);
   if (!originalWidth || !originalHeight) throw new InputError(imagePath, 'has no readable image size');
   const pixelCount = originalWidth * originalHeight;
-  if (pixelCount > limits.maxImagePixels) {
+  if (pixelCount > options.maxImagePixels) {
     throw new InputError(
       imagePath,
-      `is ${originalWidth}×${originalHeight} pixels (${megapixels(pixelCount)}), over the ${megapixels(limits.maxImagePixels)} limit (setting convscope.limits.maxImageMegapixels)`,
+      `is ${originalWidth}×${originalHeight} pixels (${megapixels(pixelCount)}), over the ${megapixels(options.maxImagePixels)} limit (setting convscope.limits.maxImageMegapixels)`,
     );
   }
   const target = targetSize(size);
-  let pipeline = sharp(imagePath, { limitInputPixels: limits.maxImagePixels, failOn: 'error' })
-    .rotate()
-    .removeAlpha()
-    // Keras' load_img resizes with nearest-neighbour by default; the study notes rely on it.
-    .resize(target.width, target.height, { fit: 'fill', kernel: 'nearest' });
-  pipeline = size.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+  // Gray files (with or without alpha) decode to one channel, everything else (palette included) to
+  // RGB; both at 8 bits.
+  const decodesToGray = metadata.channels !== undefined && metadata.channels <= 2;
+  let decoded: PixelImage;
   try {
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== size.channels) {
-      throw new Error(`decoded ${info.channels} channels where ${size.channels} were expected`);
-    }
-    return {
-      pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      height: info.height,
-      width: info.width,
-      channels: info.channels,
-      originalWidth,
-      originalHeight,
-    };
+    const { data, info } = await sharp(imagePath, { limitInputPixels: options.maxImagePixels, failOn: 'error', ignoreIcc: true, autoOrient: exif.rotated })
+      .removeAlpha()
+      .toColourspace(decodesToGray ? 'b-w' : 'srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== (decodesToGray ? 1 : 3)) throw new Error(`decoded ${info.channels} channels where ${decodesToGray ? 1 : 3} were expected`);
+    decoded = { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
     throw new InputError(imagePath, `cannot be decoded as an image (${describeError(error)})`);
   }
+  // Nearest-neighbour picks whole pixels, so resizing before the pointwise colour conversion gives
+  // what Pillow's convert-then-resize gives, with the conversion done on the small image only.
+  const resized = resizeNearestLikePil(decoded, target.width, target.height);
+  const pixels =
+    resized.channels === size.channels ? resized.pixels : size.channels === 1 ? rgbToLumaLikePil(resized.pixels) : grayToRgbLikePil(resized.pixels);
+  return { pixels, height: target.height, width: target.width, channels: size.channels, originalWidth, originalHeight, exif };
 }
 
-function orientedSize(metadata: sharp.Metadata): { width?: number; height?: number } {
+function exifReport(metadata: sharp.Metadata, mode: ExifOrientationMode): ExifOrientationReport {
+  const tag = metadata.orientation;
+  // Tag 1 is upright; 2–8 rotate and/or mirror.
+  const rotated = mode === 'apply' && tag !== undefined && tag > 1 && tag <= 8;
+  return tag === undefined ? { mode, rotated } : { mode, tag, rotated };
+}
+
+function sizeAsRead(metadata: sharp.Metadata, rotated: boolean): { width?: number; height?: number } {
   // EXIF orientations 5–8 swap width and height once the rotation is applied.
-  const swapped = metadata.orientation !== undefined && metadata.orientation >= 5;
+  const swapped = rotated && metadata.orientation !== undefined && metadata.orientation >= 5;
   return swapped ? { width: metadata.height, height: metadata.width } : { width: metadata.width, height: metadata.height };
 }
 

@@ -8,6 +8,18 @@ export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tenso
 export type PreprocessMode = 'rescale' | 'none' | 'caffe' | 'tf' | 'torch';
 export const PREPROCESS_MODES: readonly PreprocessMode[] = ['rescale', 'none', 'caffe', 'tf', 'torch'];
 
+/** What is done with an image's EXIF Orientation tag: `apply` turns it upright, `ignore` is Keras' load_img. */
+export type ExifOrientationMode = 'apply' | 'ignore';
+export const EXIF_ORIENTATION_MODES: readonly ExifOrientationMode[] = ['apply', 'ignore'];
+
+export interface ExifOrientationReport {
+  mode: ExifOrientationMode;
+  /** The file's EXIF Orientation tag (1 upright, 2–8 rotated and/or mirrored); absent when it has none. */
+  tag?: number;
+  /** True when the pixels were turned by the tag: mode `apply` and a tag from 2 to 8. */
+  rotated: boolean;
+}
+
 export type ColormapName = 'viridis' | 'magma' | 'inferno' | 'plasma' | 'gray' | 'jet';
 export const COLORMAP_NAMES: readonly ColormapName[] = ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'jet'];
 
@@ -127,6 +139,8 @@ export interface ActivationRunInfo {
   preprocess: PreprocessMode;
   /** [height, width, channels] fed to the model. */
   inputSize: [number, number, number];
+  /** How the image's EXIF orientation was treated (set by the job). */
+  exif?: ExifOrientationReport;
   layerIndices: number[];
   timings: ActivationTimings;
 }
@@ -177,6 +191,8 @@ export interface GradCamRunInfo {
   inputSize: [number, number, number];
   /** [height, width] of the original image, which the overlay has. */
   imageSize: [number, number];
+  /** How the image's EXIF orientation was treated, for the model's input and the overlay alike (set by the job). */
+  exif?: ExifOrientationReport;
   layer: GradCamLayerChoice;
   score: GradCamScore;
   /** The activation of the model's last layer (`softmax`, `sigmoid`, `linear`, …). */

@@ -234,9 +234,9 @@ export class ConvscopeHost implements vscode.Disposable {
   /** Runs again the open panels whose picture depends on a setting that changed. */
   rerunPanelsAffectedBy(event: vscode.ConfigurationChangeEvent): void {
     const affects: Record<PanelViewKind, string[]> = {
-      activations: ['convscope.activations', 'convscope.colormap', 'convscope.preprocessing', 'convscope.limits'],
+      activations: ['convscope.activations', 'convscope.colormap', 'convscope.preprocessing', 'convscope.image', 'convscope.limits'],
       filters: ['convscope.filters', 'convscope.preprocessing', 'convscope.limits'],
-      gradcam: ['convscope.gradCam', 'convscope.preprocessing', 'convscope.limits'],
+      gradcam: ['convscope.gradCam', 'convscope.preprocessing', 'convscope.image', 'convscope.limits'],
       summary: [],
     };
     for (const panel of this.panels.values()) {

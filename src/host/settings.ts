@@ -8,6 +8,7 @@ import { DEFAULT_HDF5_TIMEOUT_MS } from '../engine/hdf5Reader';
 import {
   BACKEND_PREFERENCES,
   COLORMAP_NAMES,
+  EXIF_ORIENTATION_MODES,
   FILTER_PATTERN_PRESETS,
   GRAD_CAM_SCORES,
   PREPROCESS_MODES,
@@ -76,7 +77,11 @@ export function readSettings(): ConvscopeSettings {
         maxWeightBytes: positive(config.get<number>('limits.maxWeightMegabytes'), DEFAULT_MODEL_LIMITS.maxWeightBytes / 2 ** 20) * 2 ** 20,
         hdf5TimeoutMs: positive(config.get<number>('limits.hdf5ReadSeconds'), DEFAULT_HDF5_TIMEOUT_MS / 1000) * 1000,
       },
-      image: { maxImagePixels: positive(config.get<number>('limits.maxImageMegapixels'), DEFAULT_IMAGE_LIMITS.maxImagePixels / 1e6) * 1e6 },
+      image: {
+        maxImagePixels: positive(config.get<number>('limits.maxImageMegapixels'), DEFAULT_IMAGE_LIMITS.maxImagePixels / 1e6) * 1e6,
+        // Carried with the image limits: everything that reads an image gets both.
+        exifOrientation: pick(config.get<string>('image.exifOrientation'), EXIF_ORIENTATION_MODES, 'apply'),
+      },
     },
   };
 }

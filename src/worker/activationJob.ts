@@ -96,6 +96,7 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
       imagePath: request.imagePath,
       preprocess,
       inputSize: [image.height, image.width, image.channels],
+      exif: image.exif,
       layerIndices,
       timings: { loadModelMs, readImageMs, forwardMs, renderMs },
     },

@@ -9,7 +9,7 @@ import { assertFiniteOutput } from '../engine/nonFinite';
 import { withoutStrandedTensors } from '../engine/strandedGradientTensors';
 import { computeGradCam, describeClassifierOutput, listTargetLayers, noEvidenceMessage, type GradCamMap } from '../engine/gradCam';
 import { computeGraphGradCam, describeGraphClassifierOutput, listGraphTargetNodes } from '../engine/graphModel/graphGradCam';
-import { readImageForModel, type ImageLimits } from '../engine/imageInput';
+import { readImageForModel, type ImageReadOptions } from '../engine/imageInput';
 import { preprocessPixels } from '../engine/preprocess';
 import type { ClassPrediction, ColormapName, GradCamLayerChoice, GradCamRunInfo, GradCamScore, ModelSummary, PreprocessMode } from '../engine/types';
 import { overlayHeatmap, renderHeatmap, type RgbImage } from '../render/heatmapOverlay';
@@ -130,6 +130,7 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
       preprocess,
       inputSize: [image.height, image.width, image.channels],
       imageSize: [original.height, original.width],
+      exif: image.exif,
       layer: map.layer,
       score: request.score,
       outputActivation: map.activation,
@@ -148,11 +149,10 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   };
 }
 
-/** The image at its own size for the overlay (the study notes' `cv2.imread`): EXIF rotation applied, RGB. */
-async function readOriginalRgb(imagePath: string, limits: ImageLimits): Promise<RgbImage> {
+/** The image at its own size for the overlay (the study notes' `cv2.imread`), RGB, turned by EXIF as the model's input was. */
+async function readOriginalRgb(imagePath: string, options: ImageReadOptions): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(imagePath, { limitInputPixels: limits.maxImagePixels, failOn: 'error' })
-      .rotate()
+    const { data, info } = await sharp(imagePath, { limitInputPixels: options.maxImagePixels, failOn: 'error', autoOrient: options.exifOrientation !== 'ignore' })
       .removeAlpha()
       .toColourspace('srgb')
       .raw()

@@ -1,6 +1,6 @@
 // Messages between the extension host (EngineClient) and the engine worker thread. Every job is a
 // request with an id; the worker answers with progress, job-specific events, then `done` or `failed`.
-import type { ImageLimits } from '../engine/imageInput';
+import type { ImageReadOptions } from '../engine/imageInput';
 import type { ModelFileLimits } from '../engine/layersModelLoader';
 import type { LayerSelection } from '../engine/activations';
 import type {
@@ -22,7 +22,7 @@ import type { GradCamJobRequest, GradCamJobResult } from './gradCamJob';
 
 export interface EngineLimits {
   model: ModelFileLimits;
-  image: ImageLimits;
+  image: ImageReadOptions;
 }
 
 export interface ActivationJobRequest {

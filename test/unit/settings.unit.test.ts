@@ -33,4 +33,13 @@ describe('settings', function () {
     assert.equal(settings.gradCam.intensity, 0.4);
     assert.equal(settings.imagesPerRow, 16);
   });
+
+  it('reads what is done with EXIF orientation, with the image limits the jobs get: apply unless ignore is set', function () {
+    setConfiguration({});
+    assert.equal(readSettings().limits.image.exifOrientation, 'apply');
+    setConfiguration({ 'convscope.image.exifOrientation': 'ignore', 'convscope.limits.maxImageMegapixels': 20 });
+    assert.deepEqual(readSettings().limits.image, { maxImagePixels: 20e6, exifOrientation: 'ignore' });
+    setConfiguration({ 'convscope.image.exifOrientation': 'sideways' });
+    assert.equal(readSettings().limits.image.exifOrientation, 'apply');
+  });
 });
