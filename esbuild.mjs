@@ -40,7 +40,7 @@ const builds = [
   },
 ];
 
-/** The WASM backend fetches its .wasm files at run time from `dist/wasm` (see engine/backend.ts). */
+/** The WASM backend fetches its .wasm files at run time from `dist/wasm` (see src/engine/tfjs/backend.ts). */
 async function copyWasmBinaries() {
   const from = path.join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   const to = path.join('dist', 'wasm');

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { saveLayersModelToDirectory, MODEL_JSON_FILE_NAME } from '../src/engine/layersModelWriter';
+import { saveLayersModelToDirectory, MODEL_JSON_FILE_NAME } from '../src/engine/models/layers/layersModelWriter';
 
 export type BenchModelName = 'vgg16Base' | 'vgg16' | 'cholletConvnet';
 

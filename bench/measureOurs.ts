@@ -1,6 +1,6 @@
 // Times every workload through the engine worker and watches the host while it runs: event-loop
 // delay and resident memory during the timed jobs, and the worker's live tensors before and after.
-import type { EngineClient } from '../src/worker/engineClient';
+import type { EngineClient } from '../src/host/engineClient';
 import { runWorkloadJob, type JobInputs, type JobTiming } from './engineJobs';
 import { observeHost, type HostObservation } from './hostMonitor';
 import type { MeasurementPlan, TimedGroup } from './measurementPlan';

@@ -2,8 +2,8 @@
 // soak/soakSession.ts), printing the worker's live tensors and memory from start to end.
 // CONVSCOPE_SOAK_RUNS sets the number of visualizations (200 by default).
 import path from 'node:path';
-import { EngineClient } from '../src/worker/engineClient';
-import type { EngineMemory } from '../src/worker/workerProtocol';
+import { EngineClient } from '../src/host/engineClient';
+import type { EngineMemory } from '../src/shared/engineProtocol';
 import { countByKind, runSoak, SOAK_KINDS } from './soak/soakSession';
 
 const root = path.resolve(__dirname, '..');

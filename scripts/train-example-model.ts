@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { saveLayersModelToDirectory } from '../src/engine/layersModelWriter';
+import { saveLayersModelToDirectory } from '../src/engine/models/layers/layersModelWriter';
 import { renderExampleReadme, type LayerRow, type SampleRow } from './example-data/exampleReadme';
 import { mulberry32, shuffledIndices, type Random } from './example-data/prng';
 import {

@@ -1,7 +1,7 @@
 // Extension entry point: starts the engine worker lazily, registers the sidebar, the status bar
 // item, the commands and the panel serializers, and returns an API that end-to-end tests drive.
 import * as vscode from 'vscode';
-import { EngineClient } from './worker/engineClient';
+import { EngineClient } from './host/engineClient';
 import { ConvscopeHost } from './host/convscopeHost';
 import { registerCommands } from './host/commands';
 import { ACTIVATIONS_VIEW_TYPE, type ActivationsOutcome, type ActivationsTarget } from './host/panel/activationsPanel';

@@ -1,6 +1,6 @@
 // The activations panel: header, toolbar, run status and one section per layer, plus the channel
 // dialog. It takes the host's messages and sends the user's actions back.
-import type { ChannelDetail, LayerActivationImage } from '../src/engine/types';
+import type { ChannelDetail, LayerActivationImage } from '../src/shared/types';
 import type { HostToWebviewMessage, PanelSession, RunStatus } from '../src/shared/protocol';
 import { ChannelDialog } from './channelDialog';
 import { el, replaceChildren } from './dom';

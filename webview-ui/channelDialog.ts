@@ -1,6 +1,6 @@
 // The enlarged view of one channel: a modal panel inside the page with the channel image, a colour
 // bar from its min to its max, the mean, and whether the channel is dead. Esc or Close shuts it.
-import type { ChannelDetail } from '../src/engine/types';
+import type { ChannelDetail } from '../src/shared/types';
 import { colourBar } from './colourBar';
 import { el, replaceChildren } from './dom';
 import { formatValue } from './format';

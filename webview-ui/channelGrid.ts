@@ -1,6 +1,6 @@
 // One layer's grid of channel tiles: the PNG from the host, with a hover/selection highlight, a
 // `channel k` tooltip, marks on dead channels, and mouse and keyboard ways to open a channel.
-import type { ChannelGridLayout } from '../src/engine/types';
+import type { ChannelGridLayout } from '../src/shared/types';
 import { el } from './dom';
 import {
   channelAtPoint,

@@ -1,7 +1,7 @@
 // A colour bar: the colormap as a CSS gradient between two labelled values (the colours are data,
 // not theme: they come from the colormap tables the renderer uses).
-import type { ColormapName } from '../src/engine/types';
-import { colormapCssGradient } from '../src/render/colormaps';
+import type { ColormapName } from '../src/shared/types';
+import { colormapCssGradient } from '../src/shared/colormaps';
 import { el } from './dom';
 import { formatValue } from './format';
 

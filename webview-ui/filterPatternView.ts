@@ -1,7 +1,7 @@
 // The filter-pattern panel: header (model, layer, filters, preset, size, steps), toolbar (preset,
 // Cancel, Export Grid), run status, and the 8 × 8 grid whose tiles appear as the host streams them.
 // Clicking a tile enlarges it.
-import type { FilterPatternImage, FilterPatternParameters } from '../src/engine/types';
+import type { FilterPatternImage, FilterPatternParameters } from '../src/shared/types';
 import type { FilterPanelSession, HostToWebviewMessage, RunStatus } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
 import { baseName, PREPROCESS_LABELS } from './format';

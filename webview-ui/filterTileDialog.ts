@@ -1,7 +1,7 @@
 // The enlarged view of one filter's pattern: the tile's image scaled up (pixelated), the loss (mean
 // activation of the filter) on the starting noise and at the end, the steps, and why a dead filter
 // shows no pattern. The image URL belongs to the grid; the dialog only borrows it.
-import type { FilterPatternImage } from '../src/engine/types';
+import type { FilterPatternImage } from '../src/shared/types';
 import { el } from './dom';
 import { formatValue } from './format';
 import { displayScale, MIN_CHANNEL_DISPLAY_WIDTH } from './gridGeometry';

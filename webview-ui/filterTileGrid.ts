@@ -3,7 +3,7 @@
 // message arrives. The frame keeps the grid's aspect ratio at any width; margins are transparent, so
 // they show the editor's background. Tiles are buttons: hover or focus shows the filter's loss, a
 // click or Enter enlarges it, the arrow keys move between tiles.
-import type { FilterGridLayout, FilterPatternImage } from '../src/engine/types';
+import type { FilterGridLayout, FilterPatternImage } from '../src/shared/types';
 import { FILTER_GRID_LINES, filterTileOrigin } from '../src/render/filterGrid';
 import { el } from './dom';
 import { describeFilterLoss } from './format';

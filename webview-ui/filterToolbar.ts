@@ -1,6 +1,6 @@
 // The filter-pattern panel's toolbar: the preset switch (the study notes' `chollet` or the cleaner
 // `clear`), Cancel while a run is in progress, and Export Grid once the grid is complete.
-import { FILTER_PATTERN_PRESETS, type FilterPatternPreset } from '../src/engine/types';
+import { FILTER_PATTERN_PRESETS, type FilterPatternPreset } from '../src/shared/types';
 import { el } from './dom';
 
 export interface FilterToolbarActions {

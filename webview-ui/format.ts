@@ -1,5 +1,5 @@
 // Text for numbers, shapes and timings shown in the panel. Pure functions: no DOM.
-import type { PreprocessMode, Shape } from '../src/engine/types';
+import type { PreprocessMode, Shape } from '../src/shared/types';
 
 const MINUS = '\u2212';
 

@@ -1,7 +1,7 @@
 // The Grad-CAM panel's controls: target layer, overlay intensity, colormap, score, a class typed by
 // index or name, Export and Cancel. Each change asks the host to explain again with only that field
 // changed (`explain`); the host answers with a new run.
-import { COLORMAP_NAMES, GRAD_CAM_SCORES, type ColormapName, type GradCamLayerChoice, type GradCamScore } from '../src/engine/types';
+import { COLORMAP_NAMES, GRAD_CAM_SCORES, type ColormapName, type GradCamLayerChoice, type GradCamScore } from '../src/shared/types';
 import type { WebviewToHostMessage } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
 import { formatShape } from './format';

@@ -2,7 +2,7 @@
 // explained, and side by side the heatmap over the original image (at its own resolution) and the
 // class heatmap at the layer's resolution (pixelated, like the study notes' matshow). When nothing
 // raises the class score at the layer, the host's message says so instead of an empty map.
-import type { ClassPrediction, GradCamRunInfo } from '../src/engine/types';
+import type { ClassPrediction, GradCamRunInfo } from '../src/shared/types';
 import type { GradCamResultView } from '../src/shared/protocol';
 import { colourBar } from './colourBar';
 import { el, replaceChildren } from './dom';

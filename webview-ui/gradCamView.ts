@@ -2,7 +2,7 @@
 // predictions, heatmap over the image, class heatmap). Every control change and every click on a
 // prediction asks the host to explain again; its new run replaces the result, which stays dimmed
 // on screen until then.
-import type { GradCamRunInfo } from '../src/engine/types';
+import type { GradCamRunInfo } from '../src/shared/types';
 import type { GradCamPanelSession, GradCamResultView, HostToWebviewMessage, RunStatus, TimingEntry, WebviewPersistedState } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
 import { baseName } from './format';

@@ -1,5 +1,5 @@
 // Where channels sit in a rendered grid image, and how big images are shown. Pure functions: no DOM.
-import type { ChannelGridLayout } from '../src/engine/types';
+import type { ChannelGridLayout } from '../src/shared/types';
 
 /** Grid images narrower than this (CSS pixels) are scaled up by a whole factor, pixelated. */
 export const MIN_GRID_DISPLAY_WIDTH = 480;

@@ -1,6 +1,6 @@
 // One layer's section in the panel: a placeholder until its grid arrives, then the heading, the
 // activation statistics, the dead channels and the interactive grid.
-import type { LayerActivationImage, LayerInfo } from '../src/engine/types';
+import type { LayerActivationImage, LayerInfo } from '../src/shared/types';
 import { ChannelGrid } from './channelGrid';
 import { el, replaceChildren } from './dom';
 import { formatDeadChannels, formatOutputShape, formatShape, formatValue } from './format';

@@ -1,6 +1,6 @@
 // The model summary panel: header (model, input and output shapes), run status while the model is
 // read, then the layer table and the parameter totals.
-import type { ModelSummary } from '../src/engine/types';
+import type { ModelSummary } from '../src/shared/types';
 import type { HostToWebviewMessage, RunStatus } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
 import { PREPROCESS_LABELS, baseName, formatKerasShape } from './format';

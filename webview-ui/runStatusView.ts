@@ -1,6 +1,6 @@
 // The run's progress line, shared by every panel kind: a VS Code-like progress bar and `k / n <unit>`
 // while running, the backend and timings when finished, a note when cancelled, an error box when failed.
-import type { BackendName } from '../src/engine/types';
+import type { BackendName } from '../src/shared/types';
 import type { TimingEntry } from '../src/shared/protocol';
 import { el } from './dom';
 import { formatMilliseconds } from './format';

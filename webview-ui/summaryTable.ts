@@ -1,8 +1,8 @@
 // The model summary's table, as Keras' `model.summary()` prints it: one row per layer (name, class,
 // output shape, parameters) and the totals below. Every string comes from the model file and is
 // inserted as text.
-import { ownLayerName } from '../src/engine/layerNames';
-import type { LayerInfo, ModelSummary } from '../src/engine/types';
+import { ownLayerName } from '../src/shared/layerNames';
+import type { LayerInfo, ModelSummary } from '../src/shared/types';
 import { el } from './dom';
 import { formatCount, formatKerasShape } from './format';
 

@@ -1,6 +1,6 @@
 // The activations panel's toolbar: change the image, choose layers, pick the preprocessing and the
 // colormap, cancel a run, export the grids.
-import { COLORMAP_NAMES, PREPROCESS_MODES, type ColormapName, type PreprocessMode } from '../src/engine/types';
+import { COLORMAP_NAMES, PREPROCESS_MODES, type ColormapName, type PreprocessMode } from '../src/shared/types';
 import { el } from './dom';
 import { PREPROCESS_LABELS } from './format';
 

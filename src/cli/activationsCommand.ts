@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { DEFAULT_LAYER_COUNT, type LayerSelection } from '../engine/activations';
-import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type PreprocessMode } from '../engine/types';
+import { DEFAULT_LAYER_COUNT, type LayerSelection } from '../engine/analyses/activations';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/input/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
-import { runActivationJob } from '../worker/activationJob';
+import { runActivationJob } from '../jobs/activationJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
 import { OutputFolder, fileNameForLayer } from './outputFolder';
 

@@ -1,8 +1,8 @@
 // What every convscope subcommand shares: usage errors, option parsing helpers, backend start-up.
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { initializeBackend } from '../engine/backend';
-import type { BackendName, BackendPreference } from '../engine/types';
+import { initializeBackend } from '../engine/tfjs/backend';
+import type { BackendName, BackendPreference } from '../shared/types';
 
 /** Bad command-line usage: exit code 2 with the usage text. */
 export class UsageError extends Error {}

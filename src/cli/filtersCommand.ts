@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { DEFAULT_FILTER_COUNT, DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/filterPatterns';
-import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
+import { DEFAULT_FILTER_COUNT, DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/analyses/filterPatterns';
+import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
 import {
   BACKEND_PREFERENCES,
   FILTER_PATTERN_PRESETS,
@@ -10,9 +10,9 @@ import {
   type FilterPatternParameters,
   type FilterPatternPreset,
   type PreprocessMode,
-} from '../engine/types';
+} from '../shared/types';
 import { encodeNpy } from '../render/npy';
-import { runFilterPatternJob } from '../worker/filterPatternJob';
+import { runFilterPatternJob } from '../jobs/filterPatternJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand, type CliValues } from './cliSupport';
 import { OutputFolder, fileNameForLayer } from './outputFolder';
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type GradCamScore, type PreprocessMode } from '../engine/types';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/input/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
+import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type GradCamScore, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
-import { runGradCamJob } from '../worker/gradCamJob';
+import { runGradCamJob } from '../jobs/gradCamJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
 import { OutputFolder } from './outputFolder';
 

@@ -1,5 +1,5 @@
-import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { loadModelCached } from '../worker/modelCache';
+import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
+import { loadModelCached } from '../jobs/modelCache';
 import { requirePositionals, startBackend, type CliCommand } from './cliSupport';
 import { formatSummaryTable } from './summaryTable';
 

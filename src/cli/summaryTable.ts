@@ -1,7 +1,7 @@
 // Keras-style `model.summary()` text for the terminal.
-import { ownLayerName } from '../engine/layerNames';
-import { formatShape } from '../engine/modelSummary';
-import type { ModelSummary } from '../engine/types';
+import { ownLayerName } from '../shared/layerNames';
+import { formatShape } from '../engine/models/modelSummary';
+import type { ModelSummary } from '../shared/types';
 
 const formatCount = (count: number) => count.toLocaleString('en-US');
 

@@ -3,10 +3,10 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_FREE_INPUT_SIDE } from '../engine/imageInput';
-import type { ColormapName, ModelSummary, PreprocessMode } from '../engine/types';
+import { DEFAULT_FREE_INPUT_SIDE } from '../engine/input/imageInput';
+import type { ColormapName, ModelSummary, PreprocessMode } from '../shared/types';
 import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
-import type { EngineClient } from '../worker/engineClient';
+import type { EngineClient } from './engineClient';
 import { ActivationsPanel, type ActivationsOutcome, type ActivationsPanelServices, type ActivationsTarget } from './panel/activationsPanel';
 import { FilterPatternCache } from './panel/filterPatternCache';
 import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternPanelServices, type FilterPatternTarget } from './panel/filterPatternPanel';

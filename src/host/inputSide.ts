@@ -1,6 +1,6 @@
 // The side images are resized to for models whose input takes any height or width. No vscode
 // import: the host asks, this decides what the answer means.
-import type { ModelSummary } from '../engine/types';
+import type { ModelSummary } from '../shared/types';
 
 /** A side beyond this would make one input of tens of millions of values. */
 export const MAX_INPUT_SIDE = 4096;

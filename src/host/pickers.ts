@@ -1,8 +1,8 @@
 // Quick picks for the files and layers a command needs, each with a "Browse…" way out.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { formatShape } from '../engine/modelSummary';
-import type { ModelSummary } from '../engine/types';
+import { formatShape } from '../engine/models/modelSummary';
+import type { ModelSummary } from '../shared/types';
 import { filterCountOf } from './tree/modelTreeModel';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'tif', 'tiff', 'avif'];

@@ -1,10 +1,10 @@
 // The `convscope.*` settings, read in one place.
 import * as vscode from 'vscode';
-import { DEFAULT_LAYER_COUNT } from '../engine/activations';
-import { DEFAULT_IMAGE_LIMITS } from '../engine/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../engine/layersModelLoader';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/filterPatterns';
-import { DEFAULT_HDF5_TIMEOUT_MS } from '../engine/hdf5Reader';
+import { DEFAULT_LAYER_COUNT } from '../engine/analyses/activations';
+import { DEFAULT_IMAGE_LIMITS } from '../engine/input/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/analyses/filterPatterns';
+import { DEFAULT_HDF5_TIMEOUT_MS } from '../engine/models/layers/hdf5Reader';
 import {
   BACKEND_PREFERENCES,
   COLORMAP_NAMES,
@@ -17,8 +17,8 @@ import {
   type FilterPatternPreset,
   type GradCamScore,
   type PreprocessMode,
-} from '../engine/types';
-import type { EngineLimits } from '../worker/workerProtocol';
+} from '../shared/types';
+import type { EngineLimits } from '../shared/engineProtocol';
 
 export interface ConvscopeSettings {
   backend: BackendPreference;

@@ -1,5 +1,5 @@
 // Whole-layer statistics shown beside a channel grid.
-import type { ActivationStats } from '../engine/types';
+import type { ActivationStats } from '../shared/types';
 
 /** min, max and float64-accumulated mean over every value, with how many channels were constant. */
 export function activationStats(activation: Float32Array, channelCount: number, deadChannelCount: number): ActivationStats {

@@ -1,9 +1,9 @@
 // Renders a layer's activation as RGB pixels: every channel tiled in one grid, or one channel enlarged.
-import type { ActivationStats, ChannelGridLayout, ColormapName } from '../engine/types';
+import type { ActivationStats, ChannelGridLayout, ColormapName } from '../shared/types';
 import { type ActivationShape, assertActivationShape } from './activationShape';
 import { activationStats } from './activationStats';
 import { minMaxScaleChannel, standardizeChannel } from './channelNormalize';
-import { colormapLookupTable } from './colormaps';
+import { colormapLookupTable } from '../shared/colormaps';
 
 export interface ChannelGridOptions {
   imagesPerRow: number;

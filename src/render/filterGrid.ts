@@ -1,7 +1,7 @@
 // The study notes' grid of filter patterns: tiles of `size` pixels, 8 to a column, 5 pixels of black
 // margin between them. As in the notes' loop (`results[i*(size+margin)…, j*(size+margin)…] =
 // generate_pattern(layer, i + j*8)`), tile t sits in row t % 8 and column ⌊t / 8⌋.
-import type { FilterGridLayout } from '../engine/types';
+import type { FilterGridLayout } from '../shared/types';
 
 export const FILTER_GRID_LINES = 8;
 export const FILTER_GRID_MARGIN = 5;

@@ -1,9 +1,9 @@
 // The study notes' Grad-CAM pictures: the heatmap alone (`plt.matshow(heatmap)`) and the heatmap
 // superimposed on the original image (`cv2.resize`, `np.uint8(255 * heatmap)`,
 // `cv2.applyColorMap(…, COLORMAP_JET)`, `heatmap * 0.4 + img`). Pure typed-array code.
-import type { ColormapName } from '../engine/types';
+import type { ColormapName } from '../shared/types';
 import { renderSingleChannel, type SingleChannelImage } from './channelGrid';
-import { colormapLookupTable } from './colormaps';
+import { colormapLookupTable } from '../shared/colormaps';
 
 /** width × height RGB pixels, row-major. */
 export interface RgbImage {

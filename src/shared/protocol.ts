@@ -17,7 +17,7 @@ import type {
   LayerInfo,
   ModelSummary,
   PreprocessMode,
-} from '../engine/types';
+} from './types';
 
 export type PanelViewKind = 'activations' | 'filters' | 'gradcam' | 'summary';
 

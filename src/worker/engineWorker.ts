@@ -1,17 +1,17 @@
 // Entry point of the engine worker thread: all TensorFlow.js work happens here, one job at a
 // time, so the extension host's thread never blocks on it.
 import { parentPort } from 'node:worker_threads';
-import type { LayerActivation } from '../engine/activations';
-import { initializeBackend } from '../engine/backend';
+import type { LayerActivation } from '../engine/analyses/activations';
+import { initializeBackend } from '../engine/tfjs/backend';
 import { InputError, JobCancelledError, describeError } from '../engine/errors';
 import { renderSingleChannel } from '../render/channelGrid';
 import { encodePng } from '../render/png';
-import { runActivationJob } from './activationJob';
-import { measureEngineMemory } from './engineMemory';
-import { runFilterPatternJob } from './filterPatternJob';
-import { runGradCamJob } from './gradCamJob';
-import { loadModelCached } from './modelCache';
-import type { ChannelRequest, JobEvent, JobKind, JobKinds, WorkerFailure, WorkerRequest, WorkerResponse } from './workerProtocol';
+import { runActivationJob } from '../jobs/activationJob';
+import { measureEngineMemory } from '../jobs/engineMemory';
+import { runFilterPatternJob } from '../jobs/filterPatternJob';
+import { runGradCamJob } from '../jobs/gradCamJob';
+import { loadModelCached } from '../jobs/modelCache';
+import type { ChannelRequest, JobEvent, JobKind, JobKinds, WorkerFailure, WorkerRequest, WorkerResponse } from '../shared/engineProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');

@@ -4,16 +4,16 @@
 // depthwise and separable convolutions, average pooling).
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { initializeBackend } from '../../src/engine/backend';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS, type FilterPattern } from '../../src/engine/filterPatterns';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
+import { initializeBackend } from '../../src/engine/tfjs/backend';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, type FilterPattern } from '../../src/engine/analyses/filterPatterns';
+import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { mulberry32 } from '../../src/engine/seededRandom';
-import type { PreprocessMode } from '../../src/engine/types';
-import { runActivationJob } from '../../src/worker/activationJob';
-import { runFilterPatternJob } from '../../src/worker/filterPatternJob';
-import { runGradCamJob } from '../../src/worker/gradCamJob';
-import { releaseCachedModel } from '../../src/worker/modelCache';
+import type { PreprocessMode } from '../../src/shared/types';
+import { runActivationJob } from '../../src/jobs/activationJob';
+import { runFilterPatternJob } from '../../src/jobs/filterPatternJob';
+import { runGradCamJob } from '../../src/jobs/gradCamJob';
+import { releaseCachedModel } from '../../src/jobs/modelCache';
 import { WASM_DIRECTORY, useWasmBackend } from './engineFixtures';
 import { glorotLimit, seededUniform } from './goldenFiles';
 

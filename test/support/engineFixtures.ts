@@ -4,8 +4,8 @@ import sharp from 'sharp';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { initializeBackend } from '../../src/engine/backend';
-import { saveLayersModelToDirectory } from '../../src/engine/layersModelWriter';
+import { initializeBackend } from '../../src/engine/tfjs/backend';
+import { saveLayersModelToDirectory } from '../../src/engine/models/layers/layersModelWriter';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const WASM_DIRECTORY = path.join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');

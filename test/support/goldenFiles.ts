@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../src/engine/seededRandom';
-import type { PreprocessMode } from '../../src/engine/types';
+import type { PreprocessMode } from '../../src/shared/types';
 import { REPO_ROOT } from './engineFixtures';
 
 export const GOLDEN_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'golden');

@@ -3,7 +3,7 @@
 // must then exit by itself (the pthread pool may not keep a finished process alive).
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { initializeBackend } from '../../src/engine/backend';
+import { initializeBackend } from '../../src/engine/tfjs/backend';
 import { mulberry32 } from '../../src/engine/seededRandom';
 import { WASM_DIRECTORY } from './engineFixtures';
 

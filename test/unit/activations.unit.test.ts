@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { computeActivations, selectLayers } from '../../src/engine/activations';
+import { computeActivations, selectLayers } from '../../src/engine/analyses/activations';
 import { InputError } from '../../src/engine/errors';
-import { readImageForModel } from '../../src/engine/imageInput';
-import { loadModelFromFile } from '../../src/engine/modelLoader';
-import { summarizeModel } from '../../src/engine/modelSummary';
-import { preprocessPixels } from '../../src/engine/preprocess';
+import { readImageForModel } from '../../src/engine/input/imageInput';
+import { loadModelFromFile } from '../../src/engine/models/modelLoader';
+import { summarizeModel } from '../../src/engine/models/modelSummary';
+import { preprocessPixels } from '../../src/engine/input/preprocess';
 import { buildCatsVsDogsConvnet, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
 
 describe('activations of the study notes’ cats-vs-dogs convnet', function () {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { initializeBackend } from '../../src/engine/backend';
+import { initializeBackend } from '../../src/engine/tfjs/backend';
 import { WASM_DIRECTORY, useWasmBackend } from '../support/engineFixtures';
 
 function nativeBackendInstalled(): boolean {

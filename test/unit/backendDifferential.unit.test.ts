@@ -23,7 +23,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { releaseCachedModel } from '../../src/worker/modelCache';
+import { releaseCachedModel } from '../../src/jobs/modelCache';
 import {
   SYNTHETIC_MODELS,
   correlation,

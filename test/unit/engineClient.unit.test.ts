@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { LayerActivationImage } from '../../src/engine/types';
-import { EngineClient, EngineError } from '../../src/worker/engineClient';
-import type { ActivationJobRequest } from '../../src/worker/workerProtocol';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
+import type { LayerActivationImage } from '../../src/shared/types';
+import { EngineClient, EngineError } from '../../src/host/engineClient';
+import type { ActivationJobRequest } from '../../src/shared/engineProtocol';
+import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { BUILT_WASM_DIRECTORY, WORKER_PATH, ensureBuilt } from '../support/builtBundles';
 import { buildCatsVsDogsConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
 

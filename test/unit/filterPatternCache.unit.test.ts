@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/engine/filterPatterns';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/engine/analyses/filterPatterns';
 import { FilterPatternCache, filterRunKey, modelContentHash, type CachedFilterRun } from '../../src/host/panel/filterPatternCache';
 import { makeTempDir, removeDir } from '../support/engineFixtures';
 

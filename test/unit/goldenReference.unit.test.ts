@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { releaseCachedModel } from '../../src/worker/modelCache';
+import { releaseCachedModel } from '../../src/jobs/modelCache';
 import { correlation, maxAbsDifference, runJobsOn, type ComparedBackend, type JobResults, type LayerOutput } from '../support/differentialModels';
 import { REPO_ROOT, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
 import { MNIST_GRAPH_NODES, buildSeededCatsVsDogsConvnet, goldenImagePath, readGolden, type GoldenActivation, type GoldenResults } from '../support/goldenFiles';

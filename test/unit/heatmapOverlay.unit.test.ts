@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { colormapLookupTable } from '../../src/render/colormaps';
+import { colormapLookupTable } from '../../src/shared/colormaps';
 import { overlayHeatmap, renderHeatmap, resizeBilinear } from '../../src/render/heatmapOverlay';
 import { useWasmBackend } from '../support/engineFixtures';
 

@@ -5,9 +5,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync, gunzipSync } from 'node:zlib';
 import { InputError } from '../../src/engine/errors';
-import { readImageForModel } from '../../src/engine/imageInput';
-import { grayToRgbLikePil, nearestSourceIndices, resizeNearestLikePil, rgbToLumaLikePil } from '../../src/engine/pilResample';
-import type { ExifOrientationMode } from '../../src/engine/types';
+import { readImageForModel } from '../../src/engine/input/imageInput';
+import { grayToRgbLikePil, nearestSourceIndices, resizeNearestLikePil, rgbToLumaLikePil } from '../../src/engine/input/pilResample';
+import type { ExifOrientationMode } from '../../src/shared/types';
 import { REPO_ROOT, makeTempDir, removeDir, writeTestImage } from '../support/engineFixtures';
 
 /** Made by scripts/reference/pil_load_img_reference.py with Pillow, as Keras' load_img reads them. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TopologyError, normaliseKerasTopology, type Json } from '../../src/engine/kerasTopology';
+import { TopologyError, normaliseKerasTopology, type Json } from '../../src/engine/models/layers/kerasTopology';
 
 const policy = (name: string) => ({ module: 'keras', class_name: 'DTypePolicy', config: { name }, registered_name: null, shared_object_id: 1401 });
 const tensor = (layer: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 8, 8, 4], dtype: 'float32', keras_history: [layer, 0, 0] } });

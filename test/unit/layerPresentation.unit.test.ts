@@ -2,10 +2,10 @@
 // the config entries the engine keeps for them.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { layerConfigEntry, pickLayerConfig } from '../../src/engine/layerConfig';
-import { ownLayerName } from '../../src/engine/layerNames';
-import { summarizeModel } from '../../src/engine/modelSummary';
-import type { LayerInfo } from '../../src/engine/types';
+import { layerConfigEntry, pickLayerConfig } from '../../src/engine/models/layers/layerConfig';
+import { ownLayerName } from '../../src/shared/layerNames';
+import { summarizeModel } from '../../src/engine/models/modelSummary';
+import type { LayerInfo } from '../../src/shared/types';
 import { LAYER_KIND_ICONS, formatConfigValue, layerConfigLines, layerDescription, layerKindOf, layerTooltipLines } from '../../src/host/tree/layerPresentation';
 
 const conv: LayerInfo = {

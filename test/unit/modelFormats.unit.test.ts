@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadClassNames } from '../../src/engine/classNames';
+import { loadClassNames } from '../../src/engine/analyses/classNames';
 import { InputError } from '../../src/engine/errors';
-import { listTargetLayers } from '../../src/engine/gradCam';
-import { DEFAULT_MODEL_LIMITS, type ModelFileLimits } from '../../src/engine/layersModelLoader';
-import { loadModelFromFile } from '../../src/engine/modelLoader';
-import { summarizeModel } from '../../src/engine/modelSummary';
+import { listTargetLayers } from '../../src/engine/analyses/gradCam';
+import { DEFAULT_MODEL_LIMITS, type ModelFileLimits } from '../../src/engine/models/layers/layersModelLoader';
+import { loadModelFromFile } from '../../src/engine/models/modelLoader';
+import { summarizeModel } from '../../src/engine/models/modelSummary';
 import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend } from '../support/engineFixtures';
 import { snapshotFolder } from '../support/folderSnapshot';
 import {

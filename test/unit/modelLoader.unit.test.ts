@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, symlink, truncate, writeFile, appendFile, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../src/engine/errors';
-import { loadModelFromFile } from '../../src/engine/modelLoader';
-import { summarizeModel } from '../../src/engine/modelSummary';
+import { loadModelFromFile } from '../../src/engine/models/modelLoader';
+import { summarizeModel } from '../../src/engine/models/modelSummary';
 import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
 import { snapshotFolder } from '../support/folderSnapshot';
 

@@ -1,6 +1,6 @@
 // The status bar item's content: the model used last, its name and the backend, icons escaped.
 import assert from 'node:assert/strict';
-import type { ModelSummary } from '../../src/engine/types';
+import type { ModelSummary } from '../../src/shared/types';
 import { currentModelOf, escapeIcons, markUsed, modelStatusContent } from '../../src/host/statusBar/modelStatus';
 import type { OpenModel } from '../../src/host/tree/modelTreeModel';
 

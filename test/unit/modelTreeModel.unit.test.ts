@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { layerLabel } from '../../src/host/tree/layerPresentation';
-import type { ModelSummary } from '../../src/engine/types';
+import type { ModelSummary } from '../../src/shared/types';
 import { ModelTreeModel, filterCountOf, layerHasChildren } from '../../src/host/tree/modelTreeModel';
 
 const summary: ModelSummary = {

@@ -3,12 +3,12 @@
 // outer input in one graph, checked against the layers applied one by one in the test.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { computeActivations, selectLayers } from '../../src/engine/activations';
+import { computeActivations, selectLayers } from '../../src/engine/analyses/activations';
 import { InputError } from '../../src/engine/errors';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS, optimizeFilterPatterns, planFilterPatterns } from '../../src/engine/filterPatterns';
-import { loadModelFromFile } from '../../src/engine/modelLoader';
-import { summarizeModel } from '../../src/engine/modelSummary';
-import { preprocessTensor } from '../../src/engine/preprocessTensor';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, optimizeFilterPatterns, planFilterPatterns } from '../../src/engine/analyses/filterPatterns';
+import { loadModelFromFile } from '../../src/engine/models/modelLoader';
+import { summarizeModel } from '../../src/engine/models/modelSummary';
+import { preprocessTensor } from '../../src/engine/input/preprocessTensor';
 import { makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
 
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });

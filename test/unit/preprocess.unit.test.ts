@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { preprocessPixels } from '../../src/engine/preprocess';
+import { preprocessPixels } from '../../src/engine/input/preprocess';
 
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-4, `${actual} ≉ ${expected}`);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { ColormapName } from '../../src/engine/types';
+import type { ColormapName } from '../../src/shared/types';
 import type { ActivationShape } from '../../src/render/activationShape';
 import { channelGridLayout, renderChannelGrid, renderSingleChannel } from '../../src/render/channelGrid';
-import { colormapLookupTable } from '../../src/render/colormaps';
+import { colormapLookupTable } from '../../src/shared/colormaps';
 
 /** mulberry32: a small seeded generator, so failures reproduce. */
 function seededRandom(seed: number): () => number {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { COLORMAP_NAMES, type ColormapName } from '../../src/engine/types';
-import { colormapCssGradient, colormapLookupTable } from '../../src/render/colormaps';
+import { COLORMAP_NAMES, type ColormapName } from '../../src/shared/types';
+import { colormapCssGradient, colormapLookupTable } from '../../src/shared/colormaps';
 
 function entry(name: ColormapName, value: number): number[] {
   return Array.from(colormapLookupTable(name).subarray(3 * value, 3 * value + 3));

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_HDF5_TIMEOUT_MS } from '../../src/engine/hdf5Reader';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/layersModelLoader';
+import { DEFAULT_HDF5_TIMEOUT_MS } from '../../src/engine/models/layers/hdf5Reader';
+import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
+import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { REPO_ROOT } from '../support/engineFixtures';
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');

@@ -10,7 +10,7 @@ import {
   generateShapeImages,
   type ShapeImage,
 } from '../../scripts/example-data/shapesDataset';
-import { DEFAULT_WEIGHTS_FILE_NAME, saveLayersModelToDirectory } from '../../src/engine/layersModelWriter';
+import { DEFAULT_WEIGHTS_FILE_NAME, saveLayersModelToDirectory } from '../../src/engine/models/layers/layersModelWriter';
 
 /** Summed |ΔR|+|ΔG|+|ΔB| between pixel `index` and the image's noise-free background colour. */
 function distanceFromBackground(image: ShapeImage, index: number): number {

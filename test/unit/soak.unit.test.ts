@@ -4,8 +4,8 @@
 // of job has run. CONVSCOPE_SOAK_RUNS=200 runs the long version; `npm run soak` prints the figures.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { EngineClient } from '../../src/worker/engineClient';
-import type { EngineMemory } from '../../src/worker/workerProtocol';
+import { EngineClient } from '../../src/host/engineClient';
+import type { EngineMemory } from '../../src/shared/engineProtocol';
 import { countByKind, runSoak, SOAK_KINDS, type SoakReport } from '../../scripts/soak/soakSession';
 import { BUILT_WASM_DIRECTORY, WORKER_PATH, ensureBuilt } from '../support/builtBundles';
 import { REPO_ROOT } from '../support/engineFixtures';

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/engine/seededRandom';
-import { forwardPaddingForInputGradient, registerFastWasmInputGradient } from '../../src/engine/wasmFastInputGradient';
+import { forwardPaddingForInputGradient, registerFastWasmInputGradient } from '../../src/engine/tfjs/wasmFastInputGradient';
 import { useWasmBackend } from '../support/engineFixtures';
 
 /** Seeded values: uniform in [-1, 1), or five levels with zero (exact ties and zeros). */

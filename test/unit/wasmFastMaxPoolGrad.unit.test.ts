@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/engine/seededRandom';
-import { registerFastWasmMaxPoolGrad } from '../../src/engine/wasmFastMaxPoolGrad';
+import { registerFastWasmMaxPoolGrad } from '../../src/engine/tfjs/wasmFastMaxPoolGrad';
 import { useWasmBackend } from '../support/engineFixtures';
 
 /** distinct: in [-1, 1); levels: five levels with zero (ties); relu: mostly zero; negative: all below zero; zeros: all zero. */

@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/engine/seededRandom';
-import { registerMissingWasmGradientKernels } from '../../src/engine/wasmGradientKernels';
+import { registerMissingWasmGradientKernels } from '../../src/engine/tfjs/wasmGradientKernels';
 import { useWasmBackend } from '../support/engineFixtures';
 
 /**

@@ -2,7 +2,7 @@
 // as esbuild.mjs builds it) runs against a fake `acquireVsCodeApi` and receives host messages.
 // The filter-pattern and Grad-CAM panels are tested in webviewPanels.unit.test.ts.
 import assert from 'node:assert/strict';
-import type { ChannelDetail, LayerActivationImage, LayerInfo } from '../../src/engine/types';
+import type { ChannelDetail, LayerActivationImage, LayerInfo } from '../../src/shared/types';
 import type { PanelSession, WebviewPersistedState } from '../../src/shared/protocol';
 import { HOSTILE_NAME, buildWebviewBundle, fakePng, loadWebview, type WebviewPage } from '../support/webviewHarness';
 

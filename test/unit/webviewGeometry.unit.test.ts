@@ -1,7 +1,7 @@
 // The webview's pure helpers: where channels sit in a grid image, how images are scaled, and the
 // text it shows for numbers and shapes.
 import assert from 'node:assert/strict';
-import type { ChannelGridLayout } from '../../src/engine/types';
+import type { ChannelGridLayout } from '../../src/shared/types';
 import {
   formatDeadChannels,
   formatMilliseconds,

@@ -8,7 +8,7 @@ import {
   type FilterPatternImage,
   type FilterPatternParameters,
   type GradCamRunInfo,
-} from '../../src/engine/types';
+} from '../../src/shared/types';
 import { filterGridLayout, filterTileOrigin } from '../../src/render/filterGrid';
 import type {
   FilterPanelSession,

@@ -2,7 +2,7 @@
 // as esbuild.mjs builds it) runs in a page whose `<div id="app" data-view="summary">` picks the
 // panel kind, against a fake `acquireVsCodeApi`, and receives host messages.
 import assert from 'node:assert/strict';
-import type { LayerInfo, ModelSummary } from '../../src/engine/types';
+import type { LayerInfo, ModelSummary } from '../../src/shared/types';
 import type { WebviewPersistedState } from '../../src/shared/protocol';
 import { HOSTILE_NAME, buildWebviewBundle, loadWebview, type WebviewPage } from '../support/webviewHarness';
 

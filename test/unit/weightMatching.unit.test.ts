@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { WeightMatchError, describeWeightMatch, matchWeights, type ModelLayout, type StoredWeight, type VariableSlot } from '../../src/engine/weightMatching';
+import { WeightMatchError, describeWeightMatch, matchWeights, type ModelLayout, type StoredWeight, type VariableSlot } from '../../src/engine/models/layers/weightMatching';
 
 /** A model of plain layers, variables layer by layer; `nonTrainable` variables come last in the trainable-first order. */
 function layout(layers: [string, [string, number[]][]][], nonTrainable: string[] = []): ModelLayout {

@@ -2,8 +2,8 @@
 // layer, with channels enlarged on request, a colormap remembered per model, and Export to PNGs.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { LayerSelection } from '../../engine/activations';
-import type { ActivationRunInfo, ColormapName, LayerActivationImage, PreprocessMode } from '../../engine/types';
+import type { LayerSelection } from '../../engine/analyses/activations';
+import type { ActivationRunInfo, ColormapName, LayerActivationImage, PreprocessMode } from '../../shared/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { activationExportFileName } from './activationExport';
 import { announceExport, askExportFolder } from './exportFolderDialog';

@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInsideFolder } from '../../engine/confinedPath';
-import type { FilterPatternImage, FilterPatternParameters, FilterPatternRunInfo } from '../../engine/types';
+import { resolveInsideFolder } from '../../engine/models/confinedPath';
+import type { FilterPatternImage, FilterPatternParameters, FilterPatternRunInfo } from '../../shared/types';
 import type { FilterPanelSession } from '../../shared/protocol';
 
 export interface CachedFilterRun {

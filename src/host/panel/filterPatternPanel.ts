@@ -2,8 +2,8 @@
 // gradient ascent, tiles streaming in as their batch finishes; one filter alone, or a grid.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../engine/filterPatterns';
-import type { FilterPatternImage, FilterPatternParameters, FilterPatternPreset, FilterPatternRunInfo } from '../../engine/types';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../engine/analyses/filterPatterns';
+import type { FilterPatternImage, FilterPatternParameters, FilterPatternPreset, FilterPatternRunInfo } from '../../shared/types';
 import type { FilterPanelSession, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { filterRunKey, modelContentHash, type CachedFilterRun, type FilterPatternCache } from './filterPatternCache';
 import { RunPanel, type ActiveRun, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';

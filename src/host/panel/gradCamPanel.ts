@@ -2,7 +2,7 @@
 // any control (class, layer, intensity, colormap, score) re-runs it, Export saves the images.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { ColormapName, GradCamRunInfo, GradCamScore, PreprocessMode } from '../../engine/types';
+import type { ColormapName, GradCamRunInfo, GradCamScore, PreprocessMode } from '../../shared/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { writeNewFile } from './exportFiles';
 import { announceExport, askExportFolder } from './exportFolderDialog';

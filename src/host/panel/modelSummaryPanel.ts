@@ -2,7 +2,7 @@
 // class, output shape and parameters, and the trainable / non-trainable totals.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { BackendName, ModelSummary } from '../../engine/types';
+import type { BackendName, ModelSummary } from '../../shared/types';
 import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 
 export const MODEL_SUMMARY_VIEW_TYPE = 'convscope.modelSummary';

@@ -10,7 +10,7 @@ import {
   type FilterPatternPreset,
   type GradCamScore,
   type PreprocessMode,
-} from '../../engine/types';
+} from '../../shared/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 
 type MessageOf<T extends WebviewToHostMessage['type']> = Extract<WebviewToHostMessage, { type: T }>;

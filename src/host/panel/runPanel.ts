@@ -3,8 +3,8 @@
 // run kept as the messages that drew it, replayed when a hidden or reloaded webview says `ready`.
 import * as vscode from 'vscode';
 import type { HostToWebviewMessage, PanelViewKind, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
-import { EngineError, type EngineClient } from '../../worker/engineClient';
-import type { PreprocessMode } from '../../engine/types';
+import { EngineError, type EngineClient } from '../engineClient';
+import type { PreprocessMode } from '../../shared/types';
 import type { ConvscopeSettings } from '../settings';
 import { routeRunPanelMessage } from './panelMessages';
 import { renderPanelHtml, webviewRoot } from './panelHtml';

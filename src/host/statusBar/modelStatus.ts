@@ -1,6 +1,6 @@
 // What the status bar item says while a model is open: which model (the one used last), and the
 // engine's backend. No vscode import, so it is tested in plain Node.
-import type { BackendName, ModelSummary } from '../../engine/types';
+import type { BackendName, ModelSummary } from '../../shared/types';
 import type { OpenModel } from '../tree/modelTreeModel';
 
 export interface ModelStatusContent {

@@ -1,8 +1,8 @@
 // The status bar item shown while a model is open: `$(layers) <model> · <backend>`; a click opens
 // that model's summary.
 import * as vscode from 'vscode';
-import type { BackendName } from '../../engine/types';
-import type { EngineClient } from '../../worker/engineClient';
+import type { BackendName } from '../../shared/types';
+import type { EngineClient } from '../engineClient';
 import type { ModelTreeModel } from '../tree/modelTreeModel';
 import { currentModelOf, modelStatusContent } from './modelStatus';
 

@@ -1,6 +1,6 @@
 // The sidebar's data: which models are open and what is known of each. No vscode import, so the
 // tree's logic is tested in plain Node; modelTreeProvider.ts turns it into tree items.
-import type { LayerInfo, ModelSummary } from '../../engine/types';
+import type { LayerInfo, ModelSummary } from '../../shared/types';
 
 export type OpenModel =
   | { state: 'loading'; modelPath: string }

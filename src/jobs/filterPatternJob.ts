@@ -1,0 +1,118 @@
+// The filter-pattern job, shared by the worker and the CLI: load the model, optimise the requested
+// filters of one convolution layer in batches, and hand out each filter's tile as its batch finishes.
+import { currentBackend } from '../engine/tfjs/backend';
+import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../engine/analyses/filterPatterns';
+import type { ModelFileLimits } from '../engine/models/layers/layersModelLoader';
+import type {
+  FilterGridLayout,
+  FilterPatternImage,
+  FilterPatternParameters,
+  FilterPatternPlan,
+  FilterPatternRunInfo,
+  ModelSummary,
+  PreprocessMode,
+} from '../shared/types';
+import { constantImageTile, deprocessImage } from '../render/deprocessImage';
+import { filterGridLayout, renderFilterGrid } from '../render/filterGrid';
+import { encodePng } from '../render/png';
+import { assertFiniteOutput } from '../engine/analyses/nonFinite';
+import { freeStrandedGradientTensors } from '../engine/tfjs/strandedGradientTensors';
+import { loadModelCached } from './modelCache';
+import { asModelRunFailure } from './modelRunFailure';
+
+export interface FilterPatternJobRequest {
+  modelPath: string;
+  layerName: string;
+  /** Filter indices in tile order; omitted: the first 64 (or all, when fewer). */
+  filters?: number[];
+  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
+  preprocess?: PreprocessMode;
+  parameters: FilterPatternParameters;
+  /** Filters optimised together at most; the plan may choose fewer for a large layer. */
+  maxBatchSize?: number;
+  limits: { model: ModelFileLimits };
+}
+
+export interface FilterPatternJobResult {
+  summary: ModelSummary;
+  info: FilterPatternRunInfo;
+  /** Every tile in the study notes' grid. */
+  grid: { layout: FilterGridLayout; png: Uint8Array };
+}
+
+export interface FilterPatternJobHooks {
+  onStarted?(summary: ModelSummary, plan: FilterPatternPlan, grid: FilterGridLayout, preprocess: PreprocessMode): void | Promise<void>;
+  /** One finished filter: its tile as PNG, and its raw pattern (pixel space) for export. */
+  onFilter(image: FilterPatternImage, pattern: FilterPattern): void | Promise<void>;
+  /** `done` of `total` optimisation steps over all batches. */
+  onProgress?(done: number, total: number, message: string): void;
+  /** Called before every optimisation step; throws JobCancelledError to stop the job there. */
+  checkCancelled(): Promise<void>;
+}
+
+const now = () => performance.now();
+
+export async function runFilterPatternJob(request: FilterPatternJobRequest, hooks: FilterPatternJobHooks): Promise<FilterPatternJobResult> {
+  let started = now();
+  const { model, summary } = await loadModelCached(request.modelPath, request.limits.model);
+  const loadModelMs = now() - started;
+  const plan = planFilterPatterns(model, summary, request);
+  const preprocess = request.preprocess ?? summary.defaultPreprocess;
+  const size = request.parameters.size;
+  const layout = filterGridLayout(plan.filters.length, size);
+  await hooks.onStarted?.(summary, plan, layout, preprocess);
+
+  const batches = filterBatches(plan.filters, plan.batchSize);
+  const totalSteps = batches.length * plan.stepsPerFilter;
+  const tiles: Uint8Array[] = [];
+  let optimizeMs = 0;
+  let renderMs = 0;
+  for (const [batchIndex, batch] of batches.entries()) {
+    started = now();
+    const patterns = await optimizeFilterPatterns(model, plan, batch, preprocess, request.parameters, {
+      beforeStep: async (step, steps) => {
+        await hooks.checkCancelled();
+        hooks.onProgress?.(batchIndex * steps + step - 1, totalSteps, `step ${step}/${steps} · ${tiles.length}/${plan.filters.length} filters done`);
+      },
+    }).catch((error: unknown) => {
+      freeStrandedGradientTensors();
+      throw asModelRunFailure(request.modelPath, error);
+    });
+    optimizeMs += now() - started;
+
+    started = now();
+    for (const pattern of patterns) {
+      assertFiniteOutput([pattern.lossEnd], request.modelPath, `as the activation of filter ${pattern.filter} of "${plan.layerName}"`);
+      assertFiniteOutput(pattern.pixels, request.modelPath, `in the gradient ascent of filter ${pattern.filter} of "${plan.layerName}"`);
+      const tile = pattern.dead ? constantImageTile(pattern.pixels.length) : deprocessImage(pattern.pixels);
+      const png = await encodePng(tile, size, size, plan.inputChannels);
+      const { pixels: _pixels, channels: _channels, ...measures } = pattern;
+      await hooks.onFilter({ layerIndex: plan.layerIndex, layerName: plan.layerName, tile: tiles.length, png, ...measures }, pattern);
+      tiles.push(tile);
+    }
+    renderMs += now() - started;
+    hooks.onProgress?.((batchIndex + 1) * plan.stepsPerFilter, totalSteps, `${tiles.length}/${plan.filters.length} filters done`);
+  }
+
+  started = now();
+  const grid = renderFilterGrid(tiles, size, plan.inputChannels);
+  const gridPng = await encodePng(grid.rgb, layout.width, layout.height);
+  renderMs += now() - started;
+
+  return {
+    summary,
+    grid: { layout, png: gridPng },
+    info: {
+      backend: currentBackend(),
+      modelPath: request.modelPath,
+      layerIndex: plan.layerIndex,
+      layerName: plan.layerName,
+      preprocess,
+      parameters: request.parameters,
+      filters: plan.filters,
+      batchSize: plan.batchSize,
+      inputChannels: plan.inputChannels,
+      timings: { loadModelMs, optimizeMs, renderMs },
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// Messages between the extension host (EngineClient) and the engine worker thread. Every job is a
+// request with an id; the worker answers with progress, job-specific events, then `done` or `failed`.
+import type { ImageReadOptions } from '../engine/input/imageInput';
+import type { ModelFileLimits } from '../engine/models/layers/layersModelLoader';
+import type { LayerSelection } from '../engine/analyses/activations';
+import type {
+  ActivationRunInfo,
+  BackendName,
+  BackendPreference,
+  ChannelDetail,
+  ColormapName,
+  FilterGridLayout,
+  FilterPatternImage,
+  FilterPatternPlan,
+  GradCamLayerChoice,
+  LayerActivationImage,
+  ModelSummary,
+  PreprocessMode,
+} from './types';
+import type { FilterPatternJobRequest, FilterPatternJobResult } from '../jobs/filterPatternJob';
+import type { GradCamJobRequest, GradCamJobResult } from '../jobs/gradCamJob';
+
+export interface EngineLimits {
+  model: ModelFileLimits;
+  image: ImageReadOptions;
+}
+
+export interface ActivationJobRequest {
+  modelPath: string;
+  imagePath: string;
+  layers: LayerSelection;
+  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
+  preprocess?: PreprocessMode;
+  colormap: ColormapName;
+  imagesPerRow: number;
+  limits: EngineLimits;
+  /** Side of the PNG thumbnail of the input image to return; 0 for none. */
+  thumbnailSize: number;
+  /** For a model whose input takes any height or width: the side images are resized to (default 224). */
+  inputSide?: number;
+}
+
+export interface ActivationJobResult {
+  info: ActivationRunInfo;
+  summary: ModelSummary;
+  thumbnail?: Uint8Array;
+}
+
+export interface ChannelRequest {
+  /** The activation job whose output is enlarged; only the latest job's outputs are kept. */
+  jobId: number;
+  layerIndex: number;
+  channel: number;
+  colormap: ColormapName;
+}
+
+/** The worker's live tensors and memory, measured between jobs (for soak runs and diagnostics). */
+export interface EngineMemory {
+  /** Live TF.js tensors: the cached model's weights once a job has run, nothing else between jobs. */
+  tensors: number;
+  tensorBytes: number;
+  /** Resident set of the whole process: the worker is a thread of it. */
+  rssBytes: number;
+  /** The highest resident set the process has had so far. */
+  peakRssBytes: number;
+  /** The worker thread's own JavaScript heap. */
+  heapUsedBytes: number;
+  /** The WASM backend's linear memory, which grows and never shrinks; absent on other backends. */
+  wasmHeapBytes?: number;
+}
+
+export interface BackendReport {
+  backend: BackendName;
+  notes: string[];
+}
+
+/** Each kind of job, with what it is asked and what it finally returns. */
+export interface JobKinds {
+  summarize: { request: { modelPath: string; limits: EngineLimits }; result: ModelSummary };
+  activations: { request: ActivationJobRequest; result: ActivationJobResult };
+  channel: { request: ChannelRequest; result: ChannelDetail };
+  filterPatterns: { request: FilterPatternJobRequest; result: FilterPatternJobResult };
+  gradCam: { request: GradCamJobRequest; result: GradCamJobResult };
+  /** Queued like a job, so it measures once the jobs before it have finished. */
+  memory: { request: Record<string, never>; result: EngineMemory };
+}
+export type JobKind = keyof JobKinds;
+
+/** What a job reports while it runs, besides progress. */
+export type JobEvent =
+  | { type: 'activationsStarted'; summary: ModelSummary; layerIndices: number[]; preprocess: PreprocessMode; thumbnail?: Uint8Array }
+  | { type: 'layer'; layer: LayerActivationImage }
+  | { type: 'filterPatternsStarted'; summary: ModelSummary; plan: FilterPatternPlan; grid: FilterGridLayout; preprocess: PreprocessMode }
+  | { type: 'filterTile'; tile: FilterPatternImage }
+  | { type: 'gradCamStarted'; summary: ModelSummary; layerChoices: GradCamLayerChoice[] };
+
+export type WorkerRequest =
+  | { type: 'init'; backend: BackendPreference; wasmDirectory: string; allowNative: boolean }
+  | { [K in JobKind]: { type: 'job'; id: number; kind: K; request: JobKinds[K]['request'] } }[JobKind]
+  | { type: 'cancel'; id: number };
+
+export interface WorkerFailure {
+  /** `input`: the user's file is at fault (one line, no stack); `cancelled`; `internal`: a bug. */
+  kind: 'input' | 'cancelled' | 'internal';
+  message: string;
+  file?: string;
+  stack?: string;
+}
+
+export type WorkerResponse =
+  | { type: 'ready'; backend: BackendReport }
+  | { type: 'initFailed'; message: string }
+  | { type: 'progress'; id: number; done: number; total: number; message: string }
+  | { type: 'event'; id: number; event: JobEvent }
+  | { type: 'done'; id: number; result: JobKinds[JobKind]['result'] }
+  | { type: 'failed'; id: number; failure: WorkerFailure };

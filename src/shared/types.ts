@@ -1,0 +1,314 @@
+// Plain data shared by the engine, the renderer, the worker, the CLI and (as types) the webview.
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** How 0–255 RGB pixels become the model's input (see engine/input/preprocess.ts). */
+export type PreprocessMode = 'rescale' | 'none' | 'caffe' | 'tf' | 'torch';
+export const PREPROCESS_MODES: readonly PreprocessMode[] = ['rescale', 'none', 'caffe', 'tf', 'torch'];
+
+/** What is done with an image's EXIF Orientation tag: `apply` turns it upright, `ignore` is Keras' load_img. */
+export type ExifOrientationMode = 'apply' | 'ignore';
+export const EXIF_ORIENTATION_MODES: readonly ExifOrientationMode[] = ['apply', 'ignore'];
+
+export interface ExifOrientationReport {
+  mode: ExifOrientationMode;
+  /** The file's EXIF Orientation tag (1 upright, 2–8 rotated and/or mirrored); absent when it has none. */
+  tag?: number;
+  /** True when the pixels were turned by the tag: mode `apply` and a tag from 2 to 8. */
+  rotated: boolean;
+}
+
+export type ColormapName = 'viridis' | 'magma' | 'inferno' | 'plasma' | 'gray' | 'jet';
+export const COLORMAP_NAMES: readonly ColormapName[] = ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'jet'];
+
+/** A Keras-style shape: `null` for a free dimension (the batch). */
+export type Shape = (number | null)[];
+
+export interface LayerInfo {
+  /** Position in the summary's layer list (nested models' layers included, depth first). */
+  index: number;
+  /** `outer/inner` for a layer inside a nested model. */
+  name: string;
+  /** 0 for the model's own layers, 1 inside a nested model, … */
+  depth: number;
+  /** The full name of the nested model holding the layer; absent at the top level. */
+  parent?: string;
+  /** The layer is a nested model (its layers follow it, with `parent` set to its name). */
+  isModel?: boolean;
+  className: string;
+  /** One shape, or one per output for layers with several outputs. */
+  outputShape: Shape | Shape[];
+  paramCount: number;
+  trainableParamCount: number;
+  /** True when the output is one 4-D (batch, height, width, channels) tensor: only those have channel grids. */
+  hasSpatialOutput: boolean;
+  /** A few entries of the layer's config under Keras' names (kernel_size, strides, padding, activation, …); absent when it has none. */
+  config?: LayerConfig;
+  /**
+   * Graph models only: the op node's name scope below the scope all nodes share (`conv2d_1` for
+   * `StatefulPartitionedCall/sequential_1/conv2d_1/Relu`; '' at that level). Nodes with the same
+   * group belong together; the node's own label is its name's last segment.
+   */
+  group?: string;
+}
+
+/** A small config value: a name, a number, a flag, or a short tuple such as `[3, 3]`. */
+export type LayerConfigValue = string | number | boolean | (number | null)[];
+export type LayerConfig = Record<string, LayerConfigValue>;
+
+export interface ModelSummary {
+  modelPath: string;
+  modelName: string;
+  /** Input shape without the batch dimension: [height, width, channels]. */
+  inputShape: Shape;
+  outputShape: Shape | Shape[];
+  /** Every layer in model order; a nested model is followed by its own layers. */
+  layers: LayerInfo[];
+  totalParams: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+  /** `none` when the model starts with a Rescaling layer, else `rescale` (the study notes' 1/255). */
+  defaultPreprocess: PreprocessMode;
+  /** How the file was read, where the user should know (a converted Keras 3 config, weights matched by layer or order). */
+  loadNotes?: string[];
+}
+
+/** Statistics of one layer's activation for one input. */
+export interface ActivationStats {
+  min: number;
+  max: number;
+  mean: number;
+  channelCount: number;
+  /** Channels that are constant for this input (all zero after a ReLU): rendered flat. */
+  deadChannelCount: number;
+  deadFraction: number;
+}
+
+/** Where each channel's tile sits in a rendered grid image (tiles are packed with no gaps). */
+export interface ChannelGridLayout {
+  columns: number;
+  rows: number;
+  tileWidth: number;
+  tileHeight: number;
+  width: number;
+  height: number;
+}
+
+export interface LayerActivationImage {
+  layerIndex: number;
+  layerName: string;
+  className: string;
+  /** The activation's shape as the model gives it, batch included: [1, h, w, c]. */
+  shape: number[];
+  stats: ActivationStats;
+  grid: ChannelGridLayout;
+  /** Indices of the channels rendered flat because they are constant. */
+  deadChannels: number[];
+  colormap: ColormapName;
+  png: Uint8Array;
+}
+
+/** One channel enlarged, scaled from its own min to its max (the study notes' `matshow`). */
+export interface ChannelDetail {
+  layerIndex: number;
+  layerName: string;
+  channel: number;
+  width: number;
+  height: number;
+  min: number;
+  max: number;
+  mean: number;
+  dead: boolean;
+  colormap: ColormapName;
+  png: Uint8Array;
+}
+
+export interface ActivationTimings {
+  loadModelMs: number;
+  readImageMs: number;
+  forwardMs: number;
+  renderMs: number;
+}
+
+export interface ActivationRunInfo {
+  backend: BackendName;
+  modelPath: string;
+  imagePath: string;
+  preprocess: PreprocessMode;
+  /** [height, width, channels] fed to the model. */
+  inputSize: [number, number, number];
+  /** How the image's EXIF orientation was treated (set by the job). */
+  exif?: ExifOrientationReport;
+  layerIndices: number[];
+  timings: ActivationTimings;
+}
+
+/**
+ * What Grad-CAM differentiates: the model's output for the class (the study notes'
+ * `model.output[:, 386]`) or its pre-activation value (the Grad-CAM paper's pre-softmax logit).
+ */
+export type GradCamScore = 'output' | 'logit';
+export const GRAD_CAM_SCORES: readonly GradCamScore[] = ['output', 'logit'];
+
+/** A layer Grad-CAM can explain: one with a single 4-D output. Nested layers are named `outer/inner`. */
+export interface GradCamLayerChoice {
+  name: string;
+  className: string;
+  outputShape: Shape;
+}
+
+export interface ClassPrediction {
+  index: number;
+  name: string;
+  /** The model's output for the class (for a single sigmoid unit, class 0 scores 1 − p). */
+  score: number;
+}
+
+/** Where class names came from: a file beside the model, the built-in ImageNet list, or none (indices). */
+export interface ClassNamesInfo {
+  source: 'file' | 'imagenet' | 'index';
+  /** The labels file, when `source` is `file`. */
+  file?: string;
+  /** Label files that were found but not used, and why. */
+  notes: string[];
+}
+
+export interface GradCamTimings {
+  loadModelMs: number;
+  readImageMs: number;
+  gradCamMs: number;
+  renderMs: number;
+}
+
+export interface GradCamRunInfo {
+  backend: BackendName;
+  modelPath: string;
+  imagePath: string;
+  preprocess: PreprocessMode;
+  /** [height, width, channels] fed to the model. */
+  inputSize: [number, number, number];
+  /** [height, width] of the original image, which the overlay has. */
+  imageSize: [number, number];
+  /** How the image's EXIF orientation was treated, for the model's input and the overlay alike (set by the job). */
+  exif?: ExifOrientationReport;
+  layer: GradCamLayerChoice;
+  score: GradCamScore;
+  /** The activation of the model's last layer (`softmax`, `sigmoid`, `linear`, …). */
+  outputActivation: string;
+  /** For a model with several outputs: the one explained (see engine/analyses/gradCam.ts). */
+  outputName?: string;
+  targetClass: ClassPrediction;
+  /** The value Grad-CAM differentiated for the target class: its output (1 − p for class 0 of one sigmoid unit) or logit. */
+  scoreValue: number;
+  /** The top five classes (fewer when the model has fewer), best first. */
+  predictions: ClassPrediction[];
+  /** [height, width] of the heatmap: the target layer's feature-map size. */
+  heatmapSize: [number, number];
+  /** True when no location raises the class score (the heatmap is all zero after the ReLU). */
+  noPositiveEvidence: boolean;
+  /** Set with `noPositiveEvidence`: says so in words. */
+  message?: string;
+  colormap: ColormapName;
+  intensity: number;
+  classNames: ClassNamesInfo;
+  timings: GradCamTimings;
+}
+
+/** `chollet`: the study notes' plain gradient ascent; `clear`: jitter, octaves and smoothing for cleaner patterns. */
+export type FilterPatternPreset = 'chollet' | 'clear';
+export const FILTER_PATTERN_PRESETS: readonly FilterPatternPreset[] = ['chollet', 'clear'];
+
+/** Extra parameters of the `clear` preset (see engine/analyses/filterPatterns.ts). */
+export interface ClearPresetParameters {
+  /** Resolutions optimised in turn, smallest first; the last is `size`. */
+  octaves: number;
+  /** Each octave is this much larger than the one before. */
+  octaveScale: number;
+  /** Largest random shift per step, in pixels of the current octave. */
+  jitter: number;
+  /** Largest random relative change of scale per step (0.05: ±5 %). */
+  scaleJitter: number;
+  /** Largest random rotation per step, in degrees. */
+  rotationDegrees: number;
+  /** Weight of the squared total-variation penalty (pixel units) against the normalised gradient. */
+  tvWeight: number;
+}
+
+export interface FilterPatternParameters {
+  preset: FilterPatternPreset;
+  /** Side of the square image optimised, in pixels (the last octave's for `clear`). */
+  size: number;
+  /** Gradient-ascent steps (per octave for `clear`). */
+  steps: number;
+  /** Step size in pixel units: `x += normalisedGradient × stepSize`. */
+  stepSize: number;
+  seed: number;
+  clear: ClearPresetParameters;
+}
+
+/** Where each tile sits in a filter-pattern grid: the study notes' 8 per column, 5-pixel black margins between tiles. */
+export interface FilterGridLayout {
+  rows: number;
+  columns: number;
+  tileSize: number;
+  margin: number;
+  width: number;
+  height: number;
+}
+
+/** One filter's pattern, rendered with the study notes' deprocess_image. */
+export interface FilterPatternImage {
+  layerIndex: number;
+  layerName: string;
+  filter: number;
+  /** Position in the requested filter list, which is the tile's position in the grid. */
+  tile: number;
+  size: number;
+  /** Mean activation of the filter on the starting noise and on the final pattern. */
+  lossStart: number;
+  lossEnd: number;
+  steps: number;
+  /** The gradient was zero from the start: nothing near the start activates the filter. Drawn flat, not as noise. */
+  dead: boolean;
+  png: Uint8Array;
+}
+
+export interface FilterPatternTimings {
+  loadModelMs: number;
+  optimizeMs: number;
+  renderMs: number;
+}
+
+export interface FilterPatternRunInfo {
+  backend: BackendName;
+  modelPath: string;
+  layerIndex: number;
+  layerName: string;
+  preprocess: PreprocessMode;
+  parameters: FilterPatternParameters;
+  /** Filter indices, in tile order. */
+  filters: number[];
+  /** How many filters were optimised together. */
+  batchSize: number;
+  inputChannels: number;
+  timings: FilterPatternTimings;
+}
+
+/** What a filter-pattern job will compute, decided before it starts. */
+export interface FilterPatternPlan {
+  modelPath: string;
+  layerIndex: number;
+  layerName: string;
+  /** Filters the layer has. */
+  filterCount: number;
+  /** Filters to show, in tile order. */
+  filters: number[];
+  inputChannels: 1 | 3;
+  /** Filters optimised together. */
+  batchSize: number;
+  /** Image side per octave, smallest first (one entry for `chollet`). */
+  octaveSizes: number[];
+  stepsPerFilter: number;
+}
