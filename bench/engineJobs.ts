@@ -2,11 +2,9 @@
 // The time reported is the job's own measure of the engine work (computeActivations, the filter
 // ascent, computeGradCam), excluding model loading, image decoding and PNG rendering; the job's
 // wall time as the host sees it is kept beside it.
-import { DEFAULT_IMAGE_LIMITS } from '../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../src/engine/models/layers/layersModelLoader';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../src/engine/analyses/filterPatterns';
 import type { EngineClient } from '../src/host/engineClient';
 import type { Workload } from './workloads';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../src/shared/defaults';
 
 const LIMITS = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
 

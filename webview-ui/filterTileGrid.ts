@@ -4,7 +4,7 @@
 // they show the editor's background. Tiles are buttons: hover or focus shows the filter's loss, a
 // click or Enter enlarges it, the arrow keys move between tiles.
 import type { FilterGridLayout, FilterPatternImage } from '../src/shared/types';
-import { FILTER_GRID_LINES, filterTileOrigin } from '../src/render/filterGrid';
+import { FILTER_GRID_LINES, filterTileOrigin } from '../src/shared/filterGridLayout';
 import { el } from './dom';
 import { describeFilterLoss } from './format';
 import { displayScale, MIN_GRID_DISPLAY_WIDTH } from './gridGeometry';

@@ -4,12 +4,10 @@
 // tensors above the baseline, or as memory that keeps growing once every kind of job has run.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/engine/analyses/filterPatterns';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import type { FilterPatternPreset, LayerActivationImage } from '../../src/shared/types';
 import { EngineError, type EngineClient } from '../../src/host/engineClient';
 import type { EngineMemory } from '../../src/shared/engineProtocol';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 export const SOAK_KINDS = ['activations', 'channel', 'gradCam', 'filterPatterns', 'summarize'] as const;
 export type SoakKind = (typeof SOAK_KINDS)[number];

@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { DEFAULT_LAYER_COUNT, type LayerSelection } from '../engine/analyses/activations';
-import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
 import { runActivationJob } from '../jobs/activationJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
 import { OutputFolder, fileNameForLayer } from './outputFolder';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGES_PER_ROW, DEFAULT_IMAGE_LIMITS, DEFAULT_LAYER_COUNT, DEFAULT_MODEL_LIMITS, SETTING_DEFAULTS } from '../shared/defaults';
+import type { LayerSelection } from '../shared/types';
 
 export const activationsCommand: CliCommand = {
   name: 'activations',
@@ -20,7 +19,7 @@ export const activationsCommand: CliCommand = {
                       stored, exactly as Keras' load_img reads them
   --backend B         ${BACKEND_PREFERENCES.join(' | ')} (default: auto)
   --colormap C        ${COLORMAP_NAMES.join(' | ')} (default: viridis)
-  --per-row N         channel tiles per row (default: 16)
+  --per-row N         channel tiles per row (default: ${DEFAULT_IMAGES_PER_ROW})
   --out DIR           output folder (default: convscope-out)
   --raw               also write each activation as a float32 .npy file`,
   options: {
@@ -47,8 +46,8 @@ export const activationsCommand: CliCommand = {
     const exifOrientation = oneOf<ExifOrientationMode>(stringOption(values, 'exif'), EXIF_ORIENTATION_MODES, 'exif', 'apply');
     const preprocessOption = stringOption(values, 'preprocess');
     const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
-    const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', 'viridis');
-    const imagesPerRow = positiveInteger(stringOption(values, 'per-row'), 'per-row', 16);
+    const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', SETTING_DEFAULTS.colormap);
+    const imagesPerRow = positiveInteger(stringOption(values, 'per-row'), 'per-row', DEFAULT_IMAGES_PER_ROW);
     const backendPreference = oneOf<BackendPreference>(stringOption(values, 'backend'), BACKEND_PREFERENCES, 'backend', 'auto');
     const outDir = path.resolve(stringOption(values, 'out') ?? 'convscope-out');
 

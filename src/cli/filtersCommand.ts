@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { DEFAULT_FILTER_COUNT, DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/analyses/filterPatterns';
-import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
 import {
   BACKEND_PREFERENCES,
   FILTER_PATTERN_PRESETS,
@@ -15,6 +13,7 @@ import { encodeNpy } from '../render/npy';
 import { runFilterPatternJob } from '../jobs/filterPatternJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand, type CliValues } from './cliSupport';
 import { OutputFolder, fileNameForLayer } from './outputFolder';
+import { DEFAULT_FILTER_COUNT, DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_MODEL_LIMITS } from '../shared/defaults';
 
 const defaults = DEFAULT_FILTER_PATTERN_PARAMETERS;
 

@@ -1,13 +1,11 @@
 import path from 'node:path';
-import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type GradCamScore, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
 import { runGradCamJob } from '../jobs/gradCamJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
 import { OutputFolder } from './outputFolder';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_GRAD_CAM_INTENSITY, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS, SETTING_DEFAULTS } from '../shared/defaults';
 
-const DEFAULT_INTENSITY = 0.4;
 
 export const gradcamCommand: CliCommand = {
   name: 'gradcam',
@@ -23,7 +21,7 @@ export const gradcamCommand: CliCommand = {
                       stored, exactly as Keras' load_img reads them
   --score S           output: the model's output for the class (default) | logit: its value before the
                       last layer's softmax or sigmoid
-  --alpha A           heatmap intensity in the overlay (default: ${DEFAULT_INTENSITY})
+  --alpha A           heatmap intensity in the overlay (default: ${DEFAULT_GRAD_CAM_INTENSITY})
   --colormap C        ${COLORMAP_NAMES.join(' | ')} (default: jet)
   --labels FILE       class names (default: labels.txt, metadata.json, class_names.json or labels.json
                       beside the model; ImageNet's names for 1000 classes)
@@ -50,9 +48,9 @@ export const gradcamCommand: CliCommand = {
     const exifOrientation = oneOf<ExifOrientationMode>(stringOption(values, 'exif'), EXIF_ORIENTATION_MODES, 'exif', 'apply');
     const preprocessOption = stringOption(values, 'preprocess');
     const preprocess = preprocessOption === undefined ? undefined : oneOf<PreprocessMode>(preprocessOption, PREPROCESS_MODES, 'preprocess', 'rescale');
-    const score = oneOf<GradCamScore>(stringOption(values, 'score'), GRAD_CAM_SCORES, 'score', 'output');
-    const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', 'jet');
-    const intensity = nonNegativeNumber(stringOption(values, 'alpha'), 'alpha', DEFAULT_INTENSITY);
+    const score = oneOf<GradCamScore>(stringOption(values, 'score'), GRAD_CAM_SCORES, 'score', SETTING_DEFAULTS['gradCam.score']);
+    const colormap = oneOf<ColormapName>(stringOption(values, 'colormap'), COLORMAP_NAMES, 'colormap', SETTING_DEFAULTS['gradCam.colormap']);
+    const intensity = nonNegativeNumber(stringOption(values, 'alpha'), 'alpha', DEFAULT_GRAD_CAM_INTENSITY);
     const backendPreference = oneOf<BackendPreference>(stringOption(values, 'backend'), BACKEND_PREFERENCES, 'backend', 'auto');
     const labelsOption = stringOption(values, 'labels');
     const outDir = path.resolve(stringOption(values, 'out') ?? 'convscope-out');

@@ -1,6 +1,6 @@
 // `convscope`: the engine on the command line, for batch export and for checking results
 // against other tools. Exit codes: 0 done, 1 internal error, 2 bad usage, 3 bad input.
-import { InputError } from '../engine/errors';
+import { InputError } from '../shared/errors';
 import { activationsCommand } from './activationsCommand';
 import { UsageError, parseCommandLine, type CliCommand } from './cliSupport';
 import { filtersCommand } from './filtersCommand';

@@ -2,7 +2,7 @@
 // a write that fails leaves no partial file (see shared/wholeFileWrite.ts).
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../engine/errors';
+import { InputError } from '../shared/errors';
 import { replaceFileWhole, writeUnderFreeName, type FileContent } from '../files/wholeFileWrite';
 
 export const RESULT_FILE = 'result.json';

@@ -1,7 +1,7 @@
-import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
 import { loadModelCached } from '../jobs/modelCache';
 import { requirePositionals, startBackend, type CliCommand } from './cliSupport';
 import { formatSummaryTable } from './summaryTable';
+import { DEFAULT_MODEL_LIMITS } from '../shared/defaults';
 
 export const summaryCommand: CliCommand = {
   name: 'summary',

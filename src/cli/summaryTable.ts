@@ -1,6 +1,6 @@
 // Keras-style `model.summary()` text for the terminal.
 import { ownLayerName } from '../shared/layerNames';
-import { formatShape } from '../engine/models/modelSummary';
+import { formatShape } from '../shared/shapes';
 import type { ModelSummary } from '../shared/types';
 
 const formatCount = (count: number) => count.toLocaleString('en-US');

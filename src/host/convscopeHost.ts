@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_FREE_INPUT_SIDE } from '../engine/input/imageInput';
 import type { ColormapName, ModelSummary, PreprocessMode } from '../shared/types';
 import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
 import type { EngineClient } from './engineClient';
@@ -18,6 +17,7 @@ import { pickImage, pickLayers } from './pickers';
 import { readSettings } from './settings';
 import { markUsed } from './statusBar/modelStatus';
 import { ModelTreeModel } from './tree/modelTreeModel';
+import { DEFAULT_FREE_INPUT_SIDE } from '../shared/defaults';
 
 const PREPROCESS_KEY = 'convscope.preprocessByModel';
 const COLORMAP_KEY = 'convscope.colormapByModel';

@@ -12,8 +12,6 @@ import type {
   ModelSummary,
   PreprocessMode,
 } from '../shared/types';
-import type { FilterPatternJobRequest, FilterPatternJobResult } from '../jobs/filterPatternJob';
-import type { GradCamJobRequest, GradCamJobResult } from '../jobs/gradCamJob';
 import type {
   ActivationJobRequest,
   ActivationJobResult,
@@ -21,6 +19,10 @@ import type {
   ChannelRequest,
   EngineLimits,
   EngineMemory,
+  FilterPatternJobRequest,
+  FilterPatternJobResult,
+  GradCamJobRequest,
+  GradCamJobResult,
   JobEvent,
   JobKind,
   JobKinds,

@@ -1,7 +1,7 @@
 // Quick picks for the files and layers a command needs, each with a "Browse…" way out.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { formatShape } from '../engine/models/modelSummary';
+import { formatShape } from '../shared/shapes';
 import type { ModelSummary } from '../shared/types';
 import { filterCountOf } from './tree/modelTreeModel';
 

@@ -1,10 +1,5 @@
 // The `convscope.*` settings, read in one place.
 import * as vscode from 'vscode';
-import { DEFAULT_LAYER_COUNT } from '../engine/analyses/activations';
-import { DEFAULT_IMAGE_LIMITS } from '../engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../engine/models/layers/layersModelLoader';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../engine/analyses/filterPatterns';
-import { DEFAULT_HDF5_TIMEOUT_MS } from '../engine/models/layers/hdf5Reader';
 import {
   BACKEND_PREFERENCES,
   COLORMAP_NAMES,
@@ -19,6 +14,7 @@ import {
   type PreprocessMode,
 } from '../shared/types';
 import type { EngineLimits } from '../shared/engineProtocol';
+import { DEFAULT_MODEL_LIMITS, SETTING_DEFAULTS as D } from '../shared/defaults';
 
 export interface ConvscopeSettings {
   backend: BackendPreference;
@@ -51,36 +47,36 @@ function preprocessSetting(value: string | undefined): PreprocessMode | undefine
 export function readSettings(): ConvscopeSettings {
   const config = vscode.workspace.getConfiguration('convscope');
   return {
-    backend: pick(config.get<string>('backend'), BACKEND_PREFERENCES, 'auto'),
-    layerCount: positive(config.get<number>('activations.layerCount'), DEFAULT_LAYER_COUNT),
-    imagesPerRow: positive(config.get<number>('activations.imagesPerRow'), 16),
-    colormap: pick(config.get<string>('colormap'), COLORMAP_NAMES, 'viridis'),
+    backend: pick(config.get<string>('backend'), BACKEND_PREFERENCES, D.backend),
+    layerCount: positive(config.get<number>('activations.layerCount'), D['activations.layerCount']),
+    imagesPerRow: positive(config.get<number>('activations.imagesPerRow'), D['activations.imagesPerRow']),
+    colormap: pick(config.get<string>('colormap'), COLORMAP_NAMES, D.colormap),
     preprocess: preprocessSetting(config.get<string>('preprocessing')),
     filters: {
-      preset: pick(config.get<string>('filters.preset'), FILTER_PATTERN_PRESETS, 'chollet'),
-      gridSize: positive(config.get<number>('filters.gridSize'), 64),
-      singleSize: positive(config.get<number>('filters.singleSize'), 150),
-      steps: positive(config.get<number>('filters.steps'), DEFAULT_FILTER_PATTERN_PARAMETERS.steps),
-      stepSize: config.get<number>('filters.stepSize') ?? DEFAULT_FILTER_PATTERN_PARAMETERS.stepSize,
-      seed: Math.floor(config.get<number>('filters.seed') ?? DEFAULT_FILTER_PATTERN_PARAMETERS.seed),
-      cacheMegabytes: Math.max(0, config.get<number>('filters.cacheMegabytes') ?? 200),
+      preset: pick(config.get<string>('filters.preset'), FILTER_PATTERN_PRESETS, D['filters.preset']),
+      gridSize: positive(config.get<number>('filters.gridSize'), D['filters.gridSize']),
+      singleSize: positive(config.get<number>('filters.singleSize'), D['filters.singleSize']),
+      steps: positive(config.get<number>('filters.steps'), D['filters.steps']),
+      stepSize: config.get<number>('filters.stepSize') ?? D['filters.stepSize'],
+      seed: Math.floor(config.get<number>('filters.seed') ?? D['filters.seed']),
+      cacheMegabytes: Math.max(0, config.get<number>('filters.cacheMegabytes') ?? D['filters.cacheMegabytes']),
     },
     gradCam: {
-      intensity: fraction(config.get<number>('gradCam.intensity'), 0.4),
-      colormap: pick(config.get<string>('gradCam.colormap'), COLORMAP_NAMES, 'jet'),
-      score: pick(config.get<string>('gradCam.score'), GRAD_CAM_SCORES, 'output'),
+      intensity: fraction(config.get<number>('gradCam.intensity'), D['gradCam.intensity']),
+      colormap: pick(config.get<string>('gradCam.colormap'), COLORMAP_NAMES, D['gradCam.colormap']),
+      score: pick(config.get<string>('gradCam.score'), GRAD_CAM_SCORES, D['gradCam.score']),
       labelsPath: config.get<string>('gradCam.labelsFile') || undefined,
     },
     limits: {
       model: {
         maxModelJsonBytes: DEFAULT_MODEL_LIMITS.maxModelJsonBytes,
-        maxWeightBytes: positive(config.get<number>('limits.maxWeightMegabytes'), DEFAULT_MODEL_LIMITS.maxWeightBytes / 2 ** 20) * 2 ** 20,
-        hdf5TimeoutMs: positive(config.get<number>('limits.hdf5ReadSeconds'), DEFAULT_HDF5_TIMEOUT_MS / 1000) * 1000,
+        maxWeightBytes: positive(config.get<number>('limits.maxWeightMegabytes'), D['limits.maxWeightMegabytes']) * 2 ** 20,
+        hdf5TimeoutMs: positive(config.get<number>('limits.hdf5ReadSeconds'), D['limits.hdf5ReadSeconds']) * 1000,
       },
       image: {
-        maxImagePixels: positive(config.get<number>('limits.maxImageMegapixels'), DEFAULT_IMAGE_LIMITS.maxImagePixels / 1e6) * 1e6,
+        maxImagePixels: positive(config.get<number>('limits.maxImageMegapixels'), D['limits.maxImageMegapixels']) * 1e6,
         // Carried with the image limits: everything that reads an image gets both.
-        exifOrientation: pick(config.get<string>('image.exifOrientation'), EXIF_ORIENTATION_MODES, 'apply'),
+        exifOrientation: pick(config.get<string>('image.exifOrientation'), EXIF_ORIENTATION_MODES, D['image.exifOrientation']),
       },
     },
   };

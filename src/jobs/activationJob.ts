@@ -1,12 +1,11 @@
 // The activation job, shared by the worker and the CLI: load the model, read the image, one
 // forward pass, then one rendered channel grid per layer, handed out as each is ready.
-import { computeActivations, selectLayers, type LayerActivation } from '../engine/analyses/activations';
+import { selectLayers, type LayerActivation } from '../engine/analyses/activations';
 import { currentBackend } from '../engine/tfjs/backend';
-import { computeGraphActivations } from '../engine/models/graph/graphActivations';
 import { readImageForModel, renderImageThumbnail } from '../engine/input/imageInput';
 import { preprocessPixels } from '../engine/input/preprocess';
 import type { LayerActivationImage, ModelSummary, PreprocessMode } from '../shared/types';
-import { InputError, describeError } from '../engine/errors';
+import { InputError, describeError } from '../shared/errors';
 import { assertFiniteOutput } from '../engine/analyses/nonFinite';
 import { renderChannelGrid } from '../render/channelGrid';
 import { encodePng } from '../render/png';
@@ -47,8 +46,7 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
 
   started = now();
   const inputShape: [number, number, number] = [image.height, image.width, image.channels];
-  const forward =
-    loaded.kind === 'graph' ? computeGraphActivations(loaded.model, summary, input, inputShape, layerIndices) : computeActivations(loaded.model, request.modelPath, input, inputShape, layerIndices);
+  const forward = loaded.activations(input, inputShape, layerIndices);
   const activations = await forward.catch((error: unknown) => {
     // The model was built from the file's config, which TF.js checks only in part: a layer given two
     // inputs where it takes one, say, fails only here. The whole message and stack go to the log via `cause`.

@@ -2,43 +2,16 @@
 // filters of one convolution layer in batches, and hand out each filter's tile as its batch finishes.
 import { currentBackend } from '../engine/tfjs/backend';
 import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../engine/analyses/filterPatterns';
-import type { ModelFileLimits } from '../engine/models/layers/layersModelLoader';
-import type {
-  FilterGridLayout,
-  FilterPatternImage,
-  FilterPatternParameters,
-  FilterPatternPlan,
-  FilterPatternRunInfo,
-  ModelSummary,
-  PreprocessMode,
-} from '../shared/types';
+import type { FilterGridLayout, FilterPatternImage, FilterPatternPlan, ModelSummary, PreprocessMode } from '../shared/types';
+import type { FilterPatternJobRequest, FilterPatternJobResult } from '../shared/engineProtocol';
 import { constantImageTile, deprocessImage } from '../render/deprocessImage';
-import { filterGridLayout, renderFilterGrid } from '../render/filterGrid';
+import { filterGridLayout } from '../shared/filterGridLayout';
+import { renderFilterGrid } from '../render/filterGrid';
 import { encodePng } from '../render/png';
 import { assertFiniteOutput } from '../engine/analyses/nonFinite';
 import { freeStrandedGradientTensors } from '../engine/tfjs/strandedGradientTensors';
 import { loadModelCached } from './modelCache';
 import { asModelRunFailure } from './modelRunFailure';
-
-export interface FilterPatternJobRequest {
-  modelPath: string;
-  layerName: string;
-  /** Filter indices in tile order; omitted: the first 64 (or all, when fewer). */
-  filters?: number[];
-  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
-  preprocess?: PreprocessMode;
-  parameters: FilterPatternParameters;
-  /** Filters optimised together at most; the plan may choose fewer for a large layer. */
-  maxBatchSize?: number;
-  limits: { model: ModelFileLimits };
-}
-
-export interface FilterPatternJobResult {
-  summary: ModelSummary;
-  info: FilterPatternRunInfo;
-  /** Every tile in the study notes' grid. */
-  grid: { layout: FilterGridLayout; png: Uint8Array };
-}
 
 export interface FilterPatternJobHooks {
   onStarted?(summary: ModelSummary, plan: FilterPatternPlan, grid: FilterGridLayout, preprocess: PreprocessMode): void | Promise<void>;
@@ -54,7 +27,7 @@ const now = () => performance.now();
 
 export async function runFilterPatternJob(request: FilterPatternJobRequest, hooks: FilterPatternJobHooks): Promise<FilterPatternJobResult> {
   let started = now();
-  const { model, summary } = await loadModelCached(request.modelPath, request.limits.model);
+  const { patternModel: model, summary } = await loadModelCached(request.modelPath, request.limits.model);
   const loadModelMs = now() - started;
   const plan = planFilterPatterns(model, summary, request);
   const preprocess = request.preprocess ?? summary.defaultPreprocess;

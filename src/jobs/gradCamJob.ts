@@ -4,52 +4,19 @@
 import sharp from 'sharp';
 import { currentBackend } from '../engine/tfjs/backend';
 import { classNameOf, loadClassNames, resolveClass } from '../engine/analyses/classNames';
-import { InputError, describeError } from '../engine/errors';
+import { InputError, describeError } from '../shared/errors';
 import { assertFiniteOutput } from '../engine/analyses/nonFinite';
 import { withoutStrandedTensors } from '../engine/tfjs/strandedGradientTensors';
-import { computeGradCam, describeClassifierOutput, listTargetLayers, noEvidenceMessage, type GradCamMap } from '../engine/analyses/gradCam';
-import { computeGraphGradCam, describeGraphClassifierOutput, listGraphTargetNodes } from '../engine/models/graph/graphGradCam';
-import { readImageForModel, type ImageReadOptions } from '../engine/input/imageInput';
+import { noEvidenceMessage, type GradCamMap } from '../engine/analyses/gradCam';
+import { readImageForModel } from '../engine/input/imageInput';
 import { preprocessPixels } from '../engine/input/preprocess';
-import type { ClassPrediction, ColormapName, GradCamLayerChoice, GradCamRunInfo, GradCamScore, ModelSummary, PreprocessMode } from '../shared/types';
+import type { ClassPrediction, GradCamLayerChoice, ModelSummary } from '../shared/types';
 import { overlayHeatmap, renderHeatmap, type RgbImage } from '../render/heatmapOverlay';
 import { encodePng } from '../render/png';
 import { loadModelCached } from './modelCache';
 import { asModelRunFailure } from './modelRunFailure';
-import type { EngineLimits } from '../shared/engineProtocol';
-
-export interface GradCamJobRequest {
-  modelPath: string;
-  imagePath: string;
-  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
-  preprocess?: PreprocessMode;
-  /** A name from the result's `layerChoices`; omitted: the last convolution (see engine/analyses/gradCam.ts). */
-  layer?: string;
-  /** A class index, or a name or index as typed; omitted: the top prediction. */
-  targetClass?: number | string;
-  score: GradCamScore;
-  /** The study notes' 0.4. */
-  intensity: number;
-  colormap: ColormapName;
-  /** A labels file the user named; omitted: one is looked for beside the model. */
-  labelsPath?: string;
-  limits: EngineLimits;
-  /** For a model whose input takes any height or width: the side images are resized to (default 224). */
-  inputSide?: number;
-}
-
-export interface GradCamJobResult {
-  info: GradCamRunInfo;
-  summary: ModelSummary;
-  /** Every layer the heatmap can be retargeted to. */
-  layerChoices: GradCamLayerChoice[];
-  /** The heatmap before resizing, `info.heatmapSize`, row-major, 0..1. */
-  heatmap: Float32Array;
-  /** The heatmap alone, enlarged (the study notes' `matshow`). */
-  heatmapPng: Uint8Array;
-  /** The heatmap over the original image, at the image's own size. */
-  overlayPng: Uint8Array;
-}
+import type { GradCamJobRequest, GradCamJobResult } from '../shared/engineProtocol';
+import type { ImageReadOptions } from '../shared/types';
 
 export interface GradCamJobHooks {
   /** Once the model is loaded, before the image is read. */
@@ -72,10 +39,10 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   if (summary.inputShape.length !== 3 || channels === null) {
     throw new InputError(request.modelPath, `takes input of shape ${JSON.stringify(summary.inputShape)}; Convscope needs an image input (height, width, channels)`);
   }
-  const output = loaded.kind === 'graph' ? describeGraphClassifierOutput(loaded.model) : describeClassifierOutput(loaded.model, request.modelPath);
+  const output = loaded.classifierOutput();
   const classNames = await loadClassNames(request.modelPath, output.classCount, request.labelsPath);
   const classIndex = typeof request.targetClass === 'string' ? resolveClass(request.targetClass, classNames, output.classCount, request.modelPath) : request.targetClass;
-  const layerChoices = loaded.kind === 'graph' ? listGraphTargetNodes(loaded.model) : listTargetLayers(loaded.model);
+  const layerChoices = loaded.gradCamLayerChoices();
   const preprocess = request.preprocess ?? summary.defaultPreprocess;
   await hooks.onStarted?.(summary, layerChoices);
   hooks.onProgress?.(0, STEPS, 'Reading the image');
@@ -94,9 +61,7 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   const options = { layer: request.layer, classIndex, score: request.score };
   let map: GradCamMap;
   try {
-    map = withoutStrandedTensors(() =>
-      loaded.kind === 'graph' ? computeGraphGradCam(loaded.model, input, inputShape, options) : computeGradCam(loaded.model, request.modelPath, input, inputShape, options),
-    );
+    map = withoutStrandedTensors(() => loaded.gradCam(input, inputShape, options));
   } catch (error) {
     throw asModelRunFailure(request.modelPath, error);
   }

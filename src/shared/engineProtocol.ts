@@ -1,8 +1,6 @@
-// Messages between the extension host (EngineClient) and the engine worker thread. Every job is a
-// request with an id; the worker answers with progress, job-specific events, then `done` or `failed`.
-import type { ImageReadOptions } from '../engine/input/imageInput';
-import type { ModelFileLimits } from '../engine/models/layers/layersModelLoader';
-import type { LayerSelection } from '../engine/analyses/activations';
+// The engine's wire contract: what each job is asked and returns, and the messages between the
+// extension host (EngineClient) and the engine worker thread. Every job is a request with an id; the
+// worker answers with progress, job-specific events, then `done` or `failed`.
 import type {
   ActivationRunInfo,
   BackendName,
@@ -11,14 +9,19 @@ import type {
   ColormapName,
   FilterGridLayout,
   FilterPatternImage,
+  FilterPatternParameters,
   FilterPatternPlan,
+  FilterPatternRunInfo,
   GradCamLayerChoice,
+  GradCamRunInfo,
+  GradCamScore,
+  ImageReadOptions,
   LayerActivationImage,
+  LayerSelection,
+  ModelFileLimits,
   ModelSummary,
   PreprocessMode,
 } from './types';
-import type { FilterPatternJobRequest, FilterPatternJobResult } from '../jobs/filterPatternJob';
-import type { GradCamJobRequest, GradCamJobResult } from '../jobs/gradCamJob';
 
 export interface EngineLimits {
   model: ModelFileLimits;
@@ -44,6 +47,59 @@ export interface ActivationJobResult {
   info: ActivationRunInfo;
   summary: ModelSummary;
   thumbnail?: Uint8Array;
+}
+
+export interface FilterPatternJobRequest {
+  modelPath: string;
+  layerName: string;
+  /** Filter indices in tile order; omitted: the first 64 (or all, when fewer). */
+  filters?: number[];
+  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
+  preprocess?: PreprocessMode;
+  parameters: FilterPatternParameters;
+  /** Filters optimised together at most; the plan may choose fewer for a large layer. */
+  maxBatchSize?: number;
+  limits: { model: ModelFileLimits };
+}
+
+export interface FilterPatternJobResult {
+  summary: ModelSummary;
+  info: FilterPatternRunInfo;
+  /** Every tile in the study notes' grid. */
+  grid: { layout: FilterGridLayout; png: Uint8Array };
+}
+
+export interface GradCamJobRequest {
+  modelPath: string;
+  imagePath: string;
+  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
+  preprocess?: PreprocessMode;
+  /** A name from the result's `layerChoices`; omitted: the last convolution (see engine/analyses/gradCam.ts). */
+  layer?: string;
+  /** A class index, or a name or index as typed; omitted: the top prediction. */
+  targetClass?: number | string;
+  score: GradCamScore;
+  /** The study notes' 0.4. */
+  intensity: number;
+  colormap: ColormapName;
+  /** A labels file the user named; omitted: one is looked for beside the model. */
+  labelsPath?: string;
+  limits: EngineLimits;
+  /** For a model whose input takes any height or width: the side images are resized to (default 224). */
+  inputSide?: number;
+}
+
+export interface GradCamJobResult {
+  info: GradCamRunInfo;
+  summary: ModelSummary;
+  /** Every layer the heatmap can be retargeted to. */
+  layerChoices: GradCamLayerChoice[];
+  /** The heatmap before resizing, `info.heatmapSize`, row-major, 0..1. */
+  heatmap: Float32Array;
+  /** The heatmap alone, enlarged (the study notes' `matshow`). */
+  heatmapPng: Uint8Array;
+  /** The heatmap over the original image, at the image's own size. */
+  overlayPng: Uint8Array;
 }
 
 export interface ChannelRequest {

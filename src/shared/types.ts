@@ -312,3 +312,30 @@ export interface FilterPatternPlan {
   octaveSizes: number[];
   stepsPerFilter: number;
 }
+
+/** Limits on what a model file may make Convscope read. */
+export interface ModelFileLimits {
+  maxModelJsonBytes: number;
+  maxWeightBytes: number;
+  /** How long one read of an HDF5 file may take before the file is taken as damaged (default DEFAULT_HDF5_TIMEOUT_MS). */
+  hdf5TimeoutMs?: number;
+}
+
+export interface ImageLimits {
+  /** Images with more pixels than this are refused before they are decoded. */
+  maxImagePixels: number;
+}
+
+/** How images are read: the limits, and what is done with the EXIF Orientation tag. */
+export interface ImageReadOptions extends ImageLimits {
+  /** `apply` (omitted): turn the pixels upright as the tag says; `ignore`: keep them as stored, as Keras' load_img does. */
+  exifOrientation?: ExifOrientationMode;
+}
+
+/** Which layers' activations to show. */
+export interface LayerSelection {
+  /** Layer names, in any order; they are shown in model order. */
+  names?: string[];
+  /** The first N layers that have a 4-D output (the study notes' `model.layers[:8]`). */
+  first?: number;
+}

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { LayerActivation } from '../engine/analyses/activations';
 import { initializeBackend } from '../engine/tfjs/backend';
-import { InputError, JobCancelledError, describeError } from '../engine/errors';
+import { InputError, JobCancelledError, describeError } from '../shared/errors';
 import { renderSingleChannel } from '../render/channelGrid';
 import { encodePng } from '../render/png';
 import { runActivationJob } from '../jobs/activationJob';

@@ -5,9 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { initializeBackend } from '../../src/engine/tfjs/backend';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS, type FilterPattern } from '../../src/engine/analyses/filterPatterns';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
+import { type FilterPattern } from '../../src/engine/analyses/filterPatterns';
 import { mulberry32 } from '../../src/engine/seededRandom';
 import type { PreprocessMode } from '../../src/shared/types';
 import { runActivationJob } from '../../src/jobs/activationJob';
@@ -16,6 +14,7 @@ import { runGradCamJob } from '../../src/jobs/gradCamJob';
 import { releaseCachedModel } from '../../src/jobs/modelCache';
 import { WASM_DIRECTORY, useWasmBackend } from './engineFixtures';
 import { glorotLimit, seededUniform } from './goldenFiles';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 export type ComparedBackend = 'wasm' | 'cpu';
 

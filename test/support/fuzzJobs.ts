@@ -1,11 +1,11 @@
 // The jobs a fuzz case's files go through, each kept small (few filters, few steps) so that hundreds
 // of cases stay quick, and each checking that what it returned on success is usable.
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/engine/analyses/filterPatterns';
 import type { FilterPatternParameters } from '../../src/shared/types';
 import { runActivationJob } from '../../src/jobs/activationJob';
 import { runFilterPatternJob } from '../../src/jobs/filterPatternJob';
 import { runGradCamJob } from '../../src/jobs/gradCamJob';
 import type { EngineLimits } from '../../src/shared/engineProtocol';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/shared/defaults';
 
 export const FUZZ_JOBS = ['activations', 'gradCam', 'filterPatterns'] as const;
 export type FuzzJob = (typeof FUZZ_JOBS)[number];

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { computeActivations, selectLayers } from '../../src/engine/analyses/activations';
-import { InputError } from '../../src/engine/errors';
+import { InputError } from '../../src/shared/errors';
 import { readImageForModel } from '../../src/engine/input/imageInput';
 import { loadModelFromFile } from '../../src/engine/models/modelLoader';
 import { summarizeModel } from '../../src/engine/models/modelSummary';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { classNameOf, loadClassNames, resolveClass } from '../../src/engine/analyses/classNames';
-import { InputError } from '../../src/engine/errors';
+import { InputError } from '../../src/shared/errors';
 import { IMAGENET_CLASS_NAMES } from '../../src/engine/analyses/imagenetClasses';
 import { makeTempDir, removeDir } from '../support/engineFixtures';
 

@@ -4,10 +4,9 @@ import { writeFile } from 'node:fs/promises';
 import type { LayerActivationImage } from '../../src/shared/types';
 import { EngineClient, EngineError } from '../../src/host/engineClient';
 import type { ActivationJobRequest } from '../../src/shared/engineProtocol';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { BUILT_WASM_DIRECTORY, WORKER_PATH, ensureBuilt } from '../support/builtBundles';
 import { buildCatsVsDogsConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
+import { DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const limits = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
 

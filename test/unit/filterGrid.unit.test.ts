@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { filterGridLayout, filterTileOrigin, renderFilterGrid } from '../../src/render/filterGrid';
+import { filterGridLayout, filterTileOrigin } from '../../src/shared/filterGridLayout';
+import { renderFilterGrid } from '../../src/render/filterGrid';
 
 /** A size×size tile whose every pixel holds `value` in each of `channels` channels. */
 const flatTile = (size: number, channels: number, value: number) => new Uint8Array(size * size * channels).fill(value);

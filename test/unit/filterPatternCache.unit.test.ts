@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdir, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/engine/analyses/filterPatterns';
 import { FilterPatternCache, filterRunKey, modelContentHash, type CachedFilterRun } from '../../src/host/panel/filterPatternCache';
 import { makeTempDir, removeDir } from '../support/engineFixtures';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/shared/defaults';
 
 function cachedRun(tileBytes: number): CachedFilterRun {
   const grid = { rows: 1, columns: 1, tileSize: 4, margin: 5, width: 4, height: 4 };

@@ -3,16 +3,17 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { InputError, JobCancelledError } from '../../src/engine/errors';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS, filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../../src/engine/analyses/filterPatterns';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
+import { InputError, JobCancelledError } from '../../src/shared/errors';
+import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../../src/engine/analyses/filterPatterns';
 import { summarizeModel } from '../../src/engine/models/modelSummary';
 import { preprocessPixels } from '../../src/engine/input/preprocess';
 import { preprocessTensor } from '../../src/engine/input/preprocessTensor';
 import { PREPROCESS_MODES, type FilterPatternParameters, type PreprocessMode } from '../../src/shared/types';
-import { loadModelCached, type LoadedModel } from '../../src/jobs/modelCache';
+import { loadModelCached } from '../../src/jobs/modelCache';
+import type { LoadedModel } from '../../src/engine/loadedModel';
 import { runFilterPatternJob } from '../../src/jobs/filterPatternJob';
 import { REPO_ROOT, buildCatsVsDogsConvnet, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const EXAMPLE_MODEL = path.join(REPO_ROOT, 'examples', 'shapes', 'model.json');
 
@@ -36,8 +37,8 @@ async function patternsOf(
 }
 
 function layersModelOf(loaded: LoadedModel): tf.LayersModel {
-  if (loaded.kind !== 'layers') throw new Error(`expected a layers model, got a ${loaded.kind} model`);
-  return loaded.model;
+  if (!(loaded.patternModel instanceof tf.LayersModel)) throw new Error('expected a layers model, got a graph model');
+  return loaded.patternModel;
 }
 
 /** The activation ratios of the live filters, sorted, after printing their distribution. */

@@ -3,13 +3,12 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { runActivationJob } from '../../src/jobs/activationJob';
 import type { ActivationJobRequest } from '../../src/shared/engineProtocol';
 import { runGradCamJob } from '../../src/jobs/gradCamJob';
 import { releaseCachedModel } from '../../src/jobs/modelCache';
 import { makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
+import { DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const limits = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
 

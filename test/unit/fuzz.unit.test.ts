@@ -17,9 +17,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError } from '../../src/engine/errors';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
+import { InputError } from '../../src/shared/errors';
 import { loadModelFromFile } from '../../src/engine/models/modelLoader';
 import { runActivationJob } from '../../src/jobs/activationJob';
 import { releaseCachedModel } from '../../src/jobs/modelCache';
@@ -42,6 +40,7 @@ import {
   type Mutated,
 } from '../support/fuzzMutations';
 import { buildKerasStyleConvnet, keras2Config, keras3Config, namedWeights, randomizeWeights, writeKerasArchive, writeKerasH5, writeModelJson } from '../support/kerasFixtures';
+import { DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const SEED = Number(process.env.CONVSCOPE_FUZZ_SEED ?? 0x5eed2024);
 const CASE_COUNT = Number(process.env.CONVSCOPE_FUZZ_CASES ?? 540);

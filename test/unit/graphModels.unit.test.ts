@@ -9,23 +9,23 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { computeActivations } from '../../src/engine/analyses/activations';
-import { InputError } from '../../src/engine/errors';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS, planFilterPatterns } from '../../src/engine/analyses/filterPatterns';
+import { InputError } from '../../src/shared/errors';
+import { planFilterPatterns } from '../../src/engine/analyses/filterPatterns';
 import { computeGraphActivations } from '../../src/engine/models/graph/graphActivations';
 import { computeGraphGradCam } from '../../src/engine/models/graph/graphGradCam';
 import type { GraphNetwork } from '../../src/engine/models/graph/graphNetwork';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { openModelFile } from '../../src/engine/models/modelLoader';
 import type { FilterPatternParameters } from '../../src/shared/types';
 import { runActivationJob } from '../../src/jobs/activationJob';
 import { runFilterPatternJob } from '../../src/jobs/filterPatternJob';
 import { runGradCamJob } from '../../src/jobs/gradCamJob';
-import { loadModelCached, releaseCachedModel, type LoadedModel } from '../../src/jobs/modelCache';
+import { loadModelCached, releaseCachedModel } from '../../src/jobs/modelCache';
+import type { LoadedModel } from '../../src/engine/loadedModel';
 import { EngineClient, EngineError } from '../../src/host/engineClient';
 import { BUILT_WASM_DIRECTORY, CLI_PATH, WORKER_PATH, ensureBuilt } from '../support/builtBundles';
 import { REPO_ROOT, buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeTestImage } from '../support/engineFixtures';
 import { SCOPE, constNode, tinyConvnetGraph, writeGraphModel, type GraphNodeJson, type GraphWeight } from '../support/graphModelFixtures';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const limits = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
 const noCancel = async () => {};
@@ -44,8 +44,8 @@ function maxDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 }
 
 function graphOf(loaded: LoadedModel): GraphNetwork {
-  if (loaded.kind !== 'graph') throw new Error(`expected a graph model, got a ${loaded.kind} model`);
-  return loaded.model;
+  if (loaded.patternModel instanceof tf.LayersModel) throw new Error('expected a graph model, got a layers model');
+  return loaded.patternModel;
 }
 
 /** The tiny convnet with its weights replaced by `values` (in getWeights order). */
@@ -101,8 +101,9 @@ describe('TF.js graph models', function () {
   it('lists the op nodes as layers, grouped by name scope, with shapes and weights', async function () {
     releaseCachedModel();
     const baseline = tf.memory().numTensors;
-    const { summary, kind } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
-    assert.equal(kind, 'graph');
+    const loaded = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
+    const { summary } = loaded;
+    assert.ok(!(loaded.patternModel instanceof tf.LayersModel), 'opened as a graph model');
     assert.equal(summary.modelName, 'tiny_convnet');
     assert.deepEqual(summary.inputShape, [32, 32, 3]);
     assert.deepEqual(summary.outputShape, [null, 3]);
@@ -258,7 +259,7 @@ describe('TF.js graph models', function () {
 
   it('raises filter activations by gradient ascent at convolution nodes, fused or not, at any image size', async function () {
     const parameters: FilterPatternParameters = { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size: 40, steps: 8 };
-    const { model, summary } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
+    const { patternModel: model, summary } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
     const baseline = tf.memory().numTensors;
     for (const node of [at('conv2d/Relu'), at('conv2d_1/Relu'), at('conv2d/BiasAdd')]) {
       const patterns: { lossStart: number; lossEnd: number; dead: boolean }[] = [];
@@ -310,7 +311,7 @@ describe('TF.js graph models', function () {
       const parameters = { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size: 32, steps: 2 };
       const noGradientProblem = (what: string) => new RegExp(`uses the op DepthToSpace \\(node ".*depth_to_space/DepthToSpace"\\), which has no gradient in TF\\.js, so ${what} cannot pass back through it`);
       assert.throws(
-        () => planFilterPatterns(loaded.model, loaded.summary, { layerName: at('conv2d_1/Relu'), parameters }),
+        () => planFilterPatterns(loaded.patternModel, loaded.summary, { layerName: at('conv2d_1/Relu'), parameters }),
         (error: unknown) => error instanceof InputError && error.file === noGradient && noGradientProblem('filter patterns').test(error.problem),
       );
       assert.throws(
@@ -321,7 +322,7 @@ describe('TF.js graph models', function () {
       const map = computeGraphGradCam(graphOf(loaded), pseudoImage(32, 32), [32, 32, 3], { score: 'output' });
       assert.equal(map.layer.name, at('conv2d_1/Relu'));
       assert.deepEqual([map.width, map.height], [58, 58]);
-      const plan = planFilterPatterns(loaded.model, loaded.summary, { layerName: at('conv2d/Relu'), parameters });
+      const plan = planFilterPatterns(loaded.patternModel, loaded.summary, { layerName: at('conv2d/Relu'), parameters });
       assert.equal(plan.filterCount, 8);
       assert.equal(tf.memory().numTensors, baseline);
       releaseCachedModel();

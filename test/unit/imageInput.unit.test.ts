@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync, gunzipSync } from 'node:zlib';
-import { InputError } from '../../src/engine/errors';
+import { InputError } from '../../src/shared/errors';
 import { readImageForModel } from '../../src/engine/input/imageInput';
 import { grayToRgbLikePil, nearestSourceIndices, resizeNearestLikePil, rgbToLumaLikePil } from '../../src/engine/input/pilResample';
 import type { ExifOrientationMode } from '../../src/shared/types';

@@ -4,9 +4,8 @@ import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { loadClassNames } from '../../src/engine/analyses/classNames';
-import { InputError } from '../../src/engine/errors';
+import { InputError } from '../../src/shared/errors';
 import { listTargetLayers } from '../../src/engine/analyses/gradCam';
-import { DEFAULT_MODEL_LIMITS, type ModelFileLimits } from '../../src/engine/models/layers/layersModelLoader';
 import { loadModelFromFile } from '../../src/engine/models/modelLoader';
 import { summarizeModel } from '../../src/engine/models/modelSummary';
 import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend } from '../support/engineFixtures';
@@ -22,6 +21,8 @@ import {
   writeKerasWeightsOnlyH5,
   writeModelJson,
 } from '../support/kerasFixtures';
+import { DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
+import type { ModelFileLimits } from '../../src/shared/types';
 
 /** The loaded model gives the original's outputs for the same random input. */
 function assertSamePredictions(original: tf.LayersModel, loaded: tf.LayersModel): void {

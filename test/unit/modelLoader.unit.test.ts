@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { readFile, symlink, truncate, writeFile, appendFile, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../../src/engine/errors';
+import { InputError } from '../../src/shared/errors';
 import { loadModelFromFile } from '../../src/engine/models/modelLoader';
 import { summarizeModel } from '../../src/engine/models/modelSummary';
 import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';

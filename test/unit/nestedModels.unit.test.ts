@@ -4,12 +4,13 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { computeActivations, selectLayers } from '../../src/engine/analyses/activations';
-import { InputError } from '../../src/engine/errors';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS, optimizeFilterPatterns, planFilterPatterns } from '../../src/engine/analyses/filterPatterns';
+import { InputError } from '../../src/shared/errors';
+import { optimizeFilterPatterns, planFilterPatterns } from '../../src/engine/analyses/filterPatterns';
 import { loadModelFromFile } from '../../src/engine/models/modelLoader';
 import { summarizeModel } from '../../src/engine/models/modelSummary';
 import { preprocessTensor } from '../../src/engine/input/preprocessTensor';
 import { makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/shared/defaults';
 
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
 

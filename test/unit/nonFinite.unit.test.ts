@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { InputError } from '../../src/engine/errors';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
+import { InputError } from '../../src/shared/errors';
 import { firstNonFinite } from '../../src/engine/analyses/nonFinite';
 import { runActivationJob } from '../../src/jobs/activationJob';
 import { runGradCamJob } from '../../src/jobs/gradCamJob';
 import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
+import { DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const limits = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OutputFolder, RESULT_FILE } from '../../src/cli/outputFolder';
-import { InputError } from '../../src/engine/errors';
+import { InputError } from '../../src/shared/errors';
 import { makeTempDir, removeDir } from '../support/engineFixtures';
 
 /** Chunks that fail after the first one has been written, as a full disk would. */

@@ -7,15 +7,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { loadModelFromFile } from '../../src/engine/models/modelLoader';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/engine/analyses/filterPatterns';
 import { runActivationJob } from '../../src/jobs/activationJob';
 import { runFilterPatternJob } from '../../src/jobs/filterPatternJob';
 import { runGradCamJob } from '../../src/jobs/gradCamJob';
 import { releaseCachedModel } from '../../src/jobs/modelCache';
 import { REPO_ROOT, makeTempDir, removeDir, useWasmBackend } from '../support/engineFixtures';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const REAL_MODELS = path.resolve(REPO_ROOT, '..', 'shared', 'realmodels');
 const MNIST_FOLDER = path.join(REAL_MODELS, 'mnist-cnn-keras3-and-graph');

@@ -4,10 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_HDF5_TIMEOUT_MS } from '../../src/engine/models/layers/hdf5Reader';
-import { DEFAULT_IMAGE_LIMITS } from '../../src/engine/input/imageInput';
-import { DEFAULT_MODEL_LIMITS } from '../../src/engine/models/layers/layersModelLoader';
 import { REPO_ROOT } from '../support/engineFixtures';
+import { DEFAULT_HDF5_TIMEOUT_MS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
 const settings = (JSON.parse(read('package.json')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } } }).contributes.configuration.properties;

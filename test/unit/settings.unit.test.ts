@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { setConfiguration } from '../support/fakeVscode';
 import { readSettings } from '../../src/host/settings';
+import { SETTING_DEFAULTS } from '../../src/shared/defaults';
+import packageJson from '../../package.json';
 
 describe('settings', function () {
   it('falls back to the study notes’ defaults when nothing is set', function () {
@@ -41,5 +43,11 @@ describe('settings', function () {
     assert.deepEqual(readSettings().limits.image, { maxImagePixels: 20e6, exifOrientation: 'ignore' });
     setConfiguration({ 'convscope.image.exifOrientation': 'sideways' });
     assert.equal(readSettings().limits.image.exifOrientation, 'apply');
+  });
+
+  it('declares in package.json the same default for every setting as src/shared/defaults.ts, and no setting without one', function () {
+    const properties = packageJson.contributes.configuration.properties as Record<string, { default?: unknown }>;
+    const declared = Object.fromEntries(Object.entries(properties).map(([key, property]) => [key.replace(/^convscope\./, ''), property.default]));
+    assert.deepEqual(declared, SETTING_DEFAULTS);
   });
 });

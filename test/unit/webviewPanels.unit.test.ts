@@ -9,7 +9,7 @@ import {
   type FilterPatternParameters,
   type GradCamRunInfo,
 } from '../../src/shared/types';
-import { filterGridLayout, filterTileOrigin } from '../../src/render/filterGrid';
+import { filterGridLayout, filterTileOrigin } from '../../src/shared/filterGridLayout';
 import type {
   FilterPanelSession,
   GradCamPanelSession,

@@ -1,20 +1,15 @@
 // The study notes' `activation_model`: one forward pass, in inference mode, returning the outputs
 // of the chosen layers.
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 import { layerSites } from '../models/layers/layerSites';
 import { checkSingleInput } from '../models/modelSummary';
 import { replaceProperty, type Restore } from '../tfjs/propertyPatch';
 import type { ModelSummary } from '../../shared/types';
+import { DEFAULT_LAYER_COUNT } from '../../shared/defaults';
+import { LayerSelection } from '../../shared/types';
 
-export interface LayerSelection {
-  /** Layer names, in any order; they are shown in model order. */
-  names?: string[];
-  /** The first N layers that have a 4-D output (the study notes' `model.layers[:8]`). */
-  first?: number;
-}
 
-export const DEFAULT_LAYER_COUNT = 8;
 
 export interface LayerActivation {
   layerIndex: number;

@@ -3,8 +3,8 @@
 // else none: classes are then shown by index.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInsideFolder } from '../models/confinedPath';
-import { InputError, describeError } from '../errors';
+import { resolveInsideFolder } from '../../files/confinedPath';
+import { InputError, describeError } from '../../shared/errors';
 import { IMAGENET_CLASS_COUNT, IMAGENET_CLASS_NAMES } from './imagenetClasses';
 import type { ClassNamesInfo } from '../../shared/types';
 

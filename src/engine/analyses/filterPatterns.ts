@@ -10,7 +10,7 @@
 // a batch independent, so the gradient of the summed scores with respect to image i is that of
 // f_i's score alone; normalising it per image keeps each image on the path it would follow alone.
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 import { CONVOLUTION_OPS, convolutionOutputNodes } from '../models/graph/graphConvolutions';
 import type { GraphNetwork } from '../models/graph/graphNetwork';
 import { graphPatternPath } from '../models/graph/graphPatternPath';
@@ -18,19 +18,8 @@ import { layerOutputPath, layerSites } from '../models/layers/layerSites';
 import { preprocessTensor } from '../input/preprocessTensor';
 import { randomBetween, randomForFilter, type Random } from '../seededRandom';
 import type { ClearPresetParameters, FilterPatternParameters, FilterPatternPlan, LayerInfo, ModelSummary, PreprocessMode, Shape } from '../../shared/types';
-import { registerMissingWasmGradientKernels } from '../tfjs/wasmGradientKernels';
+import { DEFAULT_FILTER_COUNT } from '../../shared/defaults';
 
-export const DEFAULT_FILTER_PATTERN_PARAMETERS: FilterPatternParameters = {
-  preset: 'chollet',
-  size: 64,
-  steps: 40,
-  stepSize: 1,
-  seed: 0,
-  clear: { octaves: 3, octaveScale: 1.4, jitter: 4, scaleJitter: 0.05, rotationDegrees: 5, tvWeight: 0.05 },
-};
-
-/** The study notes' grid shows the first 64 filters. */
-export const DEFAULT_FILTER_COUNT = 64;
 /** Filters optimised together at most: WASM gains little beyond this, and smaller batches let tiles stream in sooner. */
 const DEFAULT_MAX_BATCH_SIZE = 16;
 /** Forward activations (float32 values) one batch may hold; the backward pass needs about as much again. */
@@ -136,7 +125,6 @@ export async function optimizeFilterPatterns(
   hooks: FilterAscentHooks = {},
 ): Promise<FilterPattern[]> {
   // A convolution without its own activation back-propagates through kernels WASM lacks.
-  if (tf.getBackend() === 'wasm') registerMissingWasmGradientKernels();
   const objective = new FilterObjective(patternPath(model, { index: plan.layerIndex, name: plan.layerName }, plan.modelPath), filters, plan.filterCount, preprocess);
   const randoms = filters.map((filter) => randomForFilter(parameters.seed, filter));
   const clear = parameters.preset === 'clear' ? parameters.clear : undefined;

@@ -7,12 +7,12 @@
 // bypass the layer, heads that are not a plain stack and layers inside nested models are evaluated
 // exactly as the model defines them; nothing is split or rebuilt by hand.
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 import { findLayerSite, layerSites, type LayerSite } from '../models/layers/layerSites';
-import { checkSingleInput, isSpatialShape } from '../models/modelSummary';
+import { checkSingleInput } from '../models/modelSummary';
+import { isSpatialShape } from '../../shared/shapes';
 import { replaceProperty, type Restore } from '../tfjs/propertyPatch';
 import type { GradCamLayerChoice, GradCamScore, Shape } from '../../shared/types';
-import { registerMissingWasmGradientKernels } from '../tfjs/wasmGradientKernels';
 
 const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv2D']);
 /** Layers that only normalise or activate a convolution's output: the default target extends through them. */
@@ -285,7 +285,6 @@ export function computeGradCam(model: tf.LayersModel, modelPath: string, input: 
   const head = classifierHead(model, modelPath);
   if (options.classIndex !== undefined) checkClassIndex(options.classIndex, head.classCount, modelPath);
 
-  if (tf.getBackend() === 'wasm') registerMissingWasmGradientKernels();
 
   const recording: TargetRecording = { calls: 0, severalOutputs: false };
   const x = tf.tensor4d(input, [1, ...inputShape]);

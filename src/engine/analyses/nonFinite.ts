@@ -1,5 +1,5 @@
 // NaN or ±Infinity in a model's outputs is reported in words, never drawn as a silent black image.
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 
 /** The first value that is NaN or infinite, if any. */
 export function firstNonFinite(values: ArrayLike<number>): number | undefined {

@@ -2,22 +2,12 @@
 // `img_to_array` give them: sharp decodes, pilResample.ts converts and resizes as Pillow does.
 import sharp from 'sharp';
 import { stat } from 'node:fs/promises';
-import { InputError, describeError } from '../errors';
+import { InputError, describeError } from '../../shared/errors';
 import { grayToRgbLikePil, resizeNearestLikePil, rgbToLumaLikePil, type PixelImage } from './pilResample';
 import type { ExifOrientationMode, ExifOrientationReport } from '../../shared/types';
+import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGE_LIMITS } from '../../shared/defaults';
+import { ImageLimits, ImageReadOptions } from '../../shared/types';
 
-export interface ImageLimits {
-  /** Images with more pixels than this are refused before they are decoded. */
-  maxImagePixels: number;
-}
-
-export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxImagePixels: 100_000_000 };
-
-/** How images are read: the limits, and what is done with the EXIF Orientation tag. */
-export interface ImageReadOptions extends ImageLimits {
-  /** `apply` (omitted): turn the pixels upright as the tag says; `ignore`: keep them as stored, as Keras' load_img does. */
-  exifOrientation?: ExifOrientationMode;
-}
 
 export interface ModelImageSize {
   /** `null` for models that take any size: then `freeSide` is used. */
@@ -28,8 +18,6 @@ export interface ModelImageSize {
   freeSide?: number;
 }
 
-/** Keras' usual `target_size` for models that take any size (the ImageNet models' 224). */
-export const DEFAULT_FREE_INPUT_SIDE = 224;
 
 export interface ModelInputPixels {
   /** Height × width × channels, 0–255, row-major, channels last. */

@@ -2,14 +2,16 @@
 // for other names, by the file's first bytes; a model.json by its format.
 import type * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 import { HDF5_SIGNATURE, ZIP_SIGNATURE, fileStartsWith } from './fileSignature';
 import { loadGraphModelFromJson } from './graph/graphModelLoader';
 import type { GraphNetwork } from './graph/graphNetwork';
 import { loadKerasArchive } from './layers/kerasArchiveLoader';
 import { loadKerasH5File } from './layers/kerasH5Loader';
 import type { BuiltModel } from './layers/layersModelBuilder';
-import { DEFAULT_MODEL_LIMITS, isGraphModelJson, loadLayersModelFromFile, loadLayersModelFromJson, readModelJson, statModelFile, type ModelFileLimits } from './layers/layersModelLoader';
+import { isGraphModelJson, loadLayersModelFromFile, loadLayersModelFromJson, readModelJson, statModelFile } from './layers/layersModelLoader';
+import { DEFAULT_MODEL_LIMITS } from '../../shared/defaults';
+import type { ModelFileLimits } from '../../shared/types';
 
 type ModelFileKind = 'layers-json' | 'keras-h5' | 'keras-archive';
 

@@ -1,23 +1,10 @@
 // The study notes' `model.summary()`: per-layer name, class, output shape and parameter counts.
 import type * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 import { layerConfigEntry } from './layers/layerConfig';
 import { layerSites, type LayerSite } from './layers/layerSites';
+import { isSpatialShape } from '../../shared/shapes';
 import type { LayerInfo, ModelSummary, PreprocessMode, Shape } from '../../shared/types';
-
-function isSingleShape(shape: Shape | Shape[]): shape is Shape {
-  return shape.length === 0 || !Array.isArray(shape[0]);
-}
-
-/** Keras' notation: `(None, 148, 148, 32)`. */
-export function formatShape(shape: Shape | Shape[]): string {
-  if (!isSingleShape(shape)) return shape.map(formatShape).join(', ');
-  return `(${shape.map((dim) => (dim === null ? 'None' : String(dim))).join(', ')})`;
-}
-
-export function isSpatialShape(shape: Shape | Shape[]): boolean {
-  return isSingleShape(shape) && shape.length === 4;
-}
 
 function countWeights(weights: tf.LayerVariable[]): number {
   return weights.reduce((sum, weight) => sum + weight.shape.reduce((product: number, dim) => product * (dim ?? 0), 1), 0);

@@ -1,5 +1,5 @@
 // Validation of a layers model's `weightsManifest` before any weight file is read.
-import { InputError } from '../errors';
+import { InputError } from '../../shared/errors';
 
 export interface WeightSpec {
   name: string;

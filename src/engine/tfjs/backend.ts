@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import type { BackendName, BackendPreference } from '../../shared/types';
+import { installTfjsPatches } from './installTfjsPatches';
 import { defaultWasmThreadCount, startWithPthreads } from './wasmThreads';
 
 export interface BackendSelection {
@@ -69,6 +70,7 @@ async function tryBackend(name: BackendName, options: BackendOptions, notes: str
 }
 
 export async function initializeBackend(preference: BackendPreference, options: BackendOptions): Promise<BackendSelection> {
+  installTfjsPatches();
   const candidates = preference === 'auto' ? FALLBACK_ORDER : [preference, ...FALLBACK_ORDER.filter((b) => b !== preference)];
   const notes: string[] = [];
   for (const candidate of candidates) {

@@ -2,7 +2,6 @@
 // layer, with channels enlarged on request, a colormap remembered per model, and Export to PNGs.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { LayerSelection } from '../../engine/analyses/activations';
 import type { ActivationRunInfo, ColormapName, LayerActivationImage, PreprocessMode } from '../../shared/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { activationExportFileName } from './activationExport';
@@ -10,6 +9,7 @@ import { announceExport, askExportFolder } from './exportFolderDialog';
 import { writeNewFile } from './exportFiles';
 import { activationsActionFor } from './panelMessages';
 import { RunPanel, type ImageRunServices, type RunCancelled, type RunFailure } from './runPanel';
+import type { LayerSelection } from '../../shared/types';
 
 export const ACTIVATIONS_VIEW_TYPE = 'convscope.visualization';
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInsideFolder } from '../../engine/models/confinedPath';
+import { resolveInsideFolder } from '../../files/confinedPath';
 import type { FilterPatternImage, FilterPatternParameters, FilterPatternRunInfo } from '../../shared/types';
 import type { FilterPanelSession } from '../../shared/protocol';
 

@@ -2,13 +2,13 @@
 // gradient ascent, tiles streaming in as their batch finishes; one filter alone, or a grid.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../engine/analyses/filterPatterns';
 import type { FilterPatternImage, FilterPatternParameters, FilterPatternPreset, FilterPatternRunInfo } from '../../shared/types';
 import type { FilterPanelSession, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { filterRunKey, modelContentHash, type CachedFilterRun, type FilterPatternCache } from './filterPatternCache';
 import { RunPanel, type ActiveRun, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
 import { writeNewFile } from './exportFiles';
 import { filterPatternActionFor } from './panelMessages';
+import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../shared/defaults';
 
 export const FILTER_PATTERNS_VIEW_TYPE = 'convscope.filterPatterns';
 

@@ -1,7 +1,7 @@
 // How a layer row looks in the sidebar: its kind (and codicon), its description and its tooltip
 // with the layer's config. No vscode import, so it is tested in plain Node.
 import { ownLayerName } from '../../shared/layerNames';
-import { formatShape } from '../../engine/models/modelSummary';
+import { formatShape } from '../../shared/shapes';
 import type { LayerConfig, LayerConfigValue, LayerInfo } from '../../shared/types';
 
 export type LayerKind = 'model' | 'conv' | 'pooling' | 'dense' | 'normalization' | 'activation' | 'input' | 'other';

@@ -2,7 +2,7 @@
 // WASM kernels (XNNPACK) take a zero or huge stride or dilation, or a padding name they do not
 // know, without failing, then compute garbage or write outside their memory; so they are checked
 // before TF.js sees the graph.
-import { InputError } from '../../errors';
+import { InputError } from '../../../shared/errors';
 import type { GraphAttr, GraphNodeDef } from './graphDef';
 
 /** Window attributes (lists of one entry per dimension, or one number) and the smallest value each entry may take. */

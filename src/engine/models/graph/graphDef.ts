@@ -1,6 +1,6 @@
 // A TF.js graph model's `modelTopology` (a TensorFlow GraphDef as JSON), checked before TF.js sees
 // it: its op nodes, how they connect, the image input and the outputs. Pure data, no tensors.
-import { InputError } from '../../errors';
+import { InputError } from '../../../shared/errors';
 import { checkNodeAttributes } from './graphAttrChecks';
 import type { Shape } from '../../../shared/types';
 

@@ -1,7 +1,7 @@
 // TF.js' errors from running or differentiating a graph model, told as one line naming the node and
 // op at fault (the whole message stays on the error's `cause` for the log).
 import * as tf from '@tensorflow/tfjs';
-import { InputError, describeError } from '../../errors';
+import { InputError, describeError } from '../../../shared/errors';
 import { freeStrandedGradientTensors } from '../../tfjs/strandedGradientTensors';
 import type { GraphNodeDef } from './graphDef';
 

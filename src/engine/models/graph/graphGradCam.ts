@@ -3,10 +3,9 @@
 // at the input, for branches that bypass the node), so tf.grad gives the score's gradient with
 // respect to the feature map through whatever the graph does after the node.
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../errors';
+import { InputError } from '../../../shared/errors';
 import { argMax, checkClassIndex, classScore, classScoresOf, heatmapOf, type ClassifierOutput, type GradCamMap, type GradCamOptions } from '../../analyses/gradCam';
 import type { GradCamLayerChoice, Shape } from '../../../shared/types';
-import { registerMissingWasmGradientKernels } from '../../tfjs/wasmGradientKernels';
 import { lastConvolutionOutput } from './graphConvolutions';
 import { skipIdentities } from './graphDef';
 import { withGradientsExplained } from './graphFailures';
@@ -88,7 +87,6 @@ export function computeGraphGradCam(network: GraphNetwork, input: Float32Array, 
   const target = options.layer === undefined ? defaultTarget(network) : findTarget(network, options.layer);
   const head = graphClassifierHead(network);
   if (options.classIndex !== undefined) checkClassIndex(options.classIndex, head.classCount, network.modelPath);
-  if (tf.getBackend() === 'wasm') registerMissingWasmGradientKernels();
 
   const scoreNode = options.score === 'logit' ? head.logits : head.output;
   const outputs = [...new Set([scoreNode, head.output])];

@@ -4,13 +4,14 @@
 // is then run on blank images to measure every node's output and to find ops TF.js cannot run.
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { InputError, describeError } from '../../errors';
-import { checkWeightBytes, readWeightData, type ModelFileLimits, type ModelJson } from '../layers/layersModelLoader';
+import { InputError, describeError } from '../../../shared/errors';
+import { checkWeightBytes, readWeightData, type ModelJson } from '../layers/layersModelLoader';
 import type { Shape } from '../../../shared/types';
 import { parseWeightsManifest, type WeightSpec } from '../weightsManifest';
 import { nameScopeOf, opNodesInOrder, parseGraphDef, shapeOf, skipIdentities, type GraphDefinition, type GraphNodeDef } from './graphDef';
 import { constShape, graphNodeConfig, isFloatConst } from './graphNodeConfig';
 import { runGraph, type GraphNetwork, type GraphNodeInfo, type LoadedGraphModel } from './graphNetwork';
+import type { ModelFileLimits } from '../../../shared/types';
 
 /** Side of the blank image for measuring outputs when the input's height or width is free, and a second side to see which dimensions follow it. */
 const FREE_SIZE_PROBES = [224, 192] as const;

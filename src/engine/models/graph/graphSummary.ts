@@ -1,6 +1,6 @@
 // The study notes' `model.summary()` for a graph model: its op nodes as the layers, grouped by name
 // scope. A graph model's weights are constants, so none is trainable.
-import { isSpatialShape } from '../modelSummary';
+import { isSpatialShape } from '../../../shared/shapes';
 import type { LayerInfo, ModelSummary, PreprocessMode } from '../../../shared/types';
 import type { GraphNetwork, GraphNodeInfo } from './graphNetwork';
 

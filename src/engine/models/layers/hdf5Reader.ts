@@ -11,11 +11,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { InputError } from '../../errors';
+import { InputError } from '../../../shared/errors';
 import { HDF5_SIGNATURE, fileStartsWith } from '../fileSignature';
+import { DEFAULT_HDF5_TIMEOUT_MS } from '../../../shared/defaults';
 
-/** How long one HDF5 read (open, an attribute, a group's names, a dataset) may take before the file is taken as damaged. */
-export const DEFAULT_HDF5_TIMEOUT_MS = 20_000;
 
 export interface Hdf5Dataset {
   path: string;

@@ -9,12 +9,13 @@ import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError, describeError } from '../../errors';
+import { InputError, describeError } from '../../../shared/errors';
 import { ZIP_SIGNATURE, fileStartsWith } from '../fileSignature';
 import { Hdf5Reader, type Hdf5Dataset } from './hdf5Reader';
 import { buildLayersModel, type BuiltModel } from './layersModelBuilder';
-import { checkWeightBytes, formatBytes, statModelFile, type ModelFileLimits } from './layersModelLoader';
+import { checkWeightBytes, formatBytes, statModelFile } from './layersModelLoader';
 import type { StoredWeight } from './weightMatching';
+import type { ModelFileLimits } from '../../../shared/types';
 
 const CONFIG_MEMBER = 'config.json';
 const WEIGHTS_MEMBER = 'model.weights.h5';

@@ -3,11 +3,12 @@
 // `model_weights/<layer>/`, listed in order by each layer group's `weight_names` attribute, which
 // is how Keras itself loads them. Optimizer state (`optimizer_weights`) is never read.
 import * as tf from '@tensorflow/tfjs';
-import { InputError, describeError } from '../../errors';
+import { InputError, describeError } from '../../../shared/errors';
 import { Hdf5Reader, stringList, type Hdf5Dataset } from './hdf5Reader';
 import { buildLayersModel, type BuiltModel } from './layersModelBuilder';
-import { checkWeightBytes, statModelFile, type ModelFileLimits } from './layersModelLoader';
+import { checkWeightBytes, statModelFile } from './layersModelLoader';
 import type { StoredWeight } from './weightMatching';
+import type { ModelFileLimits } from '../../../shared/types';
 
 export async function loadKerasH5File(file: string, limits: ModelFileLimits): Promise<BuiltModel> {
   await statModelFile(file, 'Keras HDF5 model');

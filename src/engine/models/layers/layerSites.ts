@@ -3,7 +3,7 @@
 // the nested model's own graph, so `tf.model({inputs: outer.inputs, outputs: inner.output})` fails
 // with "Graph disconnected"; here the path is a chain of sub-models, each inside one graph.
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../errors';
+import { InputError } from '../../../shared/errors';
 
 export interface LayerSite {
   layer: tf.layers.Layer;

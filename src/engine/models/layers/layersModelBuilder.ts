@@ -4,7 +4,9 @@
 // (weightMatching.ts), because TF.js alone reads neither Keras 3 configs nor weight names that
 // differ from its own.
 import * as tf from '@tensorflow/tfjs';
-import { InputError, describeError } from '../../errors';
+import { installTfjsPatches } from '../../tfjs/installTfjsPatches';
+import { checkingVariables, type VariableCheck } from '../../tfjs/variableCheck';
+import { InputError, describeError } from '../../../shared/errors';
 import { TopologyError, normaliseKerasTopology, type Json } from './kerasTopology';
 import { WeightMatchError, describeWeightMatch, matchWeights, type LayerSlots, type MatchRule, type ModelLayout, type StoredWeight } from './weightMatching';
 
@@ -96,61 +98,28 @@ function weightBudgetBytes(weights: StoredWeight[]): number {
 
 const WEIGHT_BUDGET_SLACK_BYTES = 64 * 1024 * 1024;
 
-/** The weight budget of the model TF.js is building now (deserialisation is synchronous), if any. */
-let activeBudget: { bytesLeft: number; totalBytes: number } | undefined;
-
-type AddWeight = (this: tf.layers.Layer, name: string, shape: (number | null)[], ...rest: unknown[]) => tf.LayerVariable;
-
-/**
- * TF.js allocates each variable as it builds a layer, before any weight is matched: a config that
- * asks for a kernel of 10⁹ filters, or a shape TF.js cannot size, would allocate (or corrupt the
- * WASM heap) before anything could refuse it. Every variable is checked here first: a shape of
- * whole numbers, and no more bytes in all than the file's weights, which must fill every variable.
- */
-function checkedAddWeight(original: AddWeight): AddWeight {
-  return function (this: tf.layers.Layer, name, shape, ...rest) {
-    const budget = activeBudget;
-    if (!budget) return original.call(this, name, shape, ...rest);
-    if (!Array.isArray(shape) || !shape.every((dim) => typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0)) {
-      throw new WeightBudgetError(`layer "${this.name}" would need a weight "${name}" of shape ${JSON.stringify(shape)}, which is not a list of whole numbers`);
-    }
-    budget.bytesLeft -= (shape as number[]).reduce((product, dim) => product * dim, 1) * 4;
-    if (budget.bytesLeft < 0) {
-      throw new WeightBudgetError(
-        `layer "${this.name}" would need a weight "${name}" of shape [${shape.join(', ')}], far more weight data than the file stores (the model's variables would pass ${formatSize(budget.totalBytes)}): the config does not fit the weights`,
-      );
-    }
-    // A weight that fails half-way (an invalid name) leaves its initial value behind: the scope disposes
-    // the tensors made in it when it ends, never variables.
-    tf.engine().startScope();
-    try {
-      return original.call(this, name, shape, ...rest);
-    } finally {
-      tf.engine().endScope();
-    }
-  };
-}
-
-// addWeight is protected in TF.js' types; it is where every layer allocates its variables.
-const layerPrototype = tf.layers.Layer.prototype as unknown as { addWeight: AddWeight; convscopeChecked?: boolean };
-if (!layerPrototype.convscopeChecked) {
-  layerPrototype.addWeight = checkedAddWeight(layerPrototype.addWeight);
-  layerPrototype.convscopeChecked = true;
-}
-
 /**
  * Starts `build` under a weight budget. It must build synchronously, as modelFromJSON does before
  * its first await: the budget holds only until it returns its promise. Also returns the names of
  * the variables made meanwhile, which are the model's (nothing else runs in between).
  */
 function withWeightBudget<T>(totalBytes: number, build: () => Promise<T>): { building: Promise<T>; variables: string[] } {
+  installTfjsPatches();
   const before = new Set(Object.keys(tf.engine().registeredVariables));
-  activeBudget = { bytesLeft: totalBytes, totalBytes };
-  try {
-    return { building: build(), variables: Object.keys(tf.engine().registeredVariables).filter((name) => !before.has(name)) };
-  } finally {
-    activeBudget = undefined;
-  }
+  let bytesLeft = totalBytes;
+  const checkVariable: VariableCheck = (layerName, weightName, shape) => {
+    if (!Array.isArray(shape) || !shape.every((dim) => typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0)) {
+      throw new WeightBudgetError(`layer "${layerName}" would need a weight "${weightName}" of shape ${JSON.stringify(shape)}, which is not a list of whole numbers`);
+    }
+    bytesLeft -= (shape as number[]).reduce((product, dim) => product * dim, 1) * 4;
+    if (bytesLeft < 0) {
+      throw new WeightBudgetError(
+        `layer "${layerName}" would need a weight "${weightName}" of shape [${shape.join(', ')}], far more weight data than the file stores (the model's variables would pass ${formatSize(totalBytes)}): the config does not fit the weights`,
+      );
+    }
+  };
+  const building = checkingVariables(checkVariable, build);
+  return { building, variables: Object.keys(tf.engine().registeredVariables).filter((name) => !before.has(name)) };
 }
 
 function formatSize(bytes: number): string {

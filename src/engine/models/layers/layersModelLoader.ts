@@ -4,22 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInsideFolder } from '../confinedPath';
-import { InputError, describeError } from '../../errors';
+import { resolveInsideFolder } from '../../../files/confinedPath';
+import { InputError, describeError } from '../../../shared/errors';
 import { buildLayersModel, type BuiltModel, type WeightSource } from './layersModelBuilder';
 import { expectedWeightBytes, parseWeightsManifest, weightByteLength, type WeightSpec, type WeightsManifestGroup } from '../weightsManifest';
+import { DEFAULT_MODEL_LIMITS } from '../../../shared/defaults';
+import { ModelFileLimits } from '../../../shared/types';
 
-export interface ModelFileLimits {
-  maxModelJsonBytes: number;
-  maxWeightBytes: number;
-  /** How long one read of an HDF5 file may take before the file is taken as damaged (default DEFAULT_HDF5_TIMEOUT_MS). */
-  hdf5TimeoutMs?: number;
-}
 
-export const DEFAULT_MODEL_LIMITS: ModelFileLimits = {
-  maxModelJsonBytes: 64 * 1024 * 1024,
-  maxWeightBytes: 2 * 1024 * 1024 * 1024,
-};
 
 /** Weight files one manifest may list: converters write 4 MiB shards, so 1024 of them is 4 GiB, twice the weight limit. */
 export const MAX_WEIGHT_FILES = 1024;

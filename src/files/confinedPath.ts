@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../errors';
+import { InputError } from '../shared/errors';
 
 /**
  * Resolves a path named inside a model file against the model's folder, refusing anything that
