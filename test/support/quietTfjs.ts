@@ -1,5 +1,6 @@
-// Loaded before every unit test (.mocharc.json): TF.js's advice to install tfjs-node, which the cpu
-// backend prints on first use, is noise in test output. TF.js's own `warn` is silent under IS_TEST.
+// Loaded before every unit test (.mocharc.json): the cpu backend advises installing tfjs-node on
+// its first use, which is noise in test output (the engine's own use of it is quiet already).
 import * as tf from '@tensorflow/tfjs';
 
-tf.env().set('IS_TEST', true);
+const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+if (cpu) cpu.firstUse = false;
