@@ -43,7 +43,8 @@ export async function runWorkloadJob(engine: EngineClient, workload: Workload, i
           modelPath: inputs.modelPath,
           layerName: workload.layer,
           filters: Array.from({ length: workload.filterCount }, (_, i) => i),
-          parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size: workload.size, steps: inputs.steps ?? workload.steps },
+          // The study notes' algorithm, whatever the extension's default preset: PyTorch's reference mirrors it.
+          parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, preset: 'chollet', size: workload.size, steps: inputs.steps ?? workload.steps },
           limits: { model: LIMITS.model },
         },
         {},

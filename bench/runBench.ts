@@ -1,7 +1,8 @@
-// `npm run bench [-- --quick] [-- --full-grids] [-- --only ID] [-- --backend B]`: times the
-// workloads of bench/workloads.ts through the engine worker, then the same computations in PyTorch,
-// and prints `workload | backend | ours | PyTorch | ratio` with the host's event-loop delay, the
-// process's peak memory and the worker's live tensors; writes bench/results.json.
+// `npm run bench [-- --quick] [-- --full-grids] [-- --only ID] [-- --backend B] [-- --results FILE]`:
+// times the workloads of bench/workloads.ts through the engine worker, then the same computations
+// in PyTorch, and prints `workload | backend | ours | PyTorch | ratio` with the host's event-loop
+// delay, the process's peak memory and the worker's live tensors; writes bench/results.json (or
+// FILE, so that a partial run leaves the full one in place).
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       'full-grids': { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
       backend: { type: 'string', default: 'auto' },
+      results: { type: 'string', default: RESULTS_PATH },
     },
   });
   const options: BenchOptions = { quick: values.quick ?? false, fullGrids: values['full-grids'] ?? false };
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
       const result: WorkloadResult = { workload, plan, ours, oursMs: reportedMs(workload, ours.timed) };
       console.error(`ours ${workload.id}: ${result.oursMs.toFixed(0)} ms (${plan.method}; runs ${JSON.stringify(ours.timed)})`);
       if (!torchMissing) {
-        const reference = runTorchReference([{ workload, plan, preprocess: ours.job.preprocess, batchSize: ours.job.batchSize }]);
+        const reference = runTorchReference([{ workload, plan, preprocess: ours.job.preprocess, batchSize: ours.job.batchSize, gradCamLayer: ours.job.layer }]);
         torch = { version: reference.torch, threads: reference.threads };
         result.torchMs = reportedMs(workload, reference.results[workload.id]);
       }
@@ -86,10 +88,11 @@ async function main(): Promise<void> {
   loadAverage.end = os.loadavg();
   const report: BenchReport = { date: new Date().toISOString(), machine: describeMachine(), wasmThreads: defaultWasmThreadCount(), loadAverage, options, torch, torchMissing, results };
   console.log(formatTable(results, report.wasmThreads));
-  writeReport(RESULTS_PATH, report);
+  const resultsPath = path.resolve(values.results ?? RESULTS_PATH);
+  writeReport(resultsPath, report);
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
   console.log(`\n${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}${report.torch ? `, PyTorch ${report.torch.version} (${report.torch.threads} threads)` : ''}`);
-  console.log(`load average ${load(loadAverage.start)} at the start, ${load(loadAverage.end)} at the end; written to ${path.relative(REPO_ROOT, RESULTS_PATH)}`);
+  console.log(`load average ${load(loadAverage.start)} at the start, ${load(loadAverage.end)} at the end; written to ${path.relative(REPO_ROOT, resultsPath)}`);
 }
 
 main().catch((error: unknown) => {

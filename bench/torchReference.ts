@@ -5,6 +5,8 @@ import type { MeasurementPlan, TimedGroup } from './measurementPlan';
 import type { Workload } from './workloads';
 
 export const PYTHON = process.env.CONVSCOPE_BENCH_PYTHON ?? '/usr/bin/python3';
+/** PyTorch's threads; default: the cores available. One thread stays fast on a loaded machine, where two spin against other processes. */
+const TORCH_THREADS = process.env.CONVSCOPE_BENCH_TORCH_THREADS ? Number(process.env.CONVSCOPE_BENCH_TORCH_THREADS) : undefined;
 export const TORCH_INSTALL_HINT = 'apt-get install python3-torch python3-torchvision';
 
 export interface TorchWorkload {
@@ -13,6 +15,8 @@ export interface TorchWorkload {
   preprocess: string;
   /** Filter jobs: the engine's batch size, mirrored. */
   batchSize?: number;
+  /** Grad-CAM: the layer the engine chose, mirrored. */
+  gradCamLayer?: string;
 }
 
 export interface TorchResults {
@@ -29,7 +33,8 @@ export function torchVersion(): string | undefined {
 
 export function runTorchReference(workloads: TorchWorkload[]): TorchResults {
   const input = JSON.stringify({
-    workloads: workloads.map(({ workload, plan, preprocess, batchSize }) => ({ ...workload, preprocess, batchSize, warmups: plan.warmups, groups: plan.groups })),
+    threads: TORCH_THREADS,
+    workloads: workloads.map(({ workload, plan, preprocess, batchSize, gradCamLayer }) => ({ ...workload, preprocess, batchSize, gradCamLayer, warmups: plan.warmups, groups: plan.groups })),
   });
   const script = path.join(__dirname, 'torch_reference.py');
   const run = spawnSync(PYTHON, [script], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });

@@ -19,17 +19,26 @@ RMS_EPSILON = 1e-5
 
 
 class Layer:
-    """One Keras layer: its name, whether its output is 4-D (an activation grid), and its function."""
+    """One Keras layer: its name, whether its output is 4-D (an activation grid), its function, the
+    layers whose outputs it takes (by default the one before it) and, for a convolution, its
+    filters."""
 
-    def __init__(self, name, module, spatial):
+    def __init__(self, name, module, spatial, inputs=None, channels=None):
         self.name = name
         self.module = module
         self.spatial = spatial
+        self.inputs = inputs
+        self.channels = channels
+
+
+class Add(nn.Module):
+    def forward(self, a, b):
+        return a + b
 
 
 def conv(name, cin, cout, padding):
     # Keras' Conv2D with activation='relu' is one layer: convolution and ReLU.
-    return Layer(name, nn.Sequential(nn.Conv2d(cin, cout, 3, padding=padding), nn.ReLU()), True)
+    return Layer(name, nn.Sequential(nn.Conv2d(cin, cout, 3, padding=padding), nn.ReLU()), True, channels=cout)
 
 
 def pool(name):
@@ -82,11 +91,75 @@ def shapes_layers():
     return layers, 64
 
 
+# MobileNetV2's inverted residual blocks after the first: output channels (before alpha), stride.
+MOBILENET_V2_BLOCKS = [(24, 2), (24, 1), (32, 2), (32, 1), (32, 1), (64, 2), (64, 1), (64, 1), (64, 1),
+                       (96, 1), (96, 1), (96, 1), (160, 2), (160, 1), (160, 1), (320, 1)]
+
+
+def make_divisible(value, divisor=8):
+    """Keras' _make_divisible."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def mobilenet_v2_layers(alpha):
+    """Keras' MobileNetV2(alpha) at 224 with its layer names, as bench/benchModels.ts builds it:
+    1x1 convolutions without bias, BatchNormalization (eps 1e-3), ReLU(6), ZeroPadding2D
+    ((0, 1), (0, 1)) before each stride-2 depthwise convolution, which is 'valid'."""
+    layers = []
+
+    def conv1x1(name, cin, cout):
+        layers.append(Layer(name, nn.Conv2d(cin, cout, 1, bias=False), True, channels=cout))
+
+    def batch_norm(name, channels):
+        layers.append(Layer(name, nn.BatchNorm2d(channels, eps=1e-3), True))
+
+    def relu6(name):
+        layers.append(Layer(name, nn.ReLU6(), True))
+
+    first = make_divisible(32 * alpha)
+    layers.append(Layer("Conv1", nn.Conv2d(3, first, 3, stride=2, padding=1, bias=False), True, channels=first))
+    batch_norm("bn_Conv1", first)
+    relu6("Conv1_relu")
+    cin = first
+    for block_id, (filters, stride) in enumerate([(16, 1)] + MOBILENET_V2_BLOCKS):
+        cout = make_divisible(int(filters * alpha))
+        prefix = "expanded_conv_" if block_id == 0 else f"block_{block_id}_"
+        block_input = layers[-1].name
+        channels = cin
+        if block_id > 0:
+            channels = 6 * cin
+            conv1x1(prefix + "expand", cin, channels)
+            batch_norm(prefix + "expand_BN", channels)
+            relu6(prefix + "expand_relu")
+        if stride == 2:
+            layers.append(Layer(prefix + "pad", nn.ZeroPad2d((0, 1, 0, 1)), True))
+        layers.append(Layer(prefix + "depthwise", nn.Conv2d(channels, channels, 3, stride=stride, padding=1 if stride == 1 else 0, groups=channels, bias=False), True, channels=channels))
+        batch_norm(prefix + "depthwise_BN", channels)
+        relu6(prefix + "depthwise_relu")
+        conv1x1(prefix + "project", channels, cout)
+        batch_norm(prefix + "project_BN", cout)
+        if cin == cout and stride == 1:
+            layers.append(Layer(prefix + "add", Add(), True, inputs=[block_input, prefix + "project_BN"]))
+        cin = cout
+    last = make_divisible(1280 * alpha) if alpha > 1 else 1280
+    conv1x1("Conv_1", cin, last)
+    batch_norm("Conv_1_bn", last)
+    relu6("out_relu")
+    layers += [
+        Layer("global_average_pooling2d", nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), False),
+        Layer("predictions", nn.Sequential(nn.Linear(last, 1000), nn.Softmax(dim=1)), False),
+    ]
+    return layers, 224
+
+
 BUILDERS = {
     "vgg16Base": lambda: vgg16_layers(False),
     "vgg16": lambda: vgg16_layers(True),
     "cholletConvnet": chollet_layers,
     "shapes": shapes_layers,
+    "mobilenetV2Alpha035": lambda: mobilenet_v2_layers(0.35),
+    "mobilenetV2Alpha100": lambda: mobilenet_v2_layers(1.0),
 }
 
 
@@ -103,9 +176,17 @@ class Model:
     def index_of(self, name):
         return next(i for i, layer in enumerate(self.layers) if layer.name == name)
 
-    def run(self, x, start=0, stop=None):
-        for layer in self.layers[start:stop]:
-            x = layer.module(x)
+    def run(self, x, start=0, stop=None, outputs=None, keep=None):
+        """Runs layers[start:stop] on x (the output of layer start - 1). `outputs` holds earlier
+        layers' outputs by name, for layers that take more than the one before them (residual
+        adds); `keep(layer, output)` sees each output."""
+        outputs = {} if outputs is None else outputs
+        for index in range(start, len(self.layers) if stop is None else stop):
+            layer = self.layers[index]
+            x = layer.module(*[outputs[name] for name in layer.inputs]) if layer.inputs else layer.module(x)
+            outputs[layer.name] = x
+            if keep:
+                keep(layer, x)
         return x
 
     def last_convolution(self):
@@ -117,6 +198,9 @@ def preprocess(pixels, mode):
         return pixels / 255
     if mode == "none":
         return pixels
+    if mode == "tf":
+        # Keras' MobileNet preprocess_input: [-1, 1].
+        return pixels / 127.5 - 1
     raise ValueError(f"preprocessing {mode} is not mirrored here")
 
 
@@ -130,10 +214,7 @@ def activations_job(model, workload):
     x = preprocess(pixel_image(model.input_size), workload["preprocess"])
     outputs = []
     with torch.no_grad():
-        for layer in model.layers:
-            x = layer.module(x)
-            if layer.spatial:
-                outputs.append(x.numpy())
+        model.run(x, keep=lambda layer, output: outputs.append(output.numpy()) if layer.spatial else None)
     return outputs
 
 
@@ -148,7 +229,7 @@ def filter_job(model, workload, steps):
         batch = filters[start:start + batch_size]
         generator = torch.Generator().manual_seed(start)
         image = torch.rand(len(batch), 3, size, size, generator=generator) * 20 + 128
-        channels = model.layers[stop - 1].module[0].out_channels
+        channels = model.layers[stop - 1].channels
         mask = F.one_hot(torch.tensor(batch), channels).float().reshape(len(batch), channels, 1, 1)
 
         def scores(pixels):
@@ -175,13 +256,16 @@ def filter_job(model, workload, steps):
 
 def grad_cam_job(model, workload):
     """computeGradCam: the top class's output, differentiated back to the last convolution's output;
-    channel weights = mean gradient, heatmap = ReLU of the weighted channel mean, divided by its max."""
-    target = model.last_convolution()
+    channel weights = mean gradient, heatmap = ReLU of the weighted channel mean, divided by its max.
+    The layer is the one the engine chose (gradCamLayer), else the last convolution."""
+    target = model.index_of(workload["gradCamLayer"]) if workload.get("gradCamLayer") else model.last_convolution()
     x = preprocess(pixel_image(model.input_size), workload["preprocess"])
+    outputs = {}
     with torch.no_grad():
-        feature_map = model.run(x, 0, target + 1)
+        feature_map = model.run(x, 0, target + 1, outputs)
     feature_map.requires_grad_(True)
-    output = model.run(feature_map, target + 1)
+    outputs[model.layers[target].name] = feature_map
+    output = model.run(feature_map, target + 1, None, outputs)
     scores = output[0]
     if scores.numel() == 1:
         # One sigmoid unit: classes [1 − p, p].

@@ -64,7 +64,34 @@ export const WORKLOADS: readonly Workload[] = [
   { id: 'chollet-activations-150', title: 'Chollet 5.2 convnet forward 1×150×150, all activations', kind: 'activations', model: 'cholletConvnet' },
   { id: 'chollet-grid-conv2d_4', title: 'Chollet 5.2 convnet filter grid conv2d_4, 64 × 40 steps at 64 px', kind: 'filterSteps', model: 'cholletConvnet', layer: 'conv2d_4', ...GRID },
   { id: 'chollet-gradcam-150', title: 'Chollet 5.2 convnet Grad-CAM at 150 (→ conv2d_4)', kind: 'gradCam', model: 'cholletConvnet' },
+  ...mobileNetV2Workloads('035', 'mobilenetV2Alpha035', 'α 0.35'),
+  ...mobileNetV2Workloads('100', 'mobilenetV2Alpha100', 'α 1.0'),
 ];
+
+/**
+ * MobileNetV2 at 224 (Teachable Machine's is α 0.35): forward, one step of 16 filters of
+ * block_3_expand at 224 (the issue's measurement), the grid of block_6_expand (block_3_expand has
+ * only 48 filters at α 0.35), Grad-CAM.
+ */
+function mobileNetV2Workloads(idWidth: string, model: BenchModelName, width: string): Workload[] {
+  const name = `MobileNetV2 ${width}`;
+  return [
+    { id: `mobilenetv2-${idWidth}-activations-224`, title: `${name} forward 1×224×224, all activations`, kind: 'activations', model },
+    {
+      id: `mobilenetv2-${idWidth}-gradient-step-224`,
+      title: `${name} gradient step, block_3_expand, 16 filters at 224`,
+      kind: 'filterSteps',
+      model,
+      layer: 'block_3_expand',
+      filterCount: 16,
+      size: 224,
+      steps: 1,
+      report: 'oneStep',
+    },
+    { id: `mobilenetv2-${idWidth}-grid-block_6_expand`, title: `${name} filter grid block_6_expand, 64 filters × 40 steps at 64 px`, kind: 'filterSteps', model, layer: 'block_6_expand', ...GRID },
+    { id: `mobilenetv2-${idWidth}-gradcam-224`, title: `${name} Grad-CAM at 224, score → out_relu`, kind: 'gradCam', model },
+  ];
+}
 
 export function benchModelsUsed(workloads: readonly Workload[]): BenchModelName[] {
   return [...new Set(workloads.map((workload) => workload.model))].filter((model): model is BenchModelName => model !== 'shapes');

@@ -1,10 +1,10 @@
-// The WASM Conv2DBackpropInput kernel (the stride-1 fast path, and the stock kernel it leaves the
-// other strides to) against the oracle, TF.js's cpu backend: the input gradient of a convolution on
+// The WASM Conv2DBackpropInput kernel (a forward convolution, of dy spread out with zeros for
+// strides above 1) against the oracle, TF.js's cpu backend: the input gradient of a convolution on
 // both backends for the same inputs.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/engine/seededRandom';
-import { forwardPaddingForInputGradient, registerFastWasmInputGradient } from '../../src/engine/tfjs/wasmFastInputGradient';
+import { planInputGradient, registerFastWasmInputGradient } from '../../src/engine/tfjs/wasmFastInputGradient';
 import { useWasmBackend } from '../support/engineFixtures';
 
 /** Seeded values: uniform in [-1, 1), or five levels with zero (exact ties and zeros). */
@@ -29,10 +29,14 @@ const CASES: Case[] = [
   { input: [3, 6, 6, 4], kernel: [1, 1], outChannels: 8, strides: 1, pad: 'valid' },
   { input: [1, 12, 12, 2], kernel: [4, 4], outChannels: 3, strides: 1, pad: 'same' },
   { input: [2, 7, 5, 3], kernel: [2, 3], outChannels: 2, strides: 1, pad: 'same', levels: true },
-  // Strided: the identity does not hold, the stock kernel runs.
+  // Strided: dy spread out with zeros.
   { input: [1, 9, 9, 3], kernel: [3, 3], outChannels: 4, strides: 2, pad: 'same' },
   { input: [2, 10, 11, 2], kernel: [3, 3], outChannels: 3, strides: 3, pad: 'valid', levels: true },
   { input: [1, 8, 9, 3], kernel: [2, 2], outChannels: 4, strides: [2, 1], pad: 'same' },
+  { input: [2, 224, 224, 3], kernel: [3, 3], outChannels: 8, strides: 2, pad: 'same' },
+  { input: [2, 13, 12, 5], kernel: [3, 3], outChannels: 6, strides: 2, pad: 'valid', levels: true },
+  { input: [1, 11, 10, 4], kernel: [5, 5], outChannels: 3, strides: [1, 3], pad: 'same' },
+  { input: [3, 9, 8, 2], kernel: [1, 1], outChannels: 5, strides: 2, pad: 'valid' },
 ];
 
 /** dx of sum(conv2d(x, w) · weights) on the current backend: Conv2DBackpropInput(weights, w). */
@@ -68,12 +72,16 @@ describe('WASM Conv2DBackpropInput', function () {
     registerFastWasmInputGradient();
   });
 
-  it('takes the fast path only for stride-1, channels-last convolutions', function () {
+  it('runs channels-last convolutions as forward ones, spreading dy for strides above 1', function () {
     const attrs = (strides: number, pad: 'same' | 'valid') => ({ inputShape: [1, 9, 9, 3] as [number, number, number, number], strides, pad, dataFormat: 'NHWC' as const });
-    assert.deepEqual(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], attrs(1, 'same')), [[0, 0], [1, 1], [1, 1], [0, 0]]);
-    assert.deepEqual(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], attrs(1, 'valid')), [[0, 0], [2, 2], [2, 2], [0, 0]]);
-    assert.equal(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], attrs(2, 'same')), undefined);
-    assert.equal(forwardPaddingForInputGradient([1, 9, 9, 3], [3, 3, 3, 4], { ...attrs(1, 'same'), dataFormat: 'NCHW' }), undefined);
+    const plan = (strides: number, pad: 'same' | 'valid', dataFormat: 'NHWC' | 'NCHW' = 'NHWC') => planInputGradient([1, 9, 9, 3], [3, 3, 3, 4], { ...attrs(strides, pad), dataFormat });
+    assert.deepEqual(plan(1, 'same'), { strideHeight: 1, strideWidth: 1, spread: false, padding: [[0, 0], [1, 1], [1, 1], [0, 0]] });
+    assert.deepEqual(plan(1, 'valid'), { strideHeight: 1, strideWidth: 1, spread: false, padding: [[0, 0], [2, 2], [2, 2], [0, 0]] });
+    // 9 rows, 'same' / 2: 5 windows from row −1; the spread dy is 1 + 9 + 1 rows, 9 after the 3×3 convolution.
+    assert.deepEqual(plan(2, 'same'), { strideHeight: 2, strideWidth: 2, spread: true, padding: [[0, 0], [1, 1], [1, 1], [0, 0]] });
+    // 'valid' / 2: 4 windows, the last on rows 6–8; the spread dy is 2 + 7 + 2 rows, 9 after the convolution.
+    assert.deepEqual(plan(2, 'valid'), { strideHeight: 2, strideWidth: 2, spread: true, padding: [[0, 0], [2, 2], [2, 2], [0, 0]] });
+    assert.equal(plan(1, 'same', 'NCHW'), undefined);
   });
 
   it('gives the cpu backend’s gradient on every case, within 2e-5 of its scale, and leaks nothing', async function () {

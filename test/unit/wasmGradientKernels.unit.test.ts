@@ -27,9 +27,9 @@ import { useWasmBackend } from '../support/engineFixtures';
  * below zero; zeros: all zero; positive: in [0.5, 1.5) (logs, roots, variances); blocks: 3×3
  * spatial blocks, each all negative, all zero, ties or mixed, so that whole pooling windows are
  * all negative or all zero among ordinary ones; relu6: levels 0 and 6 exactly, and values either
- * side.
+ * side; special: ±Infinity, ±0 and the ReLU6 bounds among ordinary values; nan: those and NaN.
  */
-type ValueKind = 'mixed' | 'ties' | 'relu' | 'negative' | 'zeros' | 'positive' | 'blocks' | 'relu6';
+type ValueKind = 'mixed' | 'ties' | 'relu' | 'negative' | 'zeros' | 'positive' | 'blocks' | 'relu6' | 'special' | 'nan';
 
 interface InputSpec {
   shape: number[];
@@ -43,6 +43,12 @@ interface DifferentialCase {
   /** Built from tf ops only; constants it needs are made inside, on the current backend. */
   f: (inputs: tf.Tensor[]) => tf.Tensor;
   tolerance?: number;
+  /**
+   * Compare the gradients only: where the stock WASM forward kernel differs from cpu on values
+   * outside this suite's concern (Relu, Relu6 and ClipByValue turn NaN into 0 or the bound on
+   * WASM, where cpu keeps NaN).
+   */
+  gradientsOnly?: boolean;
   /**
    * For an image resize (f = spatialMap of its one input): the oracle of the gradient is the
    * adjoint of the cpu backend's forward resize rather than its gradient kernel, which is wrong in
@@ -75,6 +81,10 @@ function drawValues(spec: InputSpec, seed: number): Float32Array {
         return u / 2 + 1;
       case 'relu6':
         return random() < 0.5 ? [0, 6, -1, 7, 3][Math.floor(random() * 5)] : u * 5 + 3;
+      case 'special':
+        return random() < 0.5 ? [Infinity, -Infinity, 0, -0, 6, -6][Math.floor(random() * 6)] : u * 8;
+      case 'nan':
+        return random() < 0.5 ? [NaN, Infinity, -Infinity, 0, -0, 6, -6][Math.floor(random() * 7)] : u * 8;
     }
   };
   if (spec.kind !== 'blocks') return Float32Array.from({ length: count }, () => draw(spec.kind as Exclude<ValueKind, 'blocks'>));
@@ -155,7 +165,8 @@ function difference(actual: Float32Array, expected: Float32Array): { worst: numb
   for (let i = 0; i < actual.length; i++) {
     const gap = Number.isNaN(actual[i]) !== Number.isNaN(expected[i]) ? Infinity : Number.isNaN(expected[i]) ? 0 : Math.abs(actual[i] - expected[i]);
     if (gap > worst) [worst, at] = [gap, i];
-    scale = Math.max(scale, Math.abs(expected[i]));
+    // NaN where both have it is a match; it sets no scale.
+    if (!Number.isNaN(expected[i])) scale = Math.max(scale, Math.abs(expected[i]));
   }
   return { worst, at, scale };
 }
@@ -173,7 +184,7 @@ async function assertMatchesCpu(testCase: DifferentialCase, seed: number): Promi
   const wasm = gradientsOnCurrentBackend(testCase, values, seed);
   const tolerance = testCase.tolerance ?? TOLERANCE;
   const checks: Array<[string, Float32Array, Float32Array]> = [
-    ['value', wasm.value, cpu.value],
+    ...(testCase.gradientsOnly ? [] : [['value', wasm.value, cpu.value] as [string, Float32Array, Float32Array]]),
     ...wasm.gradients.map((g, i): [string, Float32Array, Float32Array] => [`gradient ${i}`, g, cpu.gradients[i]]),
   ];
   for (const [what, actual, expected] of checks) {
@@ -508,6 +519,102 @@ function normalizationCases(): DifferentialCase[] {
   ];
 }
 
+/**
+ * What a MobileNet gradient runs through on WASM, where the engine replaces TF.js's gradients or
+ * kernels: ReLU6 (Keras' ReLU(6) layer is relu then clipByValue; Activation('relu6') is relu6),
+ * batch normalisation with constant statistics (as in inference) and trainable ones, the slices
+ * that are the gradient of zero padding, and fused convolutions whose filter gradient is asked for
+ * or not (lazyFusedConvolutionGradients.ts).
+ */
+function mobileNetCases(): DifferentialCase[] {
+  const x = nhwc(2, 7, 6, 5, 'mixed');
+  const perChannel = (seed: number, low: number, high: number) => tf.tensor1d(Array.from({ length: 5 }, (_, i) => low + ((seed * 7 + i * 3) % 10) * ((high - low) / 10)));
+  const w = (shape: number[], seed: number) => tf.tensor(drawValues({ shape, kind: 'mixed' }, seed), shape);
+  const cases: DifferentialCase[] = [];
+  for (const kind of ['relu6', 'special', 'nan', 'ties'] as ValueKind[]) {
+    const input = nhwc(2, 5, 4, 3, kind);
+    const gradientsOnly = kind === 'nan';
+    // With NaN, relu's output on WASM (0) is not cpu's (NaN), so the chain is compared without it.
+    if (!gradientsOnly) cases.push({ name: `Keras ReLU(6): relu, clipByValue [0, 6], ${kind}`, inputs: [input], f: ([t]) => tf.clipByValue(tf.relu(t), 0, 6) });
+    cases.push({ name: `clipByValue [-0.5, 6], ${kind}`, inputs: [input], f: ([t]) => tf.clipByValue(t, -0.5, 6), gradientsOnly });
+    cases.push({ name: `relu6, ${kind}`, inputs: [input], f: ([t]) => tf.relu6(t), gradientsOnly });
+  }
+  cases.push({
+    name: 'batchNorm with constant statistics (inference), x only',
+    inputs: [x],
+    f: ([t]) => tf.batchNorm(t, perChannel(1, -0.5, 0.5), perChannel(2, 0.5, 1.5), perChannel(3, -0.2, 0.2), perChannel(4, 0.5, 1.5), 1e-3),
+    tolerance: LONG_SUM_TOLERANCE,
+  });
+  cases.push({
+    name: 'batchNorm of a 2-D input, all five inputs',
+    inputs: [{ shape: [6, 5], kind: 'mixed' }, { shape: [5], kind: 'mixed' }, { shape: [5], kind: 'positive' }, { shape: [5], kind: 'mixed' }, { shape: [5], kind: 'positive' }],
+    f: ([t, mean, variance, offset, scale]) => tf.batchNorm(t, mean, variance, offset, scale, 1e-3),
+    tolerance: LONG_SUM_TOLERANCE,
+  });
+  cases.push({
+    name: 'batchNorm with constant statistics per position, x only',
+    inputs: [nhwc(2, 3, 4, 5, 'mixed')],
+    f: ([t]) => tf.batchNorm(t, w([3, 4, 5], 5), w([3, 4, 5], 6).abs().add(0.5), w([3, 4, 5], 7), w([3, 4, 5], 8).abs().add(0.5), 1e-3),
+    tolerance: LONG_SUM_TOLERANCE,
+  });
+  const slices: Array<[number[], number[], number[]]> = [
+    [[2, 7, 6, 5], [0, 0, 0, 0], [2, 6, 5, 5]],
+    [[2, 7, 6, 5], [1, 2, 1, 0], [1, 3, 5, 5]],
+    [[2, 7, 6, 5], [0, 1, 0, 1], [2, 6, 6, 3]],
+    [[2, 7, 6, 5], [0, 0, 2, 0], [2, 7, 3, 5]],
+    [[4, 9], [1, 2], [3, 5]],
+    [[3, 4, 5], [0, 1, 0], [3, 2, 5]],
+    [[2, 3, 4, 3, 2], [1, 0, 1, 0, 1], [1, 3, 2, 3, 1]],
+  ];
+  for (const [shape, begin, size] of slices) {
+    cases.push({ name: `slice [${shape}] from [${begin}] size [${size}]`, inputs: [{ shape, kind: 'mixed' }], f: ([t]) => tf.slice(t, begin, size) });
+  }
+  cases.push({ name: 'ZeroPadding2D ((0, 1), (0, 1)), its gradient a slice', inputs: [nhwc(2, 6, 7, 3, 'mixed')], f: ([t]) => tf.pad(t, [[0, 0], [0, 1], [0, 1], [0, 0]]) });
+  for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid'], [1, 'valid']] as Array<[number, Padding]>) {
+    const at = `/ ${stride} ${pad}`;
+    cases.push({
+      name: `fused conv2d 3×3 ${at}, constant filter and bias (x only)`,
+      inputs: [x],
+      f: ([t]) => tf.fused.conv2d({ x: as4d(t), filter: w([3, 3, 5, 4], 11) as tf.Tensor4D, strides: stride, pad, bias: w([4], 12) }),
+      tolerance: LONG_SUM_TOLERANCE,
+    });
+    cases.push({
+      name: `fused conv2d 1×1 ${at}, no bias, filter and x`,
+      inputs: [x, { shape: [1, 1, 5, 6], kind: 'mixed' }],
+      f: ([t, filter]) => tf.fused.conv2d({ x: as4d(t), filter: as4d(filter), strides: stride, pad }),
+      tolerance: LONG_SUM_TOLERANCE,
+    });
+    cases.push({
+      name: `fused conv2d 2×2 ${at}, filter and bias`,
+      inputs: [nhwc(1, 7, 6, 5, 'mixed'), { shape: [2, 2, 5, 3], kind: 'mixed' }, { shape: [3], kind: 'mixed' }],
+      f: ([t, filter, bias]) => tf.fused.conv2d({ x: as4d(t), filter: as4d(filter), strides: stride, pad, bias }),
+      tolerance: LONG_SUM_TOLERANCE,
+    });
+    cases.push({
+      name: `fused depthwiseConv2d ×2 ${at}, constant filter (x only)`,
+      inputs: [x],
+      f: ([t]) => tf.fused.depthwiseConv2d({ x: as4d(t), filter: w([3, 3, 5, 2], 13) as tf.Tensor4D, strides: stride, pad }),
+      tolerance: LONG_SUM_TOLERANCE,
+    });
+  }
+  // One inverted residual block as Keras writes it, with constant weights: expand, BN, ReLU(6), pad, depthwise / 2, BN, ReLU(6), project, BN.
+  cases.push({
+    name: 'MobileNetV2 block: expand, batchNorm, ReLU(6), zero padding, depthwise / 2, batchNorm, ReLU(6), project, batchNorm',
+    inputs: [nhwc(2, 8, 8, 5, 'mixed')],
+    f: ([t]) => {
+      const batchNorm = (v: tf.Tensor, channels: number, seed: number) =>
+        tf.batchNorm(v, w([channels], seed).mul(0.1), w([channels], seed + 1).abs().add(0.5), w([channels], seed + 2).mul(0.1), w([channels], seed + 3).abs().add(0.5), 1e-3);
+      const relu6 = (v: tf.Tensor) => tf.clipByValue(tf.relu(v), 0, 6);
+      let v = relu6(batchNorm(tf.fused.conv2d({ x: as4d(t), filter: w([1, 1, 5, 30], 20) as tf.Tensor4D, strides: 1, pad: 'same' }), 30, 21));
+      v = tf.pad(v, [[0, 0], [0, 1], [0, 1], [0, 0]]);
+      v = relu6(batchNorm(tf.depthwiseConv2d(as4d(v), w([3, 3, 30, 1], 25) as tf.Tensor4D, 2, 'valid'), 30, 26));
+      return batchNorm(tf.fused.conv2d({ x: as4d(v), filter: w([1, 1, 30, 8], 30) as tf.Tensor4D, strides: 1, pad: 'same' }), 8, 31);
+    },
+    tolerance: LONG_SUM_TOLERANCE,
+  });
+  return cases;
+}
+
 const SUITES: Array<[string, () => DifferentialCase[]]> = [
   ['pooling', poolingCases],
   ['convolutions', convolutionCases],
@@ -517,6 +624,7 @@ const SUITES: Array<[string, () => DifferentialCase[]]> = [
   ['layout and resizing', layoutCases],
   ['matMul', matMulCases],
   ['normalization', normalizationCases],
+  ['MobileNet', mobileNetCases],
 ];
 
 describe('WASM gradients against the cpu backend', function () {
@@ -537,6 +645,25 @@ describe('WASM gradients against the cpu backend', function () {
     const wasm = await dx('wasm');
     assert.deepEqual(cpu, [0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0], 'the oracle as TF and PyTorch give it');
     assert.deepEqual(wasm, cpu);
+  });
+
+  it('computes a fused convolution’s filter gradient only where it is asked for', async function () {
+    const kernelsRun = async (f: () => tf.Tensor[]) => new Set((await tf.profile(() => tf.dispose(f()))).kernels.map((kernel) => kernel.name));
+    const x = tf.randomUniform([2, 9, 9, 4], -1, 1, 'float32', 1) as tf.Tensor4D;
+    const filter = tf.randomUniform([3, 3, 4, 5], -1, 1, 'float32', 2) as tf.Tensor4D;
+    const depthwiseFilter = tf.randomUniform([3, 3, 4, 1], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const bias = tf.randomUniform([5], -1, 1, 'float32', 4);
+    try {
+      const conv = (input: tf.Tensor, w: tf.Tensor) => tf.fused.conv2d({ x: input as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: 'same', bias }).sum();
+      const depthwise = (input: tf.Tensor, w: tf.Tensor) => tf.fused.depthwiseConv2d({ x: input as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same' }).sum();
+      const inputOnly = await kernelsRun(() => [tf.grad((input: tf.Tensor) => conv(input, filter))(x), tf.grad((input: tf.Tensor) => depthwise(input, depthwiseFilter))(x)]);
+      assert.ok(inputOnly.has(tf.Conv2DBackpropInput) && inputOnly.has(tf.DepthwiseConv2dNativeBackpropInput), [...inputOnly].join());
+      assert.ok(!inputOnly.has(tf.Conv2DBackpropFilter) && !inputOnly.has(tf.DepthwiseConv2dNativeBackpropFilter), [...inputOnly].join());
+      const both = await kernelsRun(() => [...tf.grads((input: tf.Tensor, w: tf.Tensor) => conv(input, w))([x, filter]), ...tf.grads((input: tf.Tensor, w: tf.Tensor) => depthwise(input, w))([x, depthwiseFilter])]);
+      assert.ok(both.has(tf.Conv2DBackpropFilter) && both.has(tf.DepthwiseConv2dNativeBackpropFilter), [...both].join());
+    } finally {
+      tf.dispose([x, filter, depthwiseFilter, bias]);
+    }
   });
 
   for (const [suite, makeCases] of SUITES) {

@@ -5,6 +5,7 @@
 // wrong numbers quietly.
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { installLazyFusedConvolutionGradients } from './lazyFusedConvolutionGradients';
 import { hasAddWeight, installVariableCheck } from './variableCheck';
 import { registerMissingWasmGradientKernels } from './wasmGradientKernels';
 
@@ -50,5 +51,6 @@ export function installTfjsPatches(): void {
   checkTfjsVersion();
   installVariableCheck();
   registerMissingWasmGradientKernels();
+  installLazyFusedConvolutionGradients();
   installed = true;
 }

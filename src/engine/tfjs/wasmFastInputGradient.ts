@@ -1,47 +1,47 @@
 // The WASM backend's Conv2DBackpropInput kernel is a naive loop, several times slower than its
-// forward convolution (XNNPACK). For stride 1 the input gradient *is* a forward convolution: of
-// `dy` with the kernel flipped spatially and its in/out channels swapped, padded by
-// `kernel − 1 − forward padding` on each side. Gradient ascent (filter patterns) and Grad-CAM at
+// forward convolution (XNNPACK). The input gradient *is* a forward convolution: of `dy` (spread
+// out with zeros for strides above 1) with the kernel flipped spatially and its in/out channels
+// swapped (wasmInputGradientAsConvolution.ts). Gradient ascent (filter patterns) and Grad-CAM at
 // early layers spend most of their time here, so the kernel is replaced by that identity where it
-// holds and falls back to the stock kernel elsewhere (strides > 1, channels-first). The flipped
+// holds and falls back to the stock kernel elsewhere (dilations, channels-first). The flipped
 // kernel is written in one pass over the WASM heap: TF.js's Reverse and Transpose kernels took
 // longer on a deep layer's weights than the convolution itself.
 import * as tf from '@tensorflow/tfjs';
+import { inputGradientConvolution, spreadWithZeros, type InputGradientConvolution } from './wasmInputGradientAsConvolution';
 import type { WasmHeapBackend } from './wasmHeap';
 import { wasmKernelOverride, type FastKernelFunc } from './wasmKernelOverride';
 
-/** Explicit padding of the equivalent forward convolution, or undefined where the identity does not hold. */
-export function forwardPaddingForInputGradient(
+/** The forward convolution that gives this input gradient, or undefined where there is none. */
+export function planInputGradient(
   inputShape: [number, number, number, number],
   filterShape: [number, number, number, number],
   attrs: tf.Conv2DBackpropInputAttrs,
-): [[number, number], [number, number], [number, number], [number, number]] | undefined {
+): InputGradientConvolution | undefined {
   const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
   if (dataFormat !== 'channelsLast') return undefined;
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, dataFormat);
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
-  const { top, bottom, left, right } = info.padInfo;
-  const pads = [info.filterHeight - 1 - top, info.filterHeight - 1 - bottom, info.filterWidth - 1 - left, info.filterWidth - 1 - right];
-  if (pads.some((pad) => pad < 0)) return undefined;
-  return [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]];
+  return inputGradientConvolution(tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, dataFormat));
 }
 
 /** Conv2DBackpropInput as a forward convolution where the identity holds, else the stock kernel. */
 const fastInputGradient: FastKernelFunc = (args, stock) => {
   const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const padding = forwardPaddingForInputGradient(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
-  if (!padding || filter.dtype !== 'float32') return stock.kernelFunc(args);
+  const plan = planInputGradient(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+  if (!plan || filter.dtype !== 'float32' || dy.dtype !== 'float32') return stock.kernelFunc(args);
   const backend = args.backend as tf.KernelBackend & WasmHeapBackend;
-  const flipped = flippedFilter(backend, filter);
+  const made: tf.TensorInfo[] = [];
   try {
+    const flipped = flippedFilter(backend, filter);
+    made.push(flipped);
+    const x = plan.spread ? spreadWithZeros(backend, dy, plan) : dy;
+    if (x !== dy) made.push(x);
     return tf.getKernel(tf.Conv2D, 'wasm')!.kernelFunc({
-      inputs: { x: dy, filter: flipped },
-      attrs: { strides: 1, pad: padding, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
+      inputs: { x, filter: flipped },
+      attrs: { strides: 1, pad: plan.spread ? 'valid' : plan.padding, dilations: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
       backend,
     });
   } finally {
-    backend.disposeData(flipped.dataId);
+    for (const info of made) backend.disposeData(info.dataId);
   }
 };
 

@@ -2,20 +2,35 @@
 // test/unit/wasmGradientKernels.unit.test.ts compares the two on every kernel a gradient runs
 // through; what it found is fixed here:
 // - kernels the WASM backend lacks run the cpu backend's own, with the tensors copied across
-//   (wasmCpuKernel.ts): the filter gradients of convolutions and the input gradient of depthwise
-//   ones (Grad-CAM at a layer before a depthwise convolution, or before a convolution without its
-//   own activation), and UnsortedSegmentSum (the gradient of gather);
+//   (wasmCpuKernel.ts): the filter gradients of convolutions (which a backward pass computes only
+//   where it asks for them: lazyFusedConvolutionGradients.ts), and UnsortedSegmentSum (the
+//   gradient of gather);
+// - the input gradient of depthwise convolutions, which the WASM backend lacks too, runs as a
+//   forward depthwise convolution (wasmFastDepthwiseGradients.ts);
 // - stock kernels that give wrong values are replaced: MaxPoolGrad, which passes no gradient
 //   through windows of values ≤ 0 (wasmFastMaxPoolGrad.ts); the two resize gradients, which
 //   ignore halfPixelCenters (wasmResizeGradients.ts); _FusedMatMul, whose bias lands on the wrong
 //   elements unless the product is a plain Dense one (wasmFusedMatMul.ts); 3D max pooling and 2D
 //   dilation, forward and gradient, which start their maximum at FLT_MIN too, and the 3D
 //   convolution's gradients (NaN or wrong values), which run the cpu backend's kernels;
-// - the stride-1 Conv2DBackpropInput runs as a forward convolution (wasmFastInputGradient.ts).
+// - Conv2DBackpropInput runs as a forward convolution (wasmFastInputGradient.ts);
+// - on WASM only (the cpu backend keeps TF.js's own), the gradients of ClipByValue and Relu6 run
+//   as one-pass kernels (wasmFastActivationGradients.ts) and FusedBatchNorm's input derivative
+//   without its Tile (wasmBatchNormGradient.ts);
+// - Slice (the gradient of padding) moves whole runs within the heap (wasmFastSlice.ts), and
+//   Identity (the engine's copy of every tensor a gradient keeps) shares the values instead of
+//   copying them (wasmSharedIdentity.ts).
+// (The fused convolutions' gradients, computed lazily on WASM, are lazyFusedConvolutionGradients.ts,
+// installed by installTfjsPatches.)
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmBatchNormGradient } from './wasmBatchNormGradient';
 import { cpuHasKernel, runOnCpu } from './wasmCpuKernel';
+import { registerFastWasmActivationGradients } from './wasmFastActivationGradients';
+import { registerFastWasmDepthwiseInputGradient } from './wasmFastDepthwiseGradients';
 import { registerFastWasmInputGradient } from './wasmFastInputGradient';
 import { registerFastWasmMaxPoolGrad } from './wasmFastMaxPoolGrad';
+import { registerFastWasmSlice } from './wasmFastSlice';
+import { registerSharedWasmIdentity } from './wasmSharedIdentity';
 import { registerWasmFusedMatMul } from './wasmFusedMatMul';
 import { wasmKernelOverride } from './wasmKernelOverride';
 import { registerWasmResizeGradients } from './wasmResizeGradients';
@@ -45,11 +60,18 @@ export function registerWasmKernelFixes(): void {
 }
 
 /**
- * Registers the missing kernels, the fixes of wrong ones (registerWasmKernelFixes), and the fast
- * stride-1 input gradient, once each.
+ * Registers the missing kernels (the depthwise input gradient as a forward convolution where it
+ * can, the rest from cpu), the fixes of wrong ones (registerWasmKernelFixes), the fast stride-1
+ * input gradient, the WASM-only gradients of ReLU6 and batch normalisation, the fast Slice and
+ * the sharing Identity, once each.
  */
 export function registerMissingWasmGradientKernels(): void {
   registerFastWasmInputGradient();
   registerWasmKernelFixes();
+  registerFastWasmDepthwiseInputGradient();
   registerMissingKernels();
+  registerFastWasmActivationGradients();
+  registerWasmBatchNormGradient();
+  registerFastWasmSlice();
+  registerSharedWasmIdentity();
 }

@@ -7,4 +7,6 @@ export interface WasmHeapBackend {
   /** A view of the tensor's values on the heap; taken again after any allocation, which may grow the heap. */
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
   disposeData(dataId: tf.DataId): boolean;
+  /** One more owner of the tensor's values (freed when the last one disposes of them). */
+  incRef(dataId: tf.DataId): void;
 }
