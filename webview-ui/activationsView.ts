@@ -1,75 +1,67 @@
-// The activations panel: header, toolbar, run status and one section per layer, plus the channel
-// dialog. It takes the host's messages and sends the user's actions back.
+// The activations panel: header (model, image and its thumbnail, preprocessing and why), toolbar,
+// run status and one section per layer, plus the channel dialog. An image dropped on the panel or
+// pasted into it replaces the one shown.
 import type { ChannelDetail, LayerActivationImage } from '../src/shared/types';
 import type { HostToWebviewMessage, PanelSession, RunStatus } from '../src/shared/protocol';
 import { ChannelDialog } from './channelDialog';
 import { el, replaceChildren } from './dom';
 import { PREPROCESS_LABELS, baseName } from './format';
-import { LayerSection } from './layerSection';
-import { RunStatusView } from './runStatusView';
-import { SessionHeader } from './sessionHeader';
+import { ImageDropTarget } from './imageDrop';
+import { LayerSection, type LayerSectionCallbacks } from './layerSection';
+import { RunView } from './runView';
 import { Toolbar } from './toolbar';
-import type { WebviewView } from './view';
 import type { HostConnection } from './vscodeApi';
 
-export class ActivationsView implements WebviewView {
+export class ActivationsView extends RunView<PanelSession> {
   readonly kind = 'activations';
-  private readonly header = new SessionHeader();
   private readonly toolbar: Toolbar;
-  private readonly status = new RunStatusView();
   private readonly layerList: HTMLElement;
   private readonly announcer: HTMLElement;
   private readonly dialog: ChannelDialog;
+  private readonly imageDrop: ImageDropTarget;
+  private readonly sectionCallbacks: LayerSectionCallbacks;
   private sections = new Map<number, LayerSection>();
-  private session: PanelSession | undefined;
   /** Layers of the current run whose grid has arrived: Export saves those. */
   private renderedLayers = new Set<number>();
+  /** Channel statistics asked for, by request, with the run they belong to. */
+  private readonly statsRequests = new Map<number, number>();
   private running = false;
   private nextRequestId = 1;
+  private nextStatsRequestId = 1;
 
-  constructor(
-    root: HTMLElement,
-    private readonly host: HostConnection,
-  ) {
-    const doc = root.ownerDocument;
+  constructor(root: HTMLElement, host: HostConnection) {
+    super(root, host);
     this.toolbar = new Toolbar({
       chooseImage: () => this.host.post({ type: 'chooseImage' }),
       chooseLayers: () => this.host.post({ type: 'chooseLayers' }),
       setPreprocess: (preprocess) => this.host.post({ type: 'setPreprocess', preprocess }),
       setColormap: (colormap) => this.host.post({ type: 'setColormap', colormap }),
-      cancelRun: () => {
-        if (this.session) this.host.post({ type: 'cancelRun', runId: this.session.runId });
-      },
+      cancelRun: () => this.cancelRun(),
       exportGrids: () => this.host.post({ type: 'exportActivations' }),
     });
     this.layerList = el('div', { class: 'layer-list' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    this.dialog = new ChannelDialog(doc);
-    replaceChildren(root, [
-      el('main', { class: 'panel' }, [this.header.element, this.toolbar.element, this.status.element, this.layerList]),
-      this.announcer,
-      this.dialog.element,
-    ]);
+    this.dialog = new ChannelDialog(root.ownerDocument);
+    this.sectionCallbacks = {
+      onOpenChannel: (layerIndex, layerName, channel, size) => this.requestChannel(layerIndex, layerName, channel, size),
+      announce: (text) => this.announce(text),
+      requestStats: (layerIndex, channel) => this.requestStats(layerIndex, channel),
+    };
+    this.imageDrop = new ImageDropTarget(root, (message) => this.host.post(message));
+    this.mount('activations-panel', [this.toolbar.element, this.imageDrop.note], [this.layerList], [this.announcer, this.dialog.element, this.imageDrop.overlay]);
 
     const restored = host.getState();
     if (restored?.view === 'activations') this.header.showRestoring(restored.modelPath, restored.imagePath);
   }
 
-  /** The run whose messages the panel shows, if any. */
-  get runId(): number | undefined {
-    return this.session?.runId;
+  protected sessionOf(message: HostToWebviewMessage): PanelSession | undefined {
+    return message.type === 'session' ? message.session : undefined;
   }
 
-  handleMessage(message: HostToWebviewMessage): void {
+  protected onMessage(message: HostToWebviewMessage): void {
     switch (message.type) {
-      case 'session':
-        this.showSession(message.session);
-        break;
       case 'layer':
-        if (message.runId === this.runId) this.showLayer(message.layer);
-        break;
-      case 'status':
-        if (message.runId === this.runId) this.showStatus(message.status);
+        this.showLayer(message.layer);
         break;
       case 'channel':
         this.showChannel(message.requestId, message.channel);
@@ -77,14 +69,17 @@ export class ActivationsView implements WebviewView {
       case 'channelFailed':
         this.dialog.showFailure(message.requestId, message.message);
         break;
+      case 'channelStats':
+        if (this.statsRequests.get(message.requestId) === this.runId) this.sections.get(message.stats.layerIndex)?.showStats(message.stats);
+        this.statsRequests.delete(message.requestId);
+        break;
       default:
         // Messages of the other panel kinds.
         break;
     }
   }
 
-  private showSession(session: PanelSession): void {
-    this.session = session;
+  protected showSession(session: PanelSession): void {
     this.host.setState({ view: 'activations', modelPath: session.modelPath, imagePath: session.imagePath });
     this.dialog.close();
     for (const section of this.sections.values()) section.dispose();
@@ -99,6 +94,7 @@ export class ActivationsView implements WebviewView {
         { term: 'Model', value: session.modelPath, className: 'model-path' },
         { term: 'Image', value: session.imagePath, className: 'image-path' },
         { term: 'Preprocess', value: PREPROCESS_LABELS[session.preprocess] ?? session.preprocess, className: 'preprocess-mode' },
+        { term: 'Why', value: session.preprocessReason, className: 'preprocess-reason', wrap: true },
         { term: 'Colormap', value: session.colormap, className: 'colormap-name' },
       ],
     });
@@ -106,14 +102,9 @@ export class ActivationsView implements WebviewView {
     this.toolbar.setPreprocess(session.preprocess);
     this.toolbar.setColormap(session.colormap);
     this.toolbar.setExportable(false);
+    this.imageDrop.setEnabled(true);
 
-    const callbacks = {
-      onOpenChannel: (layerIndex: number, layerName: string, channel: number) => this.requestChannel(layerIndex, layerName, channel),
-      announce: (text: string) => this.announce(text),
-    };
-    for (const info of session.layers) {
-      this.sections.set(info.index, new LayerSection(info.index, info, callbacks));
-    }
+    for (const info of session.layers) this.sections.set(info.index, new LayerSection(info.index, info, this.sectionCallbacks));
     replaceChildren(
       this.layerList,
       this.sections.size > 0
@@ -130,10 +121,7 @@ export class ActivationsView implements WebviewView {
     let section = this.sections.get(layer.layerIndex);
     if (!section) {
       // A layer the session did not list: show it after the others rather than drop it.
-      section = new LayerSection(layer.layerIndex, undefined, {
-        onOpenChannel: (layerIndex, layerName, channel) => this.requestChannel(layerIndex, layerName, channel),
-        announce: (text) => this.announce(text),
-      });
+      section = new LayerSection(layer.layerIndex, undefined, this.sectionCallbacks);
       this.sections.set(layer.layerIndex, section);
       if (this.sections.size === 1) replaceChildren(this.layerList);
       this.layerList.appendChild(section.element);
@@ -142,7 +130,7 @@ export class ActivationsView implements WebviewView {
     this.renderedLayers.add(layer.layerIndex);
   }
 
-  private showStatus(status: RunStatus): void {
+  protected showStatus(status: RunStatus): void {
     switch (status.state) {
       case 'running':
         this.setRunning(true);
@@ -170,11 +158,18 @@ export class ActivationsView implements WebviewView {
     this.dialog.showChannel(requestId, detail);
   }
 
-  private requestChannel(layerIndex: number, layerName: string, channel: number): void {
+  private requestChannel(layerIndex: number, layerName: string, channel: number, size: { width: number; height: number }): void {
     if (!this.session) return;
     const requestId = this.nextRequestId++;
-    this.dialog.openLoading(requestId, layerName, channel);
+    this.dialog.openLoading(requestId, layerName, channel, size);
     this.host.post({ type: 'requestChannel', requestId, runId: this.session.runId, layerIndex, channel });
+  }
+
+  private requestStats(layerIndex: number, channel: number): void {
+    if (!this.session) return;
+    const requestId = this.nextStatsRequestId++;
+    this.statsRequests.set(requestId, this.session.runId);
+    this.host.post({ type: 'requestChannelStats', requestId, runId: this.session.runId, layerIndex, channel });
   }
 
   private setRunning(running: boolean): void {

@@ -5,6 +5,7 @@ import { colourBar } from './colourBar';
 import { el, replaceChildren } from './dom';
 import { formatValue } from './format';
 import { displayScale, MIN_CHANNEL_DISPLAY_WIDTH } from './gridGeometry';
+import type { ChannelSize } from './layerSection';
 import { ModalDialog } from './modalDialog';
 import { ObjectUrlSlot } from './objectUrls';
 
@@ -14,6 +15,8 @@ export class ChannelDialog {
   private readonly dialog: ModalDialog;
   private readonly imageUrl = new ObjectUrlSlot();
   private pendingRequestId: number | undefined;
+  /** The requested channel's own size (the host's image of it is enlarged). */
+  private pendingSize: ChannelSize | undefined;
 
   constructor(doc: Document) {
     this.dialog = new ModalDialog(doc, {
@@ -36,8 +39,9 @@ export class ChannelDialog {
   }
 
   /** Opens the dialog for a channel that was just requested, with a loading line until it arrives. */
-  openLoading(requestId: number, layerName: string, channel: number): void {
+  openLoading(requestId: number, layerName: string, channel: number, size: ChannelSize): void {
     this.pendingRequestId = requestId;
+    this.pendingSize = size;
     this.imageUrl.revoke();
     this.dialog.open(channelTitle(layerName, channel), [el('p', { class: 'placeholder' }, [`Loading channel ${channel}…`])]);
   }
@@ -57,11 +61,12 @@ export class ChannelDialog {
     const url = this.imageUrl.setPng(detail.png);
     if (url !== undefined) image.src = url;
 
+    const size = this.pendingSize ?? { width: detail.width, height: detail.height };
     replaceChildren(this.dialog.body, [
       el('div', { class: 'channel-image-frame' }, [image]),
       colourBar(detail.colormap, detail.min, detail.max),
       el('p', { class: 'channel-stats' }, [
-        `min ${formatValue(detail.min)} · max ${formatValue(detail.max)} · mean ${formatValue(detail.mean)} · ${detail.width} × ${detail.height} px`,
+        `min ${formatValue(detail.min)} · max ${formatValue(detail.max)} · mean ${formatValue(detail.mean)} · ${size.width} × ${size.height} values (width × height), shown enlarged`,
       ]),
       detail.dead ? el('p', { class: 'dead-note' }, ['dead (constant) for this input']) : null,
     ]);

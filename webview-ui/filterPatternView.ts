@@ -1,5 +1,5 @@
 // The filter-pattern panel: header (model, layer, filters, preset, size, steps), toolbar (preset,
-// Cancel, Export Grid), run status, and the 8 × 8 grid whose tiles appear as the host streams them.
+// Cancel, Export Grid), run status, and the grid whose tiles appear as the host streams them.
 // Clicking a tile enlarges it.
 import type { FilterPatternImage, FilterPatternParameters } from '../src/shared/types';
 import type { FilterPanelSession, HostToWebviewMessage, RunStatus } from '../src/shared/protocol';
@@ -8,70 +8,43 @@ import { baseName, PREPROCESS_LABELS } from './format';
 import { FilterTileDialog } from './filterTileDialog';
 import { FilterTileGrid } from './filterTileGrid';
 import { FilterToolbar } from './filterToolbar';
-import { RunStatusView } from './runStatusView';
-import { SessionHeader } from './sessionHeader';
-import type { WebviewView } from './view';
+import { RunView } from './runView';
 import type { HostConnection } from './vscodeApi';
 
-export class FilterPatternView implements WebviewView {
+export class FilterPatternView extends RunView<FilterPanelSession> {
   readonly kind = 'filters';
-  private readonly header = new SessionHeader();
   private readonly toolbar: FilterToolbar;
-  private readonly status = new RunStatusView();
   private readonly summary: HTMLParagraphElement;
   private readonly gridArea: HTMLElement;
   private readonly dialog: FilterTileDialog;
   private grid: FilterTileGrid | undefined;
-  private session: FilterPanelSession | undefined;
 
-  constructor(
-    root: HTMLElement,
-    private readonly host: HostConnection,
-  ) {
+  constructor(root: HTMLElement, host: HostConnection) {
+    super(root, host);
     this.toolbar = new FilterToolbar({
       setPreset: (preset) => this.host.post({ type: 'setFilterPreset', preset }),
-      cancelRun: () => {
-        if (this.session) this.host.post({ type: 'cancelRun', runId: this.session.runId });
-      },
+      cancelRun: () => this.cancelRun(),
       exportGrid: () => this.host.post({ type: 'exportFilterGrid' }),
     });
     this.summary = el('p', { class: 'filter-summary' });
     this.summary.hidden = true;
     this.gridArea = el('section', { class: 'filter-grid-area', 'aria-label': 'Filter patterns' });
     this.dialog = new FilterTileDialog(root.ownerDocument);
-    replaceChildren(root, [
-      el('main', { class: 'panel filter-panel' }, [this.header.element, this.toolbar.element, this.status.element, this.summary, this.gridArea]),
-      this.dialog.element,
-    ]);
+    this.mount('filter-panel', [this.toolbar.element], [this.summary, this.gridArea], [this.dialog.element]);
 
     const restored = host.getState();
     if (restored?.view === 'filters') this.header.showRestoring(restored.modelPath, `layer ${restored.layerName} (${restored.preset})`);
   }
 
-  /** The run whose messages the panel shows, if any. */
-  get runId(): number | undefined {
-    return this.session?.runId;
+  protected sessionOf(message: HostToWebviewMessage): FilterPanelSession | undefined {
+    return message.type === 'filterSession' ? message.session : undefined;
   }
 
-  handleMessage(message: HostToWebviewMessage): void {
-    switch (message.type) {
-      case 'filterSession':
-        this.showSession(message.session);
-        break;
-      case 'filterTile':
-        if (message.runId === this.runId) this.showTile(message.tile);
-        break;
-      case 'status':
-        if (message.runId === this.runId) this.showStatus(message.status);
-        break;
-      default:
-        // Messages of the other panel kinds.
-        break;
-    }
+  protected onMessage(message: HostToWebviewMessage): void {
+    if (message.type === 'filterTile') this.showTile(message.tile);
   }
 
-  private showSession(session: FilterPanelSession): void {
-    this.session = session;
+  protected showSession(session: FilterPanelSession): void {
     const { parameters } = session;
     this.host.setState({ view: 'filters', modelPath: session.modelPath, layerName: session.layerName, preset: parameters.preset });
     this.dialog.close();
@@ -103,7 +76,7 @@ export class FilterPatternView implements WebviewView {
     }
     this.grid = new FilterTileGrid({
       layerName: session.layerName,
-      layout: session.grid,
+      tileSize: session.grid.tileSize,
       filters: session.filters,
       onOpenTile: (tile, url) => this.dialog.open(session.layerName, tile, url),
     });
@@ -118,7 +91,7 @@ export class FilterPatternView implements WebviewView {
     this.updateSummary();
   }
 
-  private showStatus(status: RunStatus): void {
+  protected showStatus(status: RunStatus): void {
     switch (status.state) {
       case 'running':
         this.toolbar.setRunning(true);

@@ -1,18 +1,23 @@
-// The filter-pattern grid: the study notes' layout (8 tiles to a column, tile t at row t % 8 and
-// column ⌊t / 8⌋, margins between tiles) built from one <img> per tile, placed as its `filterTile`
-// message arrives. The frame keeps the grid's aspect ratio at any width; margins are transparent, so
-// they show the editor's background. Tiles are buttons: hover or focus shows the filter's loss, a
-// click or Enter enlarges it, the arrow keys move between tiles.
+// The filter-pattern grid in the panel: read row by row (filter 1 beside filter 0, at most 8 to a
+// row, the study notes' 5-pixel margins; the exported grid image keeps the notes' column-by-column
+// layout), built from one <img> per tile, placed as its `filterTile` message arrives. The frame keeps
+// the grid's aspect ratio at any width, and tiles are shown at a sensible size for any count; margins
+// are transparent, so they show the editor's background. Tiles are buttons: hover or focus shows the
+// filter's loss, a click or Enter enlarges it, the arrow keys move between tiles.
 import type { FilterGridLayout, FilterPatternImage } from '../src/shared/types';
-import { FILTER_GRID_LINES, filterTileOrigin } from '../src/shared/filterGridLayout';
+import { FILTER_GRID_LINES, FILTER_GRID_MARGIN } from '../src/shared/filterGridLayout';
 import { el } from './dom';
 import { describeFilterLoss } from './format';
 import { displayScale, MIN_GRID_DISPLAY_WIDTH } from './gridGeometry';
 import { ObjectUrlSlot } from './objectUrls';
 
+/** However few the tiles, one is not shown wider than this (CSS pixels). */
+export const MAX_FILTER_TILE_DISPLAY_WIDTH = 320;
+
 export interface FilterTileGridOptions {
   layerName: string;
-  layout: FilterGridLayout;
+  /** Side of each tile's image, in pixels. */
+  tileSize: number;
   /** Filter indices in tile order: tile t shows filter `filters[t]`. */
   filters: readonly number[];
   /** A shown tile was clicked (or Enter pressed on it); `url` is its image, owned by the grid. */
@@ -28,9 +33,19 @@ interface TileSlot {
   image?: FilterPatternImage;
 }
 
-/** A tile's box as fractions (0…1) of the grid, from `filterTileOrigin`. */
+/** The panel's layout of `count` tiles: row-major, at most 8 to a row, 5-pixel margins. */
+export function panelFilterLayout(count: number, tileSize: number): FilterGridLayout {
+  const columns = Math.min(FILTER_GRID_LINES, Math.max(1, count));
+  const rows = Math.max(1, Math.ceil(count / columns));
+  const span = (tiles: number) => tiles * tileSize + (tiles - 1) * FILTER_GRID_MARGIN;
+  return { rows, columns, tileSize, margin: FILTER_GRID_MARGIN, width: span(columns), height: span(rows) };
+}
+
+/** A tile's box as fractions (0…1) of the panel's grid: tile t in row ⌊t / columns⌋, column t % columns. */
 export function filterTileBox(layout: FilterGridLayout, tile: number): { left: number; top: number; width: number; height: number } {
-  const { left, top } = filterTileOrigin(layout, tile);
+  const step = layout.tileSize + layout.margin;
+  const left = (tile % layout.columns) * step;
+  const top = Math.floor(tile / layout.columns) * step;
   return {
     left: left / layout.width,
     top: top / layout.height,
@@ -42,6 +57,7 @@ export function filterTileBox(layout: FilterGridLayout, tile: number): { left: n
 export class FilterTileGrid {
   /** The grid's frame: fixed aspect ratio, tiles positioned inside it. */
   readonly element: HTMLDivElement;
+  readonly layout: FilterGridLayout;
   private readonly tooltip: HTMLDivElement;
   private readonly slots: TileSlot[];
   /** The tile reachable with Tab (roving tabindex). */
@@ -51,7 +67,9 @@ export class FilterTileGrid {
   private focused: number | undefined;
 
   constructor(private readonly options: FilterTileGridOptions) {
-    const { layout, filters, layerName } = options;
+    const { filters, layerName } = options;
+    const layout = panelFilterLayout(filters.length, options.tileSize);
+    this.layout = layout;
     this.tooltip = el('div', { class: 'tile-tooltip', 'aria-hidden': 'true' });
     this.tooltip.hidden = true;
 
@@ -101,9 +119,10 @@ export class FilterTileGrid {
       },
       [...this.slots.map((slot) => slot.button), this.tooltip],
     );
-    // The frame's natural size is the grid's (scaled up by a whole factor when small); CSS caps it
-    // at the container's width and `aspect-ratio` keeps the tiles where the layout puts them.
-    const scale = displayScale(layout.width, MIN_GRID_DISPLAY_WIDTH);
+    // The frame's natural size is the grid's, scaled up by a whole factor when small but no tile
+    // wider than MAX_FILTER_TILE_DISPLAY_WIDTH; CSS caps it at the container's width and
+    // `aspect-ratio` keeps the tiles where the layout puts them.
+    const scale = Math.max(1, Math.min(displayScale(layout.width, MIN_GRID_DISPLAY_WIDTH), Math.floor(MAX_FILTER_TILE_DISPLAY_WIDTH / layout.tileSize)));
     this.element.style.width = `${layout.width * scale}px`;
     this.element.style.aspectRatio = `${layout.width} / ${layout.height}`;
     this.element.addEventListener('keydown', (event) => this.onKeyDown(event));
@@ -196,20 +215,21 @@ export class FilterTileGrid {
   private onKeyDown(event: KeyboardEvent): void {
     const count = this.slots.length;
     const current = this.focusedTile;
-    const row = current % FILTER_GRID_LINES;
+    const { columns } = this.layout;
+    const column = current % columns;
     let next: number | undefined;
     switch (event.key) {
-      case 'ArrowUp':
-        next = row > 0 ? current - 1 : current;
-        break;
-      case 'ArrowDown':
-        next = row < FILTER_GRID_LINES - 1 && current + 1 < count ? current + 1 : current;
-        break;
       case 'ArrowLeft':
-        next = current - FILTER_GRID_LINES >= 0 ? current - FILTER_GRID_LINES : current;
+        next = column > 0 ? current - 1 : current;
         break;
       case 'ArrowRight':
-        next = current + FILTER_GRID_LINES < count ? current + FILTER_GRID_LINES : current;
+        next = column < columns - 1 && current + 1 < count ? current + 1 : current;
+        break;
+      case 'ArrowUp':
+        next = current - columns >= 0 ? current - columns : current;
+        break;
+      case 'ArrowDown':
+        next = current + columns < count ? current + columns : current;
         break;
       case 'Home':
         next = 0;
@@ -237,7 +257,7 @@ export class FilterTileGrid {
       this.tooltip.hidden = true;
       return;
     }
-    const box = filterTileBox(this.options.layout, tile);
+    const box = filterTileBox(this.layout, tile);
     this.tooltip.textContent = this.describe(slot, tile);
     this.tooltip.dataset.tile = String(tile);
     const below = box.top + box.height <= 0.8;

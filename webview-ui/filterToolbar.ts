@@ -1,5 +1,6 @@
-// The filter-pattern panel's toolbar: the preset switch (the study notes' `chollet` or the cleaner
-// `clear`), Cancel while a run is in progress, and Export Grid once the grid is complete.
+// The filter-pattern panel's toolbar: the preset switch (Lucid-style `lucid`, the study notes'
+// `chollet` or the cleaner `clear`), Cancel while a run is in progress, and Export Grid once the
+// grid is complete.
 import { FILTER_PATTERN_PRESETS, type FilterPatternPreset } from '../src/shared/types';
 import { el } from './dom';
 
@@ -10,6 +11,7 @@ export interface FilterToolbarActions {
 }
 
 const PRESET_TITLES: Readonly<Record<FilterPatternPreset, string>> = {
+  lucid: 'Feature visualisation as Lucid does it: a Fourier-space image optimised by Adam under jitter, scale and rotation',
   chollet: 'The study notes’ plain gradient ascent from gray noise',
   clear: 'Jitter, octaves and smoothing for more recognisable patterns',
 };
@@ -51,7 +53,7 @@ export class FilterToolbar {
       this.actions.cancelRun();
     });
 
-    this.exportButton = el('button', { type: 'button', class: 'button', 'data-action': 'exportFilterGrid', title: 'Export the grid and each filter as PNG' }, [
+    this.exportButton = el('button', { type: 'button', class: 'button', 'data-action': 'exportFilterGrid', title: 'Save the grid as a PNG beside the model, in the study notes’ layout (8 filters to a column)' }, [
       'Export Grid',
     ]);
     this.exportButton.addEventListener('click', () => this.actions.exportGrid());

@@ -1,5 +1,5 @@
-// Text for numbers, shapes and timings shown in the panel. Pure functions: no DOM.
-import type { PreprocessMode, Shape } from '../src/shared/types';
+// Text for numbers and timings shown in the panel (shapes: src/shared/shapes.ts). Pure functions: no DOM.
+import type { PreprocessMode } from '../src/shared/types';
 
 const MINUS = '\u2212';
 
@@ -15,26 +15,9 @@ export function formatValue(value: number): string {
   return value < 0 ? `${MINUS}${text}` : text;
 }
 
-/** A shape as `1 × 148 × 148 × 32` (`?` for a free dimension). */
-export function formatShape(shape: readonly (number | null)[]): string {
-  return shape.map((dimension) => (dimension === null ? '?' : String(dimension))).join(' × ');
-}
-
-/** Keras' notation, as `model.summary()` prints it: `(None, 148, 148, 32)`; several outputs joined by `, `. */
-export function formatKerasShape(shape: Shape | Shape[]): string {
-  if (shape.length > 0 && Array.isArray(shape[0])) return (shape as Shape[]).map((one) => formatKerasShape(one)).join(', ');
-  return `(${(shape as Shape).map((dimension) => (dimension === null ? 'None' : String(dimension))).join(', ')})`;
-}
-
 /** A count with thousands separators, as Keras prints parameter counts: `3,453,121`. */
 export function formatCount(count: number): string {
   return Number.isFinite(count) ? Math.round(count).toLocaleString('en-US') : '?';
-}
-
-/** A layer's declared output shape, which may be a list of shapes for several outputs. */
-export function formatOutputShape(shape: Shape | Shape[]): string {
-  const isList = shape.length > 0 && Array.isArray(shape[0]);
-  return isList ? (shape as Shape[]).map((one) => formatShape(one)).join(', ') : formatShape(shape as Shape);
 }
 
 /** A fraction as a percentage: whole numbers, `<1%` for small non-zero fractions. */

@@ -1,14 +1,15 @@
-// The Grad-CAM panel's controls: target layer, overlay intensity, colormap, score, a class typed by
-// index or name, Export and Cancel. Each change asks the host to explain again with only that field
-// changed (`explain`); the host answers with a new run.
+// The Grad-CAM panel's controls: Change Image…, target layer, overlay intensity, colormap, score, a
+// class typed by index or name, Export and Cancel. Each change asks the host to explain again with
+// only that field changed (`explain`); the host answers with a new run.
+import { formatShape } from '../src/shared/shapes';
 import { COLORMAP_NAMES, GRAD_CAM_SCORES, type ColormapName, type GradCamLayerChoice, type GradCamScore } from '../src/shared/types';
 import type { WebviewToHostMessage } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
-import { formatShape } from './format';
 
 export type ExplainRequest = Omit<Extract<WebviewToHostMessage, { type: 'explain' }>, 'type'>;
 
 export interface GradCamControlActions {
+  chooseImage(): void;
   explain(request: ExplainRequest): void;
   exportResult(): void;
   cancelRun(): void;
@@ -30,6 +31,7 @@ export function parseClassInput(text: string): number | string | undefined {
 
 export class GradCamControls {
   readonly element: HTMLElement;
+  readonly chooseImageButton: HTMLButtonElement;
   readonly layerSelect: HTMLSelectElement;
   readonly intensityInput: HTMLInputElement;
   readonly intensityOutput: HTMLOutputElement;
@@ -43,6 +45,10 @@ export class GradCamControls {
   private layerNames: string[] = [];
 
   constructor(private readonly actions: GradCamControlActions) {
+    this.chooseImageButton = el('button', { type: 'button', class: 'button', 'data-action': 'chooseImage', title: 'Choose another image (or drop or paste one onto the panel)' }, [
+      'Change Image…',
+    ]);
+    this.chooseImageButton.addEventListener('click', () => this.actions.chooseImage());
     this.layerSelect = el('select', { id: 'gradcam-layer', class: 'select', 'data-action': 'layer' });
     this.layerSelect.addEventListener('change', () => {
       if (this.layerSelect.value !== '') this.actions.explain({ layer: this.layerSelect.value });
@@ -123,6 +129,7 @@ export class GradCamControls {
 
     this.element = el('section', { class: 'gradcam-controls', 'aria-label': 'Grad-CAM settings' }, [
       el('div', { class: 'toolbar' }, [
+        this.chooseImageButton,
         field('gradcam-layer', 'Layer', this.layerSelect),
         el('span', { class: 'toolbar-field' }, [el('label', { for: 'gradcam-intensity' }, ['Intensity']), this.intensityInput, this.intensityOutput]),
         field('gradcam-colormap', 'Colormap', this.colormapSelect),

@@ -4,9 +4,11 @@
 // raises the class score at the layer, the host's message says so instead of an empty map.
 import type { ClassPrediction, GradCamRunInfo } from '../src/shared/types';
 import type { GradCamResultView } from '../src/shared/protocol';
+import { formatShape } from '../src/shared/shapes';
 import { colourBar } from './colourBar';
 import { el, replaceChildren } from './dom';
-import { baseName, formatProbability, formatShape, formatValue } from './format';
+import { baseName, formatProbability, formatValue } from './format';
+import { displayScale } from './gridGeometry';
 import { ObjectUrlSlot } from './objectUrls';
 
 export interface GradCamResultCallbacks {
@@ -14,10 +16,12 @@ export interface GradCamResultCallbacks {
   onPickClass(index: number): void;
 }
 
-/** Last-layer activations whose outputs are probabilities (shown as percentages with bars). */
 /** The class heatmap is shown at least this wide (CSS pixels), however small the image. */
 const MIN_HEATMAP_DISPLAY_WIDTH = 160;
+/** A small image's overlay is enlarged by a whole factor (pixelated) to at least this width. */
+const MIN_OVERLAY_DISPLAY_WIDTH = 256;
 
+/** Last-layer activations whose outputs are probabilities (shown as percentages with bars). */
 const PROBABILITY_ACTIVATIONS: ReadonlySet<string> = new Set(['softmax', 'sigmoid']);
 
 export class GradCamResultPanel {
@@ -105,12 +109,15 @@ export class GradCamResultPanel {
     const { info } = result;
     const [imageHeight, imageWidth] = info.imageSize;
     const [heatmapHeight, heatmapWidth] = info.heatmapSize;
+    const overlayScale = displayScale(imageWidth, MIN_OVERLAY_DISPLAY_WIDTH);
+    const overlayWidth = imageWidth * overlayScale;
     const overlay = el('img', {
-      class: 'gradcam-overlay',
+      class: overlayScale > 1 ? 'gradcam-overlay pixelated' : 'gradcam-overlay',
       alt: `Heatmap for ${info.targetClass.name} over ${baseName(info.imagePath)}`,
       width: imageWidth,
       height: imageHeight,
     });
+    overlay.style.width = `${overlayWidth}px`;
     const overlayUrl = this.overlayUrl.setPng(result.overlayPng);
     if (overlayUrl !== undefined) overlay.src = overlayUrl;
     const heatmap = el('img', {
@@ -120,7 +127,7 @@ export class GradCamResultPanel {
       height: heatmapHeight,
     });
     // No wider than the overlay is shown (CSS caps both at their column), so the two compare side by side.
-    heatmap.style.maxWidth = `${Math.max(MIN_HEATMAP_DISPLAY_WIDTH, imageWidth)}px`;
+    heatmap.style.maxWidth = `${Math.max(MIN_HEATMAP_DISPLAY_WIDTH, overlayWidth)}px`;
     const heatmapUrl = this.heatmapUrl.setPng(result.heatmapPng);
     if (heatmapUrl !== undefined) heatmap.src = heatmapUrl;
 
@@ -169,7 +176,7 @@ function classNameNotes(info: GradCamRunInfo): HTMLElement {
   const source =
     classNames.source === 'file' ? `Class names from ${classNames.file ?? 'a labels file'}` : classNames.source === 'imagenet' ? 'Class names: ImageNet' : 'No class names: classes are numbered';
   return el('div', { class: 'gradcam-notes' }, [
-    el('p', {}, [`${source} · input ${formatShape(info.inputSize)} · output activation ${info.outputActivation}`]),
+    el('p', {}, [`${source} · input ${formatShape([null, ...info.inputSize])} · output activation ${info.outputActivation}`]),
     ...classNames.notes.map((note) => el('p', { class: 'note' }, [note])),
   ]);
 }

@@ -1,50 +1,43 @@
-// The Grad-CAM panel: header (model, image, thumbnail), controls, run status, and the result (top
-// predictions, heatmap over the image, class heatmap). Every control change and every click on a
-// prediction asks the host to explain again; its new run replaces the result, which stays dimmed
-// on screen until then.
+// The Grad-CAM panel: header (model, image and its thumbnail, preprocessing and why), controls
+// (Change Image… among them), run status, and the result (top predictions, heatmap over the image,
+// class heatmap). Every control change and every click on a prediction asks the host to explain
+// again; its new run replaces the result, which stays dimmed on screen until then. An image dropped
+// on the panel or pasted into it is explained instead.
 import type { GradCamRunInfo } from '../src/shared/types';
 import type { GradCamPanelSession, GradCamResultView, HostToWebviewMessage, RunStatus, TimingEntry, WebviewPersistedState } from '../src/shared/protocol';
-import { el, replaceChildren } from './dom';
-import { baseName } from './format';
+import { baseName, PREPROCESS_LABELS } from './format';
 import { GradCamControls } from './gradCamControls';
 import { GradCamResultPanel } from './gradCamResultView';
-import { RunStatusView } from './runStatusView';
-import { SessionHeader } from './sessionHeader';
-import type { WebviewView } from './view';
+import { ImageDropTarget } from './imageDrop';
+import { RunView } from './runView';
 import type { HostConnection } from './vscodeApi';
 
 type GradCamState = Extract<WebviewPersistedState, { view: 'gradcam' }>;
 type FinishedStatus = Extract<RunStatus, { state: 'finished' }>;
 
-export class GradCamView implements WebviewView {
+export class GradCamView extends RunView<GradCamPanelSession> {
   readonly kind = 'gradcam';
-  private readonly header = new SessionHeader();
   private readonly controls: GradCamControls;
-  private readonly status = new RunStatusView();
   private readonly resultPanel: GradCamResultPanel;
-  private session: GradCamPanelSession | undefined;
+  private readonly imageDrop: ImageDropTarget;
   /** The result on screen and the run it came from (possibly an earlier run of the same model and image). */
   private result: { runId: number; info: GradCamRunInfo } | undefined;
   private finished: FinishedStatus | undefined;
   private persisted: GradCamState | undefined;
 
-  constructor(
-    root: HTMLElement,
-    private readonly host: HostConnection,
-  ) {
+  constructor(root: HTMLElement, host: HostConnection) {
+    super(root, host);
     this.controls = new GradCamControls({
+      chooseImage: () => this.host.post({ type: 'chooseImage' }),
       explain: (request) => this.host.post({ type: 'explain', ...request }),
       exportResult: () => this.host.post({ type: 'exportGradCam' }),
-      cancelRun: () => {
-        if (this.session) this.host.post({ type: 'cancelRun', runId: this.session.runId });
-      },
+      cancelRun: () => this.cancelRun(),
     });
     this.resultPanel = new GradCamResultPanel({
       onPickClass: (index) => this.host.post({ type: 'explain', targetClass: index }),
     });
-    replaceChildren(root, [
-      el('main', { class: 'panel gradcam-panel' }, [this.header.element, this.controls.element, this.status.element, this.resultPanel.element]),
-    ]);
+    this.imageDrop = new ImageDropTarget(root, (message) => this.host.post(message));
+    this.mount('gradcam-panel', [this.controls.element, this.imageDrop.note], [this.resultPanel.element], [this.imageDrop.overlay]);
 
     const restored = host.getState();
     if (restored?.view === 'gradcam') {
@@ -53,32 +46,16 @@ export class GradCamView implements WebviewView {
     }
   }
 
-  /** The run whose messages the panel shows, if any. */
-  get runId(): number | undefined {
-    return this.session?.runId;
+  protected sessionOf(message: HostToWebviewMessage): GradCamPanelSession | undefined {
+    return message.type === 'gradCamSession' ? message.session : undefined;
   }
 
-  handleMessage(message: HostToWebviewMessage): void {
-    switch (message.type) {
-      case 'gradCamSession':
-        this.showSession(message.session);
-        break;
-      case 'gradCamResult':
-        if (message.runId === this.runId) this.showResult(message.runId, message.result);
-        break;
-      case 'status':
-        if (message.runId === this.runId) this.showStatus(message.status);
-        break;
-      default:
-        // Messages of the other panel kinds.
-        break;
-    }
+  protected onMessage(message: HostToWebviewMessage): void {
+    if (message.type === 'gradCamResult') this.showResult(message.runId, message.result);
   }
 
-  private showSession(session: GradCamPanelSession): void {
-    const previous = this.session;
+  protected showSession(session: GradCamPanelSession, previous: GradCamPanelSession | undefined): void {
     const sameSubject = previous !== undefined && previous.modelPath === session.modelPath && previous.imagePath === session.imagePath;
-    this.session = session;
     this.finished = undefined;
 
     const kept = this.persisted && this.persisted.modelPath === session.modelPath && this.persisted.imagePath === session.imagePath ? this.persisted : undefined;
@@ -91,8 +68,11 @@ export class GradCamView implements WebviewView {
       details: [
         { term: 'Model', value: session.modelPath, className: 'model-path' },
         { term: 'Image', value: session.imagePath, className: 'image-path' },
+        { term: 'Preprocess', value: PREPROCESS_LABELS[session.preprocess] ?? session.preprocess, className: 'preprocess-mode' },
+        { term: 'Why', value: session.preprocessReason, className: 'preprocess-reason', wrap: true },
       ],
     });
+    this.imageDrop.setEnabled(true);
 
     this.controls.setLayerChoices(session.layerChoices, sameSubject);
     this.controls.setIntensity(session.intensity);
@@ -134,7 +114,7 @@ export class GradCamView implements WebviewView {
     this.showSummary();
   }
 
-  private showStatus(status: RunStatus): void {
+  protected showStatus(status: RunStatus): void {
     const resultOfThisRun = this.result !== undefined && this.result.runId === this.runId;
     switch (status.state) {
       case 'running':

@@ -7,6 +7,20 @@ export const MIN_GRID_DISPLAY_WIDTH = 480;
 export const MIN_CHANNEL_DISPLAY_WIDTH = 320;
 const MAX_SCALE = 32;
 
+/** Zoom factors of an activation grid: 1 fits the panel's width, the others enlarge it (then it pans). */
+export const GRID_ZOOM_LEVELS: readonly number[] = [1, 1.5, 2, 3, 4, 6, 8];
+
+/** The next zoom level in `direction` (+1 in, −1 out) from `current`, kept within GRID_ZOOM_LEVELS. */
+export function nextZoom(current: number, direction: 1 | -1): number {
+  if (direction > 0) return GRID_ZOOM_LEVELS.find((level) => level > current) ?? GRID_ZOOM_LEVELS[GRID_ZOOM_LEVELS.length - 1];
+  return [...GRID_ZOOM_LEVELS].reverse().find((level) => level < current) ?? GRID_ZOOM_LEVELS[0];
+}
+
+/** The scroll offset that keeps the content under `pointer` (relative to the viewport) in place when the content grows by `ratio`. */
+export function scrollForZoom(scroll: number, pointer: number, ratio: number): number {
+  return Math.max(0, (scroll + pointer) * ratio - pointer);
+}
+
 /** The whole-number factor that brings `naturalWidth` up to at least `minimumWidth` (1 when it already is). */
 export function displayScale(naturalWidth: number, minimumWidth: number): number {
   if (!(naturalWidth > 0) || naturalWidth >= minimumWidth) return 1;

@@ -15,6 +15,7 @@ const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostToWebviewMessage['ty
   'layer',
   'channel',
   'channelFailed',
+  'channelStats',
   'filterSession',
   'filterTile',
   'gradCamSession',

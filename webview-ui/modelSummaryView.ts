@@ -3,7 +3,8 @@
 import type { ModelSummary } from '../src/shared/types';
 import type { HostToWebviewMessage, RunStatus } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
-import { PREPROCESS_LABELS, baseName, formatKerasShape } from './format';
+import { formatShape } from '../src/shared/shapes';
+import { PREPROCESS_LABELS, baseName } from './format';
 import { RunStatusView } from './runStatusView';
 import { SessionHeader } from './sessionHeader';
 import { summaryTable, summaryTotals } from './summaryTable';
@@ -55,9 +56,10 @@ export class ModelSummaryView implements WebviewView {
       title: summary.modelName || baseName(summary.modelPath),
       details: [
         { term: 'Model', value: summary.modelPath, className: 'model-path' },
-        { term: 'Input', value: formatKerasShape([null, ...summary.inputShape]), className: 'input-shape' },
-        { term: 'Output', value: formatKerasShape(summary.outputShape), className: 'output-shape' },
+        { term: 'Input', value: formatShape([null, ...summary.inputShape]), className: 'input-shape' },
+        { term: 'Output', value: formatShape(summary.outputShape), className: 'output-shape' },
         { term: 'Default preprocess', value: PREPROCESS_LABELS[summary.defaultPreprocess] ?? summary.defaultPreprocess, className: 'preprocess-mode' },
+        ...(summary.preprocessReason !== undefined ? [{ term: 'Why', value: summary.preprocessReason, className: 'preprocess-reason', wrap: true }] : []),
       ],
     });
     replaceChildren(this.content, [summaryTable(summary), summaryTotals(summary)]);

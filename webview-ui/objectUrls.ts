@@ -21,11 +21,11 @@ export function toBytes(value: unknown): Uint8Array<ArrayBuffer> | undefined {
   return undefined;
 }
 
-/** A `blob:` URL for PNG bytes, or `undefined` when there are none. */
-export function pngObjectUrl(png: unknown): string | undefined {
-  const bytes = toBytes(png);
+/** A `blob:` URL for image bytes of the given type, or `undefined` when there are none. */
+export function imageObjectUrl(image: unknown, mimeType = 'image/png'): string | undefined {
+  const bytes = toBytes(image);
   if (!bytes || bytes.byteLength === 0) return undefined;
-  return URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+  return URL.createObjectURL(new Blob([bytes], { type: mimeType }));
 }
 
 /** One image's current object URL: setting a new one revokes the old. */
@@ -34,8 +34,13 @@ export class ObjectUrlSlot {
 
   /** Makes a URL for the PNG (revoking the previous one) and returns it. */
   setPng(png: unknown): string | undefined {
+    return this.setImage(png, 'image/png');
+  }
+
+  /** Makes a URL for image bytes of any type (revoking the previous one) and returns it. */
+  setImage(bytes: unknown, mimeType: string): string | undefined {
     this.revoke();
-    this.url = pngObjectUrl(png);
+    this.url = imageObjectUrl(bytes, mimeType);
     return this.url;
   }
 

@@ -1,5 +1,6 @@
 // The panel's header for a run: a title (the model's name), an optional input thumbnail and a list
 // of details (paths, layer, settings). Every panel kind fills it with its own details.
+import type { ImageBytes } from '../src/shared/protocol';
 import { el } from './dom';
 import { baseName } from './format';
 import { ObjectUrlSlot } from './objectUrls';
@@ -9,13 +10,15 @@ export interface HeaderDetail {
   value: string;
   /** Class of the value's `<dd>`, for styling and tests. */
   className: string;
+  /** Long text that wraps instead of being cut with an ellipsis (its tooltip has it all either way). */
+  wrap?: boolean;
 }
 
 export interface HeaderContent {
   title: string;
   details: HeaderDetail[];
-  /** PNG bytes of a thumbnail shown before the text, and its alt text. */
-  thumbnail?: unknown;
+  /** The input image, shown small before the text, and its alt text. */
+  thumbnail?: ImageBytes;
   thumbnailAlt?: string;
 }
 
@@ -41,12 +44,12 @@ export class SessionHeader {
 
   show(content: HeaderContent): void {
     this.thumbnailUrl.revoke();
-    const url = content.thumbnail ? this.thumbnailUrl.setPng(content.thumbnail) : undefined;
+    const url = content.thumbnail ? this.thumbnailUrl.setImage(content.thumbnail.bytes, content.thumbnail.mimeType) : undefined;
     const thumbnail = url !== undefined ? el('img', { class: 'input-thumbnail', alt: content.thumbnailAlt ?? 'Input image', src: url }) : null;
     const details = el(
       'dl',
       { class: 'session-details' },
-      content.details.flatMap(({ term, value, className }) => [el('dt', {}, [term]), el('dd', { class: className, title: value }, [value])]),
+      content.details.flatMap(({ term, value, className, wrap }) => [el('dt', {}, [term]), el('dd', { class: wrap ? `${className} wrap` : className, title: value }, [value])]),
     );
     this.element.replaceChildren(
       ...(thumbnail ? [thumbnail] : []),

@@ -2,9 +2,10 @@
 // output shape, parameters) and the totals below. Every string comes from the model file and is
 // inserted as text.
 import { ownLayerName } from '../src/shared/layerNames';
+import { formatShape } from '../src/shared/shapes';
 import type { LayerInfo, ModelSummary } from '../src/shared/types';
 import { el } from './dom';
-import { formatCount, formatKerasShape } from './format';
+import { formatCount } from './format';
 
 const COLUMNS = [
   { title: 'Layer', className: 'summary-layer' },
@@ -21,7 +22,10 @@ function paramsCell(layer: LayerInfo): HTMLTableCellElement {
   ]);
 }
 
-/** The name cell; layers of nested models are indented under their model's row, the full name in the tooltip. */
+/**
+ * The name cell; layers of nested models are indented under their model's row. A long name is cut
+ * with an ellipsis (styles.css), the full name in the tooltip.
+ */
 function nameCell(layer: LayerInfo): HTMLTableCellElement {
   const cell = el('th', { scope: 'row', class: 'summary-layer', title: layer.name, 'data-depth': layer.depth }, [ownLayerName(layer)]);
   // Through the CSSOM: the CSP refuses inline style attributes.
@@ -32,8 +36,8 @@ function nameCell(layer: LayerInfo): HTMLTableCellElement {
 function layerRow(layer: LayerInfo): HTMLTableRowElement {
   return el('tr', { 'data-layer-index': layer.index }, [
     nameCell(layer),
-    el('td', { class: 'summary-class' }, [layer.className]),
-    el('td', { class: 'summary-shape' }, [formatKerasShape(layer.outputShape)]),
+    el('td', { class: 'summary-class', title: layer.className }, [layer.className]),
+    el('td', { class: 'summary-shape' }, [formatShape(layer.outputShape)]),
     paramsCell(layer),
   ]);
 }
@@ -43,6 +47,8 @@ export function summaryTable(summary: ModelSummary): HTMLTableElement {
   const caption = `Layers of ${summary.modelName || 'the model'} (${summary.layers.length})`;
   return el('table', { class: 'summary-table' }, [
     el('caption', {}, [caption]),
+    // Fixed column widths (styles.css): the table fits the panel, long names are cut rather than widening it.
+    el('colgroup', {}, COLUMNS.map((column) => el('col', { class: column.className }))),
     el('thead', {}, [el('tr', {}, COLUMNS.map((column) => el('th', { scope: 'col', class: column.className }, [column.title])))]),
     el(
       'tbody',

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile, lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { CACHE_DIR, runChecked, runCommand, seconds } from './shell';
+import { CACHE_DIR, CommandError, runChecked, runCommand, seconds, sleep } from './shell';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const CODE_SERVER_PREFIX = path.join(CACHE_DIR, 'code-server');
@@ -63,6 +63,31 @@ async function missingDebianPackages(): Promise<string[]> {
   return missing;
 }
 
+/** Another apt or dpkg (unattended-upgrades, a second install) may hold the package locks: waited for this long at most. */
+const APT_LOCK_WAIT_MS = 10 * 60_000;
+const APT_LOCK_RETRY_MS = 10_000;
+/** What apt-get says when the dpkg lock, its frontend lock or the lists lock is held. */
+const APT_LOCK_HELD = /Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock (the )?(administration )?directory|is another process using it/i;
+
+/**
+ * Runs apt-get, waiting (up to APT_LOCK_WAIT_MS) while another process holds its locks, instead of
+ * failing at once; any other failure is thrown with apt-get's output.
+ */
+async function aptGet(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + APT_LOCK_WAIT_MS;
+  // apt 1.9.11 and later wait for the dpkg lock themselves this long; the retries also cover `update`'s lists lock.
+  const command = ['-o', `DPkg::Lock::Timeout=${APT_LOCK_RETRY_MS / 1000}`, ...args];
+  for (;;) {
+    const result = await runCommand('apt-get', command, { env, timeoutMs });
+    if (result.code === 0) return;
+    const shown = ['apt-get', ...command].join(' ');
+    if (!APT_LOCK_HELD.test(result.output)) throw new CommandError(shown, result, result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`);
+    if (Date.now() > deadline) throw new CommandError(shown, result, `could not get the package lock within ${APT_LOCK_WAIT_MS / 60_000} min: another apt or dpkg holds it`);
+    log(`apt-get ${args[0]}: another process holds the package lock; waiting for it (up to ${Math.ceil((deadline - Date.now()) / 60_000)} min more)`);
+    await sleep(APT_LOCK_RETRY_MS);
+  }
+}
+
 /** apt-get installs the packages that are missing (after `apt-get update`); nothing when all are there. */
 export async function ensureDebianPackages(log: (line: string) => void): Promise<void> {
   const missing = await missingDebianPackages();
@@ -75,8 +100,8 @@ export async function ensureDebianPackages(log: (line: string) => void): Promise
   }
   log(`Installing Debian packages: ${missing.join(', ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await runChecked('apt-get', ['update', '-q'], { env, timeoutMs: 300_000 });
-  await runChecked('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, timeoutMs: 600_000 });
+  await aptGet(['update', '-q'], env, 300_000, log);
+  await aptGet(['install', '-y', '-q', '--no-install-recommends', ...missing], env, 600_000, log);
   const still = await missingDebianPackages();
   if (still.length > 0) throw new Error(`apt-get did not install: ${still.join(', ')}`);
 }

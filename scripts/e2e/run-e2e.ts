@@ -28,7 +28,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const GOOD_FOLDER = 'shapes';
 const BROKEN_FOLDER = 'broken-shapes';
 /** The whole run (after setup) gives up after this long, cleaning up. */
-const RUN_LIMIT_MS = 12 * 60_000;
+const RUN_LIMIT_MS = 25 * 60_000;
 /** How long to wait for examples/shapes/model.json when it is not there yet. */
 const EXAMPLE_WAIT_MS = Number(process.env.CONVSCOPE_E2E_EXAMPLE_WAIT_MS ?? 0);
 
@@ -151,6 +151,11 @@ const SCENARIO_NAMES = [
   '6. Sidebar → a filter pattern, and a filter grid cancelled half-way',
   '7. Command Palette → Explain Prediction shows the predictions and a heatmap per class',
   '8. Explorer → Explain Prediction, then Export writes the overlay and heatmap beside the image',
+  '9. A Teachable Machine model: auto preprocessing reads its metadata.json, and the predictions are the [-1, 1] reference',
+  '10. Palette commands, the status bar and the sidebar follow the panel in front',
+  '11. Grad-CAM takes a dropped image (bytes or file) and Change Image…',
+  '12. Activation grids: a colour bar per layer, tooltips with numbers, zoom and pan',
+  '13. Four panels share one editor group and fit 800 px, in dark and light themes',
 ];
 
 async function main(): Promise<number> {

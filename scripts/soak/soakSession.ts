@@ -1,20 +1,23 @@
 // A long session on the example model through the real engine worker: activations, an enlarged
 // channel, Grad-CAM, filter patterns and model summaries in a fixed rotation, some cancelled while
-// they run, with the worker's live tensors and memory measured after every job. A leak shows as
-// tensors above the baseline, or as memory that keeps growing once every kind of job has run.
+// they run, and, where asked, every tenth job a hostile file (test/support/hostileCases.ts) that
+// must be refused as it should, with the worker's live tensors, memory and answer time measured
+// after every job. A leak shows as tensors above the baseline, or as memory that keeps growing once
+// every kind of job has run; a hostile file that harms the worker, as a slow or wrong answer after it.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FilterPatternPreset, LayerActivationImage } from '../../src/shared/types';
 import { EngineError, type EngineClient } from '../../src/host/engineClient';
 import type { EngineMemory } from '../../src/shared/engineProtocol';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
+import { judgeOutcome, runHostileJob, type HostileCaseRun } from '../../test/support/hostileCases';
 
-export const SOAK_KINDS = ['activations', 'channel', 'gradCam', 'filterPatterns', 'summarize'] as const;
+export const SOAK_KINDS = ['activations', 'channel', 'gradCam', 'filterPatterns', 'summarize', 'hostile'] as const;
 export type SoakKind = (typeof SOAK_KINDS)[number];
 
 /** One slot of the rotation: what runs, and whether it is cancelled once it has reported that it started. */
 interface Slot {
-  kind: SoakKind;
+  kind: Exclude<SoakKind, 'hostile'>;
   cancel: boolean;
 }
 
@@ -44,10 +47,22 @@ export interface SoakJobRecord {
   index: number;
   kind: SoakKind;
   cancelRequested: boolean;
-  /** `finished`: also when a cancel came too late to stop the job. */
-  outcome: 'finished' | 'cancelled';
+  /** `finished`: also when a cancel came too late to stop the job; `refused`: a hostile file refused as it should be. */
+  outcome: 'finished' | 'cancelled' | 'refused';
+  /** From asking to the answer. */
+  ms: number;
   /** Measured once the job had ended. */
   memory: EngineMemory;
+  /** The hostile case, for a hostile job. */
+  hostileCase?: string;
+}
+
+/** A hostile job: what to run and what must happen (see test/support/hostileCases.ts). */
+export interface SoakHostileJob {
+  name: string;
+  run: HostileCaseRun;
+  /** The case's folder: a refusal must name a file in it. */
+  folder: string;
 }
 
 export interface SoakReport {
@@ -64,6 +79,8 @@ export interface SoakOptions {
   /** The example model's folder: model.json and the sample PNGs. */
   exampleFolder: string;
   onJob?(record: SoakJobRecord): void;
+  /** Every `every`-th job is the hostile job `next` makes (the `n`-th of them). */
+  hostile?: { every: number; next(n: number): Promise<SoakHostileJob> };
 }
 
 /** Runs the session; rejects on the first job that ends in an error: every job must end finished or cancelled. */
@@ -78,8 +95,26 @@ export async function runSoak(engine: EngineClient, options: SoakOptions): Promi
   const jobs: SoakJobRecord[] = [];
 
   const kindCounts = new Map<SoakKind, number>();
+  let rotationIndex = 0;
   for (let index = 0; index < options.runs; index++) {
-    const slot = ROTATION[index % ROTATION.length];
+    if (options.hostile && (index + 1) % options.hostile.every === 0) {
+      const n = kindCounts.get('hostile') ?? 0;
+      kindCounts.set('hostile', n + 1);
+      const hostile = await options.hostile.next(n);
+      const started = performance.now();
+      const error = await runHostileJob(engine, hostile.run).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      const ms = performance.now() - started;
+      const problems = judgeOutcome(hostile.run, hostile.folder, error);
+      if (problems.length > 0) throw new Error(`job ${index} (hostile: ${hostile.name}) ${problems.join('; ')}`);
+      const record: SoakJobRecord = { index, kind: 'hostile', cancelRequested: false, outcome: error ? 'refused' : 'finished', ms, memory: await engine.measureMemory(), hostileCase: hostile.name };
+      jobs.push(record);
+      options.onJob?.(record);
+      continue;
+    }
+    const slot = ROTATION[rotationIndex++ % ROTATION.length];
     // The nth job of its kind: its layer, image, preset and target vary with it.
     const nth = kindCounts.get(slot.kind) ?? 0;
     kindCounts.set(slot.kind, nth + 1);
@@ -89,6 +124,7 @@ export async function runSoak(engine: EngineClient, options: SoakOptions): Promi
     };
     const signal = cancelling.signal;
     let job: Promise<unknown>;
+    const started = performance.now();
     switch (slot.kind) {
       case 'activations': {
         const run = { jobId: 0, layers: [] as LayerActivationImage[] };
@@ -153,12 +189,37 @@ export async function runSoak(engine: EngineClient, options: SoakOptions): Promi
         throw new Error(`job ${index} (${slot.kind}${slot.cancel ? ', cancelled' : ''}) failed: ${error instanceof Error ? error.message : String(error)}`);
       },
     );
-    const record: SoakJobRecord = { index, kind: slot.kind, cancelRequested: slot.cancel, outcome, memory: await engine.measureMemory() };
+    const ms = performance.now() - started;
+    const record: SoakJobRecord = { index, kind: slot.kind, cancelRequested: slot.cancel, outcome, ms, memory: await engine.measureMemory() };
     jobs.push(record);
     options.onJob?.(record);
-    if (index === ROTATION.length - 1) warm = record.memory;
+    if (rotationIndex === ROTATION.length) warm = record.memory;
   }
   return { start, warm, end: jobs.at(-1)?.memory ?? start, jobs };
+}
+
+/**
+ * The live tensors the worker must hold after job `index`: the example model's weights (the
+ * baseline) after every job that loads it; after a hostile file, whatever of that file's model
+ * loaded (a model refused only for its input stays cached), not checked; after a channel, which
+ * loads nothing, what the job before left.
+ */
+export function expectedTensors(report: SoakReport, index: number): number {
+  const job = report.jobs[index];
+  if (job.kind === 'hostile') return job.memory.tensors;
+  if (job.kind === 'channel' && index > 0) return report.jobs[index - 1].memory.tensors;
+  return report.start.tensors;
+}
+
+/** Answer times per kind: median, 95th percentile and largest, in ms. */
+export function answerTimes(jobs: SoakJobRecord[]): Record<SoakKind, { median: number; p95: number; max: number }> {
+  const at = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]);
+  return Object.fromEntries(
+    SOAK_KINDS.map((kind) => {
+      const times = jobs.filter((job) => job.kind === kind).map((job) => job.ms).sort((a, b) => a - b);
+      return [kind, { median: at(times, 0.5), p95: at(times, 0.95), max: times.at(-1) ?? 0 }];
+    }),
+  ) as ReturnType<typeof answerTimes>;
 }
 
 /** Jobs and cancellations per kind. */

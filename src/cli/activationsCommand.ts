@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
 import { runActivationJob } from '../jobs/activationJob';
-import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
+import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand, writeOut, reportReading } from './cliSupport';
 import { OutputFolder, fileNameForLayer } from './outputFolder';
 import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_IMAGES_PER_ROW, DEFAULT_IMAGE_LIMITS, DEFAULT_LAYER_COUNT, DEFAULT_MODEL_LIMITS, SETTING_DEFAULTS } from '../shared/defaults';
 import type { LayerSelection } from '../shared/types';
@@ -51,31 +51,40 @@ export const activationsCommand: CliCommand = {
     const backendPreference = oneOf<BackendPreference>(stringOption(values, 'backend'), BACKEND_PREFERENCES, 'backend', 'auto');
     const outDir = path.resolve(stringOption(values, 'out') ?? 'convscope-out');
 
+    // Named from the start: a run past its deadline while the engine starts is about this file too.
+    reportReading(modelPath);
     await startBackend(backendPreference);
     let output: OutputFolder | undefined;
     const layerFiles: object[] = [];
-    const result = await runActivationJob(
-      { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: { ...DEFAULT_IMAGE_LIMITS, exifOrientation } }, thumbnailSize: 0, inputSide },
-      {
-        checkCancelled: async () => {},
-        // The folder is made only once the model and image have been read successfully.
-        onStarted: async () => {
-          output = await OutputFolder.open(outDir);
+    let result: Awaited<ReturnType<typeof runActivationJob>>;
+    try {
+      result = await runActivationJob(
+        { modelPath, imagePath, layers, preprocess, colormap, imagesPerRow, limits: { model: DEFAULT_MODEL_LIMITS, image: { ...DEFAULT_IMAGE_LIMITS, exifOrientation } }, thumbnailSize: 0, inputSide },
+        {
+          checkCancelled: async () => {},
+          onReading: reportReading,
+          // The folder is made only once the model and image have been read successfully.
+          onStarted: async () => {
+            output = await OutputFolder.open(outDir);
+          },
+          onLayer: async (layer, activation) => {
+            if (!output) throw new Error('output folder not open');
+            const baseName = fileNameForLayer(layerFiles.length, layer.layerName);
+            const png = await output.write(`${baseName}.png`, layer.png);
+            const npy = values.raw ? await output.write(`${baseName}.npy`, encodeNpy(activation.data, activation.shape)) : undefined;
+            const { png: _pngBytes, ...description } = layer;
+            layerFiles.push({ ...description, png, npy });
+            writeOut(`${layer.layerName.padEnd(24)} ${layer.shape.join('×').padEnd(18)} dead ${layer.stats.deadChannelCount}/${layer.stats.channelCount}  → ${png}\n`);
+          },
         },
-        onLayer: async (layer, activation) => {
-          if (!output) throw new Error('output folder not open');
-          const baseName = fileNameForLayer(layerFiles.length, layer.layerName);
-          const png = await output.write(`${baseName}.png`, layer.png);
-          const npy = values.raw ? await output.write(`${baseName}.npy`, encodeNpy(activation.data, activation.shape)) : undefined;
-          const { png: _pngBytes, ...description } = layer;
-          layerFiles.push({ ...description, png, npy });
-          process.stdout.write(`${layer.layerName.padEnd(24)} ${layer.shape.join('×').padEnd(18)} dead ${layer.stats.deadChannelCount}/${layer.stats.channelCount}  → ${png}\n`);
-        },
-      },
-    );
-    await output!.writeResult({ ...result.info, layers: layerFiles });
+      );
+      await output!.writeResult({ ...result.info, layers: layerFiles });
+    } finally {
+      // The folder's lock goes also when the run fails.
+      await output?.close();
+    }
     const t = result.info.timings;
-    process.stdout.write(
+    writeOut(
       `${result.info.backend} backend · model ${t.loadModelMs.toFixed(0)} ms · image ${t.readImageMs.toFixed(0)} ms · forward ${t.forwardMs.toFixed(0)} ms · render ${t.renderMs.toFixed(0)} ms\nWrote ${layerFiles.length} layers to ${outDir}\n`,
     );
   },

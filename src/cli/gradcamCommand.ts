@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, GRAD_CAM_SCORES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type GradCamScore, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
 import { runGradCamJob } from '../jobs/gradCamJob';
-import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand } from './cliSupport';
+import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand, writeOut, writeError, reportReading } from './cliSupport';
 import { OutputFolder } from './outputFolder';
 import { DEFAULT_FREE_INPUT_SIDE, DEFAULT_GRAD_CAM_INTENSITY, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS, SETTING_DEFAULTS } from '../shared/defaults';
 
@@ -55,6 +55,8 @@ export const gradcamCommand: CliCommand = {
     const labelsOption = stringOption(values, 'labels');
     const outDir = path.resolve(stringOption(values, 'out') ?? 'convscope-out');
 
+    // Named from the start: a run past its deadline while the engine starts is about this file too.
+    reportReading(modelPath);
     await startBackend(backendPreference);
     const result = await runGradCamJob(
       {
@@ -70,23 +72,29 @@ export const gradcamCommand: CliCommand = {
         limits: { model: DEFAULT_MODEL_LIMITS, image: { ...DEFAULT_IMAGE_LIMITS, exifOrientation } },
         inputSide,
       },
-      { checkCancelled: async () => {} },
+      { checkCancelled: async () => {}, onReading: reportReading },
     );
 
     // The folder is made only once everything has been computed, so bad input leaves nothing behind.
     const output = await OutputFolder.open(outDir);
     const info = result.info;
-    const files = {
-      heatmap: await output.write('heatmap.png', result.heatmapPng),
-      overlay: await output.write('overlay.png', result.overlayPng),
-      npy: values.raw ? await output.write('heatmap.npy', encodeNpy(result.heatmap, info.heatmapSize)) : undefined,
-    };
-    await output.writeResult({ ...info, files });
+    let files: { heatmap: string; overlay: string; npy?: string };
+    try {
+      files = {
+        heatmap: await output.write('heatmap.png', result.heatmapPng),
+        overlay: await output.write('overlay.png', result.overlayPng),
+        npy: values.raw ? await output.write('heatmap.npy', encodeNpy(result.heatmap, info.heatmapSize)) : undefined,
+      };
+      await output.writeResult({ ...info, files });
+    } finally {
+      // The folder's lock goes also when the run fails.
+      await output.close();
+    }
 
-    for (const note of info.classNames.notes) process.stderr.write(`convscope: ${note}\n`);
+    for (const note of info.classNames.notes) writeError(`convscope: ${note}\n`);
     const lines = info.predictions.map((p, rank) => `${String(rank + 1).padStart(2)}. ${p.name.padEnd(28)} ${p.score.toFixed(4)}  (class ${p.index})`);
     const t = info.timings;
-    process.stdout.write(
+    writeOut(
       [
         ...lines,
         `Heatmap for "${info.targetClass.name}" (class ${info.targetClass.index}, score ${info.score}) at ${info.layer.name} (${info.heatmapSize.join('×')})`,

@@ -1,5 +1,5 @@
 import { loadModelCached } from '../jobs/modelCache';
-import { requirePositionals, startBackend, type CliCommand } from './cliSupport';
+import { requirePositionals, startBackend, type CliCommand, writeOut, reportReading, jsonForTerminal } from './cliSupport';
 import { formatSummaryTable } from './summaryTable';
 import { DEFAULT_MODEL_LIMITS } from '../shared/defaults';
 
@@ -10,8 +10,10 @@ export const summaryCommand: CliCommand = {
   options: { json: { type: 'boolean' } },
   async run(positionals, values) {
     const [modelPath] = requirePositionals('summary', positionals, ['model.json']);
+    // Named from the start: a run past its deadline while the engine starts is about this file too.
+    reportReading(modelPath);
     await startBackend('auto');
     const { summary } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
-    process.stdout.write(values.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummaryTable(summary) + '\n');
+    writeOut(values.json ? jsonForTerminal(summary) + '\n' : formatSummaryTable(summary) + '\n');
   },
 };

@@ -4,44 +4,39 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConvscopeHost } from './convscopeHost';
 import { findExampleModel } from './exampleModel';
-import { isModelFile, pickConvolutionLayer, pickImage, pickModel } from './pickers';
+import { activeEditorModelPath } from './focusedModel';
+import { pickConvolutionLayer, pickModel } from './pickers';
 import type { ModelTreeNode } from './tree/modelTreeModel';
 
-/** The model file in the active editor (model.json, .h5, .hdf5, .keras), which palette commands use without asking. */
-function activeEditorModel(): string | undefined {
-  const uri = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
-  return uri?.scheme === 'file' && isModelFile(uri.fsPath) ? uri.fsPath : undefined;
-}
-
-/** Binary model files (.h5, .keras) open in a custom or binary editor, not a text editor. */
-function activeTabUri(): vscode.Uri | undefined {
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  return input && typeof input === 'object' && 'uri' in input && input.uri instanceof vscode.Uri ? input.uri : undefined;
-}
-
+/** The model a palette command acts on: the one given, else the one in front (panel or editor), else one the user picks. */
 async function chooseModel(host: ConvscopeHost, uri?: vscode.Uri): Promise<string | undefined> {
-  return uri?.fsPath ?? activeEditorModel() ?? (await pickModel(host.treeModel.openModelPaths()));
+  return uri?.fsPath ?? host.focusedModelPath() ?? (await pickModel(host.treeModel.openModelPaths()));
 }
 
 async function visualizeModel(host: ConvscopeHost, modelPath: string | undefined): Promise<void> {
   if (!modelPath) return;
   const summary = await host.openModel(modelPath);
   if (!summary) return;
-  const imagePath = await pickImage(host.lastImageFor(modelPath));
+  const imagePath = await host.pickImageFor(modelPath);
   if (imagePath) await host.visualize({ modelPath, imagePath });
 }
 
-/** The model a tree node belongs to, else the active editor's, else one the user picks. */
+/** The model a tree node belongs to, else the one in front, else one the user picks. */
 async function modelOf(host: ConvscopeHost, node?: ModelTreeNode): Promise<string | undefined> {
   if (node) return node.kind === 'model' ? node.model.modelPath : node.modelPath;
   return chooseModel(host);
 }
 
+/**
+ * Grad-CAM of a model: the image is always asked for (the one shown or used last comes first), so
+ * that no run silently reuses an old image; only re-targeting the layer keeps an open panel's image.
+ */
 async function explainPrediction(host: ConvscopeHost, target?: ModelTreeNode | vscode.Uri, layer?: string): Promise<void> {
   // The Explorer passes the model file's URI, the tree its node.
   const modelPath = target instanceof vscode.Uri ? target.fsPath : await modelOf(host, target);
   if (!modelPath || !(await host.openModel(modelPath))) return;
-  const imagePath = host.lastImageFor(modelPath) ?? (await pickImage());
+  const shown = host.gradCamImageOf(modelPath);
+  const imagePath = layer !== undefined && shown !== undefined ? shown : await host.pickImageFor(modelPath, shown);
   // A layer left out keeps the one chosen in an open Grad-CAM panel.
   if (imagePath) await host.explain({ modelPath, imagePath, ...(layer ? { layer } : {}) });
 }
@@ -62,7 +57,7 @@ async function openExampleModel(host: ConvscopeHost, extensionPath: string): Pro
   }
   if (!(await host.openModel(example.modelPath))) return;
   const lastImage = host.lastImageFor(example.modelPath);
-  const imagePath = (lastImage && existsSync(lastImage) ? lastImage : example.imagePath) ?? (await pickImage());
+  const imagePath = (lastImage && existsSync(lastImage) ? lastImage : example.imagePath) ?? (await host.pickImageFor(example.modelPath));
   if (imagePath) await host.visualize({ modelPath: example.modelPath, imagePath });
 }
 
@@ -70,9 +65,10 @@ export function registerCommands(host: ConvscopeHost, extensionPath: string): vs
   const register = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   return [
     register('convscope.visualizeModel', async (uri?: vscode.Uri) => visualizeModel(host, await chooseModel(host, uri))),
-    register('convscope.openModel', async () => visualizeModel(host, activeEditorModel() ?? (await pickModel(host.treeModel.openModelPaths())))),
+    // Open Model… opens another model: only a model file in the editor is taken without asking.
+    register('convscope.openModel', async () => visualizeModel(host, activeEditorModelPath() ?? (await pickModel(host.treeModel.openModelPaths())))),
     register('convscope.visualizeWithImage', async (uri?: vscode.Uri) => {
-      const imagePath = uri?.fsPath ?? (await pickImage());
+      const imagePath = uri?.fsPath ?? (await host.pickImageFor(undefined));
       if (!imagePath) return;
       const modelPath = await chooseModel(host);
       if (modelPath && (await host.openModel(modelPath))) await host.visualize({ modelPath, imagePath });
@@ -83,7 +79,9 @@ export function registerCommands(host: ConvscopeHost, extensionPath: string): vs
     }),
     register('convscope.showLayerActivations', async (node?: ModelTreeNode) => {
       if (node?.kind !== 'layer') return;
-      const imagePath = host.lastImageFor(node.modelPath) ?? (await pickImage());
+      // A click on a layer row shows it on the model's image (the panel's header shows which, with Change Image…).
+      const lastImage = host.lastImageFor(node.modelPath);
+      const imagePath = lastImage && existsSync(lastImage) ? lastImage : await host.pickImageFor(node.modelPath);
       if (imagePath) await host.visualize({ modelPath: node.modelPath, imagePath, layers: { names: [node.layer.name] } });
     }),
     register('convscope.showFilterGrid', async (node?: ModelTreeNode) => {

@@ -1,16 +1,22 @@
 // What the extension holds while it runs: the engine, the open models (sidebar tree) and, per
-// model, one panel of each kind. Commands and the public API call into it.
+// model, one panel of each kind, all in one editor group. It knows which model is in front (the
+// focused panel's, else the active editor's model file): commands, the status bar and the tree
+// follow it.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ColormapName, ModelSummary, PreprocessMode } from '../shared/types';
 import type { PanelViewKind, WebviewPersistedState } from '../shared/protocol';
 import type { EngineClient } from './engineClient';
-import { ActivationsPanel, type ActivationsOutcome, type ActivationsPanelServices, type ActivationsTarget } from './panel/activationsPanel';
+import { activeEditorModelPath } from './focusedModel';
+import { withRecentImage } from './imageChoices';
+import { ACTIVATIONS_VIEW_TYPE, ActivationsPanel, type ActivationsOutcome, type ActivationsPanelServices, type ActivationsTarget } from './panel/activationsPanel';
 import { FilterPatternCache } from './panel/filterPatternCache';
-import { FilterPatternPanel, type FilterPatternOutcome, type FilterPatternPanelServices, type FilterPatternTarget } from './panel/filterPatternPanel';
-import { GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
-import { ModelSummaryPanel, type ModelSummaryOutcome, type ModelSummaryPanelServices } from './panel/modelSummaryPanel';
+import { FILTER_PATTERNS_VIEW_TYPE, FilterPatternPanel, type FilterPatternOutcome, type FilterPatternPanelServices, type FilterPatternTarget } from './panel/filterPatternPanel';
+import { GRAD_CAM_VIEW_TYPE, GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
+import { storePastedImage } from './panel/imageFiles';
+import { PREPROCESS_CHOSEN_IN_PANEL } from './panel/imageRunPanel';
+import { MODEL_SUMMARY_VIEW_TYPE, ModelSummaryPanel, type ModelSummaryOutcome, type ModelSummaryPanelServices } from './panel/modelSummaryPanel';
 import type { RunPanel } from './panel/runPanel';
 import { MAX_INPUT_SIDE, parseInputSide, takesAnySize } from './inputSide';
 import { pickImage, pickLayers } from './pickers';
@@ -22,18 +28,24 @@ import { DEFAULT_FREE_INPUT_SIDE } from '../shared/defaults';
 const PREPROCESS_KEY = 'convscope.preprocessByModel';
 const COLORMAP_KEY = 'convscope.colormapByModel';
 const LAST_IMAGE_KEY = 'convscope.lastImageByModel';
+const RECENT_IMAGES_KEY = 'convscope.recentImages';
 const INPUT_SIDE_KEY = 'convscope.inputSideByModel';
+/** Pasted images are kept here, in the extension's global storage, never beside the user's files. */
+const PASTED_IMAGES_FOLDER = 'pasted-images';
 
 export class ConvscopeHost implements vscode.Disposable {
   readonly treeModel = new ModelTreeModel();
   private readonly panels = new Map<string, RunPanel>();
   private readonly services: ActivationsPanelServices & ModelSummaryPanelServices & FilterPatternPanelServices;
   readonly filterCache: FilterPatternCache;
-  /** Models acted on, the one used last first: the status bar names the first that is loaded. */
+  /** Models acted on or brought to front, the latest first: the status bar names the first that is loaded. */
   private recent: string[] = [];
+  /** The Convscope panel in front (the active editor), if one is. */
+  private activePanel: RunPanel | undefined;
   private readonly useEmitter = new vscode.EventEmitter<string>();
-  /** Fires with a model's path when a command or panel acts on it. */
+  /** Fires with a model's path when a command or panel acts on it, or it comes to front. */
   readonly onDidUseModel = this.useEmitter.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -47,23 +59,32 @@ export class ConvscopeHost implements vscode.Disposable {
       extensionUri: context.extensionUri,
       settings: readSettings,
       log,
-      // The choice made for this model in a panel, else the setting (undefined: the model's own default).
-      preprocessFor: (modelPath: string) => this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath) ?? readSettings().preprocess,
+      // The choice made for this model in a panel, else the setting (undefined: `auto`, the model's own).
+      preprocessRequestFor: (modelPath: string) => {
+        const chosen = this.stored<PreprocessMode>(PREPROCESS_KEY, modelPath);
+        if (chosen !== undefined) return { mode: chosen, reason: PREPROCESS_CHOSEN_IN_PANEL };
+        const setting = readSettings().preprocess;
+        return setting && { mode: setting, reason: 'the convscope.preprocessing setting' };
+      },
       rememberPreprocess: (modelPath: string, mode: PreprocessMode) => this.store(PREPROCESS_KEY, modelPath, mode),
       colormapFor: (modelPath: string) => this.stored<ColormapName>(COLORMAP_KEY, modelPath),
       inputSideFor: (modelPath: string) => this.stored<number>(INPUT_SIDE_KEY, modelPath),
       rememberColormap: (modelPath: string, colormap: ColormapName) => this.store(COLORMAP_KEY, modelPath, colormap),
       loadSummary: (modelPath: string, signal: AbortSignal) => this.loadSummary(modelPath, signal),
-      chooseImage: async (panel: ActivationsPanel) => {
-        const imagePath = await pickImage(panel.currentTarget.imagePath);
-        if (imagePath) await this.visualize({ ...panel.currentTarget, imagePath });
-      },
+      pickImage: (modelPath: string, currentImage: string) => this.pickImageFor(modelPath, currentImage),
+      storePastedImage: (name, image) => storePastedImage(path.join(context.globalStorageUri.fsPath, PASTED_IMAGES_FOLDER), name, image),
+      rememberImage: (modelPath: string, imagePath: string) => this.rememberImage(modelPath, imagePath),
       chooseLayers: async (panel: ActivationsPanel) => {
         const summary = await this.openModel(panel.modelPath);
         const names = summary && (await pickLayers(summary, panel.shownLayerIndices));
         if (names) await panel.run({ layers: { names } });
       },
     };
+    // A model file coming to front in an editor is the model in front, unless a panel is.
+    this.subscriptions.push(
+      vscode.window.onDidChangeActiveTextEditor(() => this.focusChanged()),
+      vscode.window.tabGroups.onDidChangeTabs(() => this.focusChanged()),
+    );
   }
 
   private stored<T>(key: string, modelPath: string): T | undefined {
@@ -78,9 +99,38 @@ export class ConvscopeHost implements vscode.Disposable {
     return this.stored<string>(LAST_IMAGE_KEY, modelPath);
   }
 
-  /** Models acted on, the one used last first. */
+  private get recentImages(): string[] {
+    return this.context.workspaceState.get<string[]>(RECENT_IMAGES_KEY, []);
+  }
+
+  /** The image becomes the model's last and the first of the recent ones. */
+  private async rememberImage(modelPath: string, imagePath: string): Promise<void> {
+    await this.store(LAST_IMAGE_KEY, modelPath, imagePath);
+    await this.context.workspaceState.update(RECENT_IMAGES_KEY, withRecentImage(this.recentImages, imagePath));
+  }
+
+  /** The image picker for a model: its neighbours, then recent images, then the workspace's. */
+  pickImageFor(modelPath: string | undefined, currentImage?: string): Promise<string | undefined> {
+    const lastUsed = currentImage ?? (modelPath !== undefined ? this.lastImageFor(modelPath) : undefined);
+    return pickImage({ modelPath, lastUsed, recent: this.recentImages });
+  }
+
+  /** The model in front: the focused Convscope panel's, else the active editor's model file. */
+  focusedModelPath(): string | undefined {
+    return this.activePanel?.modelPath ?? activeEditorModelPath();
+  }
+
+  /** Marks the model in front as used (the status bar names it) and in the tree. */
+  private focusChanged(): void {
+    const focused = this.focusedModelPath();
+    this.treeModel.setFocused(focused);
+    if (focused !== undefined && focused !== this.recent[0]) this.markUsed(focused);
+  }
+
+  /** Models acted on, the one in front first, then the one used last. */
   get recentModels(): readonly string[] {
-    return this.recent;
+    const focused = this.focusedModelPath();
+    return focused === undefined ? this.recent : markUsed(this.recent, focused);
   }
 
   private markUsed(modelPath: string): void {
@@ -106,8 +156,8 @@ export class ConvscopeHost implements vscode.Disposable {
     try {
       const summary = await this.engine.summarize(modelPath, readSettings().limits);
       for (const note of summary.loadNotes ?? []) this.log.info(`${modelPath}: ${note}`);
+      if (summary.preprocessReason !== undefined) this.log.info(`${modelPath}: preprocessing ${summary.defaultPreprocess} by default: ${summary.preprocessReason}`);
       this.treeModel.set({ state: 'loaded', modelPath, summary });
-      this.markUsed(modelPath);
       return summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -126,11 +176,13 @@ export class ConvscopeHost implements vscode.Disposable {
 
   /** Activations of a model on an image, in the model's activations panel (made if needed). */
   async visualize(target: ActivationsTarget): Promise<ActivationsOutcome> {
-    await this.store(LAST_IMAGE_KEY, target.modelPath, target.imagePath);
+    await this.rememberImage(target.modelPath, target.imagePath);
     await this.askInputSideOnce(target.modelPath);
-    const panel = this.panelOf<ActivationsPanel>('activations', target.modelPath) ?? this.track(ActivationsPanel.create(this.services, target));
+    const { modelPath, ...changes } = target;
+    const existing = this.panelOf<ActivationsPanel>('activations', modelPath);
+    const panel = existing ?? this.openPanel(ACTIVATIONS_VIEW_TYPE, (webviewPanel) => new ActivationsPanel(webviewPanel, this.services, target));
     panel.reveal();
-    return panel.run(target);
+    return panel.run(changes);
   }
 
   /** Filter patterns of a convolution layer (one filter, or the first 64 as a grid). */
@@ -138,21 +190,28 @@ export class ConvscopeHost implements vscode.Disposable {
     void this.openModel(target.modelPath);
     const existing = this.panelOf<FilterPatternPanel>('filters', target.modelPath);
     const full: FilterPatternTarget = { ...target, preset: target.preset ?? existing?.currentTarget.preset ?? readSettings().filters.preset };
-    const panel = existing ?? this.track(FilterPatternPanel.create(this.services, full));
+    const panel = existing ?? this.openPanel(FILTER_PATTERNS_VIEW_TYPE, (webviewPanel) => new FilterPatternPanel(webviewPanel, this.services, full));
     panel.reveal();
-    return panel.run(full);
+    const { modelPath: _modelPath, ...changes } = full;
+    return panel.run(changes);
   }
 
   /** Grad-CAM of a model on an image; fields left out keep the panel's current choices. */
   async explain(target: GradCamTarget): Promise<GradCamOutcome> {
-    await this.store(LAST_IMAGE_KEY, target.modelPath, target.imagePath);
+    await this.rememberImage(target.modelPath, target.imagePath);
     await this.askInputSideOnce(target.modelPath);
-    const existing = this.panelOf<GradCamPanel>('gradcam', target.modelPath);
-    if (existing) {
-      existing.reveal();
-      return existing.run(target);
-    }
-    return this.track(GradCamPanel.create(this.services, target)).run();
+    const { modelPath, ...changes } = target;
+    const existing = this.panelOf<GradCamPanel>('gradcam', modelPath);
+    const panel = existing ?? this.openPanel(GRAD_CAM_VIEW_TYPE, (webviewPanel) => new GradCamPanel(webviewPanel, this.services, target));
+    panel.reveal();
+    // Another image is explained for its own top prediction, unless a class is asked for.
+    const imageChanged = existing !== undefined && existing.currentTarget.imagePath !== target.imagePath;
+    return panel.run(imageChanged ? { targetClass: undefined, ...changes } : changes);
+  }
+
+  /** The image shown in the model's open Grad-CAM panel, if one is open. */
+  gradCamImageOf(modelPath: string): string | undefined {
+    return this.panelOf<GradCamPanel>('gradcam', modelPath)?.currentTarget.imagePath;
   }
 
   /**
@@ -202,7 +261,7 @@ export class ConvscopeHost implements vscode.Disposable {
   /** The model summary (the study notes' `model.summary()`) in the model's summary panel. */
   async showSummary(modelPath: string): Promise<ModelSummaryOutcome | undefined> {
     if (!(await this.openModel(modelPath))) return undefined;
-    const panel = this.panelOf<ModelSummaryPanel>('summary', modelPath) ?? this.track(ModelSummaryPanel.create(this.services, modelPath));
+    const panel = this.panelOf<ModelSummaryPanel>('summary', modelPath) ?? this.openPanel(MODEL_SUMMARY_VIEW_TYPE, (webviewPanel) => new ModelSummaryPanel(webviewPanel, this.services, { modelPath }));
     panel.reveal();
     return panel.run();
   }
@@ -215,18 +274,19 @@ export class ConvscopeHost implements vscode.Disposable {
       return;
     }
     void this.openModel(state.modelPath);
+    const { modelPath } = state;
     switch (state.view) {
       case 'activations':
-        await this.track(new ActivationsPanel(webviewPanel, this.services, state)).run();
+        await this.track(new ActivationsPanel(webviewPanel, this.services, { modelPath, imagePath: state.imagePath })).run();
         return;
       case 'filters':
-        await this.track(new FilterPatternPanel(webviewPanel, this.services, state)).run();
+        await this.track(new FilterPatternPanel(webviewPanel, this.services, { modelPath, layerName: state.layerName, preset: state.preset })).run();
         return;
       case 'gradcam':
-        await this.track(new GradCamPanel(webviewPanel, this.services, state)).run();
+        await this.track(new GradCamPanel(webviewPanel, this.services, { modelPath, imagePath: state.imagePath, targetClass: state.targetClass, layer: state.layer })).run();
         return;
       case 'summary':
-        await this.track(new ModelSummaryPanel(webviewPanel, this.services, state.modelPath)).run();
+        await this.track(new ModelSummaryPanel(webviewPanel, this.services, { modelPath })).run();
         return;
     }
   }
@@ -248,21 +308,40 @@ export class ConvscopeHost implements vscode.Disposable {
     return this.panels.get(`${view}:${modelPath}`) as T | undefined;
   }
 
+  /**
+   * A new panel, in the editor group that holds the Convscope panels already open (the one in front
+   * first), so they become tabs of one group, as VS Code's own previews do; the first goes beside
+   * the active editor.
+   */
+  private openPanel<T extends RunPanel>(viewType: string, create: (webviewPanel: vscode.WebviewPanel) => T): T {
+    const columns = [this.activePanel, ...this.panels.values()].map((panel) => panel?.panel.viewColumn);
+    const viewColumn = columns.find((column) => column !== undefined) ?? vscode.ViewColumn.Beside;
+    // The panel sets its webview's options (scripts, resource roots) itself.
+    const webviewPanel = vscode.window.createWebviewPanel(viewType, 'Convscope', { viewColumn, preserveFocus: false });
+    return this.track(create(webviewPanel));
+  }
+
   private track<T extends RunPanel>(panel: T): T {
     const key = `${panel.view}:${panel.modelPath}`;
     this.panels.get(key)?.dispose();
     this.panels.set(key, panel);
     panel.onDidDispose(() => {
       if (this.panels.get(key) === panel) this.panels.delete(key);
+      if (this.activePanel === panel) this.activePanel = undefined;
+      this.focusChanged();
     });
-    // The model of the panel in front is the one the status bar names.
     panel.panel.onDidChangeViewState((event) => {
-      if (event.webviewPanel.active && this.treeModel.get(panel.modelPath)) this.markUsed(panel.modelPath);
+      if (event.webviewPanel.active) this.activePanel = panel;
+      else if (this.activePanel === panel) this.activePanel = undefined;
+      this.focusChanged();
     });
+    if (panel.panel.active) this.activePanel = panel;
+    this.focusChanged();
     return panel;
   }
 
   dispose(): void {
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
     for (const panel of [...this.panels.values()]) panel.dispose();
     this.panels.clear();
     this.useEmitter.dispose();

@@ -1,6 +1,10 @@
 // The extension host's (and tests') handle on the engine worker: request ids, progress and layer
-// callbacks, cancellation through an AbortSignal, and a fresh worker after a crash.
+// callbacks, cancellation through an AbortSignal, a deadline for every job, and a fresh worker
+// after a crash, a job past its deadline or a job that left the worker's WASM memory too large.
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
+import { JOB_DEADLINES_MS, MAX_WORKER_WASM_HEAP_BYTES } from '../shared/defaults';
+import { safeForTerminal } from '../shared/errors';
 import type {
   BackendPreference,
   ChannelDetail,
@@ -53,6 +57,10 @@ export interface EngineClientOptions {
   allowNative: boolean;
   /** Diagnostics for the output channel. */
   log?: (line: string) => void;
+  /** How long each kind of job may take, loading included (default JOB_DEADLINES_MS); past it the worker is replaced. */
+  jobDeadlinesMs?: Partial<Record<JobKind, number>>;
+  /** WASM memory a worker may keep after a job (default MAX_WORKER_WASM_HEAP_BYTES); past it the worker is replaced. */
+  maxWasmHeapBytes?: number;
 }
 
 export interface ActivationRunStart {
@@ -96,6 +104,9 @@ interface JobListeners {
 }
 
 interface PendingJob {
+  kind: JobKind;
+  /** The file the job reads now (the worker says so before each file), for a job that never ends. */
+  file?: string;
   resolve(value: unknown): void;
   reject(error: EngineError): void;
   listeners: JobListeners;
@@ -104,11 +115,22 @@ interface PendingJob {
 /** How long a cancelled job may take to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 5000;
 
+/**
+ * Kept in step with src/worker/engineWorker.ts: a `progress` message whose counts are this names
+ * the file the job reads next, and is no progress to show.
+ */
+const READING_FILE_PROGRESS = -1;
+
+/** The worker thread's own JavaScript heap: past it the worker alone stops (out of memory), not the extension host. */
+const WORKER_HEAP_MEGABYTES = 4096;
+
 export class EngineClient {
   private worker: Worker | undefined;
   private ready: Promise<BackendReport> | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, PendingJob>();
+  /** Jobs go to the worker one at a time, so that each one's deadline counts from when it starts. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private options: EngineClientOptions) {}
 
@@ -190,36 +212,97 @@ export class EngineClient {
     await this.stopWorker();
   }
 
-  private async runJob<K extends JobKind>(
+  /** Queues the job behind the ones asked for before; a job cancelled while it waits never starts. */
+  private runJob<K extends JobKind>(
     kind: K,
     request: JobKinds[K]['request'],
     listeners: JobListeners,
     signal?: AbortSignal,
     onId?: (id: number) => void,
   ): Promise<JobKinds[K]['result']> {
-    if (signal?.aborted) throw new EngineError('cancelled', 'Cancelled');
+    if (signal?.aborted) return Promise.reject(new EngineError('cancelled', 'Cancelled'));
+    let posted = false;
+    const job = this.queue.then(() => {
+      if (signal?.aborted) throw new EngineError('cancelled', 'Cancelled');
+      posted = true;
+      return this.postJob(kind, request, listeners, signal, onId);
+    });
+    this.queue = job.then(
+      () => this.afterJob(kind),
+      () => this.afterJob(kind),
+    );
+    if (!signal) return job;
+    // A job still waiting for its turn is cancelled at once; a running one when the worker stops it.
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        if (!posted) reject(new EngineError('cancelled', 'Cancelled'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      job.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /**
+   * The WASM backend's memory only grows: a worker left holding more than the bound after a job
+   * (a file that made it allocate that much) is replaced, so that the memory goes back.
+   */
+  private async afterJob(kind: JobKind): Promise<void> {
+    if (kind === 'memory' || !this.worker) return;
+    const bound = this.options.maxWasmHeapBytes ?? MAX_WORKER_WASM_HEAP_BYTES;
+    try {
+      const memory = await this.postJob('memory', {}, {});
+      if (memory.wasmHeapBytes !== undefined && memory.wasmHeapBytes > bound) {
+        this.log(`The engine worker's WASM memory grew to ${(memory.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB, over ${(bound / 2 ** 20).toFixed(0)} MiB; restarting it.`);
+        await this.stopWorker();
+      }
+    } catch {
+      // A worker that cannot answer is replaced when the next job finds it gone.
+    }
+  }
+
+  private async postJob<K extends JobKind>(
+    kind: K,
+    request: JobKinds[K]['request'],
+    listeners: JobListeners,
+    signal?: AbortSignal,
+    onId?: (id: number) => void,
+  ): Promise<JobKinds[K]['result']> {
     await this.start();
     const worker = this.worker;
     if (!worker) throw new EngineError('internal', 'The engine worker is not running');
     const id = this.nextId++;
     onId?.(id);
+    const deadlineMs = this.options.jobDeadlinesMs?.[kind] ?? JOB_DEADLINES_MS[kind];
     return new Promise((resolve, reject) => {
       let graceTimer: NodeJS.Timeout | undefined;
       const onAbort = () => {
         worker.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
         graceTimer = setTimeout(() => {
-          this.options.log?.(`Job ${id} did not stop within ${CANCEL_GRACE_MS} ms of cancelling; restarting the engine worker.`);
+          this.log(`Job ${id} did not stop within ${CANCEL_GRACE_MS} ms of cancelling; restarting the engine worker.`);
           this.failAll(new EngineError('cancelled', 'Cancelled'));
           void this.stopWorker();
         }, CANCEL_GRACE_MS);
       };
+      // A job past its deadline is stuck (a file built to make it loop or allocate): its worker is
+      // ended, wherever it is, and a fresh one serves the next job.
+      const deadline = setTimeout(() => {
+        const job = this.pending.get(id);
+        const file = job?.file ?? fileOf(request);
+        const message = `did not finish within ${formatSeconds(deadlineMs)} s (the ${kind} job), so it was stopped; the engine restarts for the next job`;
+        this.log(`${file ?? 'Engine'}: ${message}`);
+        job?.reject(file ? new EngineError('input', safeForTerminal(`${file}: ${message}`), file) : new EngineError('internal', `The engine ${message}`));
+        void this.stopWorker();
+      }, deadlineMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       const settle = () => {
         signal?.removeEventListener('abort', onAbort);
         if (graceTimer) clearTimeout(graceTimer);
+        clearTimeout(deadline);
         this.pending.delete(id);
       };
       this.pending.set(id, {
+        kind,
+        file: fileOf(request),
         listeners,
         resolve: (value) => {
           settle();
@@ -235,20 +318,35 @@ export class EngineClient {
   }
 
   private spawn(): Promise<BackendReport> {
-    const worker = new Worker(this.options.workerPath);
+    // With a log, the worker's own console output (TF.js banners, Emscripten's abort traces when a
+    // WASM build is missing) goes there instead of the extension host's console.
+    const capture = this.options.log !== undefined;
+    const worker = new Worker(this.options.workerPath, {
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MEGABYTES },
+      stdout: capture,
+      stderr: capture,
+    });
     this.worker = worker;
+    if (capture) {
+      for (const stream of [worker.stdout, worker.stderr]) {
+        createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+          if (line.trim() !== '') this.log(`[engine] ${line}`);
+        });
+      }
+    }
     worker.on('message', (message: WorkerResponse) => this.onMessage(message));
     worker.on('error', (error) => {
-      this.options.log?.(`Engine worker error: ${error.stack ?? error.message}`);
-      this.onWorkerGone(worker, `The engine worker failed (${error.message}); it will restart for the next job.`);
+      this.log(`Engine worker error: ${error.stack ?? error.message}`);
+      const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.onWorkerGone(worker, outOfMemory ? 'the engine ran out of memory' : `the engine worker failed (${error.message})`, outOfMemory);
     });
-    worker.on('exit', (code) => this.onWorkerGone(worker, `The engine worker stopped unexpectedly (exit code ${code}); it will restart for the next job.`));
+    worker.on('exit', (code) => this.onWorkerGone(worker, `the engine worker stopped unexpectedly (exit code ${code})`));
     return new Promise<BackendReport>((resolve, reject) => {
       const onReady = (message: WorkerResponse) => {
         if (message.type === 'ready') {
           worker.off('message', onReady);
-          for (const note of message.backend.notes) this.options.log?.(note);
-          this.options.log?.(`Engine ready on the ${message.backend.backend} backend.`);
+          for (const note of message.backend.notes) this.log(note);
+          this.log(`Engine ready on the ${message.backend.backend} backend.`);
           resolve(message.backend);
         } else if (message.type === 'initFailed') {
           worker.off('message', onReady);
@@ -272,7 +370,8 @@ export class EngineClient {
     if (!job) return;
     switch (message.type) {
       case 'progress':
-        job.listeners.onProgress?.(message.done, message.total, message.message);
+        if (message.done === READING_FILE_PROGRESS) job.file = message.message;
+        else job.listeners.onProgress?.(message.done, message.total, message.message);
         return;
       case 'event':
         job.listeners.onEvent?.(message.event);
@@ -281,17 +380,25 @@ export class EngineClient {
         job.resolve(message.result);
         return;
       case 'failed':
-        if (message.failure.stack) this.options.log?.(message.failure.stack);
-        job.reject(new EngineError(message.failure.kind, message.failure.message, message.failure.file, message.failure.stack));
+        if (message.failure.stack) this.log(message.failure.stack);
+        job.reject(new EngineError(message.failure.kind, safeForTerminal(message.failure.message), message.failure.file, message.failure.stack));
         return;
     }
   }
 
-  private onWorkerGone(worker: Worker, reason: string): void {
+  /**
+   * The worker died under a job: the job fails naming the file it was reading (a problem with that
+   * file when the worker ran out of memory, else an internal error), every other waiting job is
+   * told, and the next job starts a fresh worker.
+   */
+  private onWorkerGone(worker: Worker, reason: string, outOfMemory = false): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
     this.ready = undefined;
-    this.failAll(new EngineError('internal', reason));
+    for (const job of [...this.pending.values()]) {
+      const message = job.file ? `${job.file}: ${reason} while the ${job.kind} job read it; the engine restarts for the next job` : `${reason[0].toUpperCase()}${reason.slice(1)}; it will restart for the next job.`;
+      job.reject(new EngineError(outOfMemory && job.file ? 'input' : 'internal', safeForTerminal(message), job.file));
+    }
   }
 
   private failAll(error: EngineError): void {
@@ -303,6 +410,20 @@ export class EngineClient {
     this.worker = undefined;
     this.ready = undefined;
     this.failAll(new EngineError('cancelled', 'The engine was restarted'));
-    if (worker) await worker.terminate();
+    // A worker stuck in a blocking call may never finish terminating: nothing waits for it longer than a moment.
+    if (worker) await Promise.race([worker.terminate(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  }
+
+  /** Lines for the output channel, with any control characters a file put into them made visible. */
+  private log(line: string): void {
+    this.options.log?.(safeForTerminal(line, { keepLineBreaks: true }));
   }
 }
+
+/** The model file a request names, if any. */
+function fileOf(request: object): string | undefined {
+  const modelPath = (request as { modelPath?: unknown }).modelPath;
+  return typeof modelPath === 'string' ? modelPath : undefined;
+}
+
+const formatSeconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 1 : 0);

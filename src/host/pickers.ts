@@ -1,11 +1,14 @@
 // Quick picks for the files and layers a command needs, each with a "Browse…" way out.
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { formatShape } from '../shared/shapes';
 import type { ModelSummary } from '../shared/types';
+import { IMAGE_CHOICE_GROUP_LABELS, orderImageChoices, type ImageChoiceGroup } from './imageChoices';
+import { IMAGE_EXTENSIONS, isImageFile } from './panel/imageFiles';
 import { filterCountOf } from './tree/modelTreeModel';
 
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'tif', 'tiff', 'avif'];
 const IMAGE_GLOB = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;
 const MODEL_GLOB = '**/{model.json,*.h5,*.hdf5,*.keras}';
 const MODEL_EXTENSIONS = new Set(['.h5', '.hdf5', '.keras']);
@@ -23,25 +26,18 @@ interface FileItem extends vscode.QuickPickItem {
   browse?: boolean;
 }
 
-function fileItem(uri: vscode.Uri, detail?: string): FileItem {
-  const relative = vscode.workspace.asRelativePath(uri, true);
-  return { label: path.basename(uri.fsPath), description: path.dirname(relative) === '.' ? '' : path.dirname(relative), detail, filePath: uri.fsPath };
+function fileItem(filePath: string, detail?: string): FileItem {
+  const relative = vscode.workspace.asRelativePath(vscode.Uri.file(filePath), true);
+  return { label: path.basename(filePath), description: path.dirname(relative) === '.' ? '' : path.dirname(relative), detail, filePath };
 }
 
-async function pickFile(options: {
-  title: string;
-  placeHolder: string;
-  glob: string;
-  first?: FileItem[];
-  dialogFilters: Record<string, string[]>;
-}): Promise<string | undefined> {
-  const found = await vscode.workspace.findFiles(options.glob, EXCLUDE_GLOB, MAX_LISTED_FILES);
-  const seen = new Set((options.first ?? []).map((item) => item.filePath));
-  const items: FileItem[] = [
-    ...(options.first ?? []),
-    ...found.filter((uri) => !seen.has(uri.fsPath)).sort((a, b) => a.fsPath.localeCompare(b.fsPath)).map((uri) => fileItem(uri)),
-    { label: '$(folder-opened) Browse…', alwaysShow: true, browse: true },
-  ];
+async function findWorkspaceFiles(glob: string): Promise<string[]> {
+  return (await vscode.workspace.findFiles(glob, EXCLUDE_GLOB, MAX_LISTED_FILES)).map((uri) => uri.fsPath);
+}
+
+/** Shows the items and a Browse… entry; resolves to the chosen file, or undefined when dismissed. */
+async function pickFile(options: { title: string; placeHolder: string; items: FileItem[]; dialogFilters: Record<string, string[]> }): Promise<string | undefined> {
+  const items: FileItem[] = [...options.items, { label: '$(folder-opened) Browse…', alwaysShow: true, browse: true }];
   const choice = await vscode.window.showQuickPick(items, { title: options.title, placeHolder: options.placeHolder, matchOnDescription: true });
   if (!choice) return undefined;
   if (!choice.browse) return choice.filePath;
@@ -49,22 +45,50 @@ async function pickFile(options: {
   return uris?.[0]?.fsPath;
 }
 
-export function pickImage(lastImagePath?: string): Promise<string | undefined> {
+/** The images in a model's folder (which may lie outside the workspace, as the example model does). */
+async function imagesBeside(modelPath: string): Promise<string[]> {
+  const folder = path.dirname(modelPath);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  return names.filter(isImageFile).map((name) => path.join(folder, name));
+}
+
+export interface ImagePickOptions {
+  /** The model the image is for: the images beside it come first. */
+  modelPath?: string;
+  /** The image used last with the model, or shown in its panel: first in its group. */
+  lastUsed?: string;
+  /** Images used recently, the latest first. */
+  recent: readonly string[];
+}
+
+/** The image picker: beside the model, then recent, then the rest of the workspace, in groups. */
+export async function pickImage(options: ImagePickOptions): Promise<string | undefined> {
+  const [beside, workspace] = await Promise.all([options.modelPath ? imagesBeside(options.modelPath) : [], findWorkspaceFiles(IMAGE_GLOB)]);
+  const choices = orderImageChoices({ beside, recent: options.recent.filter((file) => existsSync(file)), workspace, lastUsed: options.lastUsed });
+  const items: FileItem[] = [];
+  let group: ImageChoiceGroup | undefined;
+  for (const choice of choices) {
+    if (choice.group !== group) {
+      group = choice.group;
+      items.push({ label: IMAGE_CHOICE_GROUP_LABELS[group], kind: vscode.QuickPickItemKind.Separator });
+    }
+    items.push(fileItem(choice.filePath, choice.lastUsed ? 'last used' : undefined));
+  }
   return pickFile({
     title: 'Convscope: Choose an Input Image',
-    placeHolder: 'Image to run through the model',
-    glob: IMAGE_GLOB,
-    first: lastImagePath ? [fileItem(vscode.Uri.file(lastImagePath), 'last used')] : [],
+    placeHolder: 'Image to run through the model (or drop or paste one onto its panel)',
+    items,
     dialogFilters: { Images: IMAGE_EXTENSIONS },
   });
 }
 
-export function pickModel(openModelPaths: string[]): Promise<string | undefined> {
+export async function pickModel(openModelPaths: string[]): Promise<string | undefined> {
+  const open = new Set(openModelPaths);
+  const found = (await findWorkspaceFiles(MODEL_GLOB)).filter((file) => !open.has(file)).sort((a, b) => a.localeCompare(b));
   return pickFile({
     title: 'Convscope: Open Model',
     placeHolder: 'TF.js model.json, Keras .h5 / .hdf5 or .keras',
-    glob: MODEL_GLOB,
-    first: openModelPaths.map((modelPath) => fileItem(vscode.Uri.file(modelPath), 'open')),
+    items: [...openModelPaths.map((modelPath) => fileItem(modelPath, 'open')), ...found.map((file) => fileItem(file))],
     dialogFilters: { Models: ['json', 'h5', 'hdf5', 'keras'] },
   });
 }

@@ -10,12 +10,17 @@ import { assertFiniteOutput } from '../engine/analyses/nonFinite';
 import { renderChannelGrid } from '../render/channelGrid';
 import { encodePng } from '../render/png';
 import { loadModelCached } from './modelCache';
+import { modelInputSize } from './modelInputSize';
+import { checkImageFormat } from './imageFormat';
+import { checkOutputSizesForInput } from '../engine/models/outputSizes';
 import type { ActivationJobRequest, ActivationJobResult } from '../shared/engineProtocol';
 
 export interface ActivationJobHooks {
   onStarted?(summary: ModelSummary, layerIndices: number[], preprocess: PreprocessMode, thumbnail?: Uint8Array): void | Promise<void>;
   onLayer(image: LayerActivationImage, activation: LayerActivation): void | Promise<void>;
   onProgress?(done: number, total: number, message: string): void;
+  /** Called before each file is read: a job that never ends is reported with the file it was reading. */
+  onReading?(file: string): void;
   /** Called between steps; throws JobCancelledError to stop the job there. */
   checkCancelled(): Promise<void>;
 }
@@ -24,6 +29,7 @@ const now = () => performance.now();
 
 export async function runActivationJob(request: ActivationJobRequest, hooks: ActivationJobHooks): Promise<ActivationJobResult> {
   let started = now();
+  hooks.onReading?.(request.modelPath);
   const loaded = await loadModelCached(request.modelPath, request.limits.model);
   const { summary } = loaded;
   const loadModelMs = now() - started;
@@ -35,7 +41,12 @@ export async function runActivationJob(request: ActivationJobRequest, hooks: Act
   const preprocess = request.preprocess ?? summary.defaultPreprocess;
   await hooks.checkCancelled();
 
+  const size = modelInputSize(request.modelPath, { height, width, channels, freeSide: request.inputSide }, request.limits.image);
+  checkOutputSizesForInput(loaded.patternModel, request.modelPath, size);
+
   started = now();
+  hooks.onReading?.(request.imagePath);
+  await checkImageFormat(request.imagePath);
   const image = await readImageForModel(request.imagePath, { height, width, channels, freeSide: request.inputSide }, request.limits.image);
   const thumbnail = request.thumbnailSize > 0 ? await renderImageThumbnail(request.imagePath, request.thumbnailSize, request.limits.image) : undefined;
   const input = preprocessPixels(image.pixels, image.channels, preprocess);

@@ -12,6 +12,9 @@ import { assertFiniteOutput } from '../engine/analyses/nonFinite';
 import { freeStrandedGradientTensors } from '../engine/tfjs/strandedGradientTensors';
 import { loadModelCached } from './modelCache';
 import { asModelRunFailure } from './modelRunFailure';
+import { checkOutputSizesForInput } from '../engine/models/outputSizes';
+import { InputError } from '../shared/errors';
+import { MAX_OUTPUT_ELEMENTS_PER_IMAGE } from '../shared/defaults';
 
 export interface FilterPatternJobHooks {
   onStarted?(summary: ModelSummary, plan: FilterPatternPlan, grid: FilterGridLayout, preprocess: PreprocessMode): void | Promise<void>;
@@ -19,6 +22,8 @@ export interface FilterPatternJobHooks {
   onFilter(image: FilterPatternImage, pattern: FilterPattern): void | Promise<void>;
   /** `done` of `total` optimisation steps over all batches. */
   onProgress?(done: number, total: number, message: string): void;
+  /** Called before each file is read: a job that never ends is reported with the file it was reading. */
+  onReading?(file: string): void;
   /** Called before every optimisation step; throws JobCancelledError to stop the job there. */
   checkCancelled(): Promise<void>;
 }
@@ -27,11 +32,18 @@ const now = () => performance.now();
 
 export async function runFilterPatternJob(request: FilterPatternJobRequest, hooks: FilterPatternJobHooks): Promise<FilterPatternJobResult> {
   let started = now();
+  hooks.onReading?.(request.modelPath);
   const { patternModel: model, summary } = await loadModelCached(request.modelPath, request.limits.model);
   const loadModelMs = now() - started;
+  // The patterns are images of `size` pixels a side: the layers on the way are bounded for that size.
+  const channels = summary.inputShape[2];
+  const size = request.parameters.size;
+  if (channels === 1 || channels === 3) {
+    if (size * size * channels > MAX_OUTPUT_ELEMENTS_PER_IMAGE) throw new InputError(request.modelPath, `cannot be shown filter patterns of ${size}×${size} pixels: the image alone would pass the limit of ${MAX_OUTPUT_ELEMENTS_PER_IMAGE} values`);
+    checkOutputSizesForInput(model, request.modelPath, [size, size, channels], request.layerName);
+  }
   const plan = planFilterPatterns(model, summary, request);
   const preprocess = request.preprocess ?? summary.defaultPreprocess;
-  const size = request.parameters.size;
   const layout = filterGridLayout(plan.filters.length, size);
   await hooks.onStarted?.(summary, plan, layout, preprocess);
 

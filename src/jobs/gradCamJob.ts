@@ -14,6 +14,9 @@ import type { ClassPrediction, GradCamLayerChoice, ModelSummary } from '../share
 import { overlayHeatmap, renderHeatmap, type RgbImage } from '../render/heatmapOverlay';
 import { encodePng } from '../render/png';
 import { loadModelCached } from './modelCache';
+import { modelInputSize } from './modelInputSize';
+import { checkImageFormat } from './imageFormat';
+import { checkOutputSizesForInput } from '../engine/models/outputSizes';
 import { asModelRunFailure } from './modelRunFailure';
 import type { GradCamJobRequest, GradCamJobResult } from '../shared/engineProtocol';
 import type { ImageReadOptions } from '../shared/types';
@@ -22,6 +25,8 @@ export interface GradCamJobHooks {
   /** Once the model is loaded, before the image is read. */
   onStarted?(summary: ModelSummary, layerChoices: GradCamLayerChoice[]): void | Promise<void>;
   onProgress?(done: number, total: number, message: string): void;
+  /** Called before each file is read: a job that never ends is reported with the file it was reading. */
+  onReading?(file: string): void;
   /** Called between steps; throws JobCancelledError to stop the job there. */
   checkCancelled(): Promise<void>;
 }
@@ -32,6 +37,7 @@ const now = () => performance.now();
 
 export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJobHooks): Promise<GradCamJobResult> {
   let started = now();
+  hooks.onReading?.(request.modelPath);
   const loaded = await loadModelCached(request.modelPath, request.limits.model);
   const { summary } = loaded;
   const loadModelMs = now() - started;
@@ -39,7 +45,10 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   if (summary.inputShape.length !== 3 || channels === null) {
     throw new InputError(request.modelPath, `takes input of shape ${JSON.stringify(summary.inputShape)}; Convscope needs an image input (height, width, channels)`);
   }
+  const size = modelInputSize(request.modelPath, { height, width, channels, freeSide: request.inputSide }, request.limits.image);
+  checkOutputSizesForInput(loaded.patternModel, request.modelPath, size);
   const output = loaded.classifierOutput();
+  if (request.labelsPath !== undefined) hooks.onReading?.(request.labelsPath);
   const classNames = await loadClassNames(request.modelPath, output.classCount, request.labelsPath);
   const classIndex = typeof request.targetClass === 'string' ? resolveClass(request.targetClass, classNames, output.classCount, request.modelPath) : request.targetClass;
   const layerChoices = loaded.gradCamLayerChoices();
@@ -49,6 +58,8 @@ export async function runGradCamJob(request: GradCamJobRequest, hooks: GradCamJo
   await hooks.checkCancelled();
 
   started = now();
+  hooks.onReading?.(request.imagePath);
+  await checkImageFormat(request.imagePath);
   const image = await readImageForModel(request.imagePath, { height, width, channels, freeSide: request.inputSide }, request.limits.image);
   const original = await readOriginalRgb(request.imagePath, request.limits.image);
   const input = preprocessPixels(image.pixels, image.channels, preprocess);

@@ -1,5 +1,6 @@
 // The study notes' `deprocess_image`: turns an optimised input image (any range) into displayable
 // 8-bit pixels by centring it, scaling it to a standard deviation of 0.1 around 0.5 and clipping.
+import type { FilterPatternPreset } from '../shared/types';
 
 /** Centre gray: what deprocess_image makes of a constant image ((0 / 1e-5) × 0.1 + 0.5, × 255, truncated). */
 export const CONSTANT_IMAGE_GRAY = 127;
@@ -28,4 +29,17 @@ export function deprocessImage(x: ArrayLike<number>): Uint8Array {
 /** The tile shown for a dead filter: flat, as deprocess_image renders a constant image, not the untouched noise. */
 export function constantImageTile(length: number): Uint8Array {
   return new Uint8Array(length).fill(CONSTANT_IMAGE_GRAY);
+}
+
+/**
+ * The tile for one filter pattern: flat for a dead filter; the `lucid` preset's image as it is
+ * (already a valid 0–255 image, which the notes' normalisation would wash out to gray), rounded;
+ * the study notes' deprocess_image for `chollet` and `clear`.
+ */
+export function renderPatternTile(pattern: { pixels: ArrayLike<number>; dead: boolean }, preset: FilterPatternPreset): Uint8Array {
+  if (pattern.dead) return constantImageTile(pattern.pixels.length);
+  if (preset !== 'lucid') return deprocessImage(pattern.pixels);
+  const tile = new Uint8Array(pattern.pixels.length);
+  for (let i = 0; i < tile.length; i++) tile[i] = Math.round(Math.min(255, Math.max(0, pattern.pixels[i])));
+  return tile;
 }

@@ -21,15 +21,24 @@ import type {
 
 export type PanelViewKind = 'activations' | 'filters' | 'gradcam' | 'summary';
 
+/** An image's bytes and media type, for an `<img>` in the webview or an image handed to the host. */
+export interface ImageBytes {
+  bytes: Uint8Array;
+  /** `image/png`, `image/jpeg`, … */
+  mimeType: string;
+}
+
 /** What the activations panel is showing: sent first for every run, and again when a hidden panel is shown. */
 export interface PanelSession {
   runId: number;
   modelPath: string;
   modelName: string;
   imagePath: string;
-  /** The image as the user chose it, for the header (a small PNG thumbnail). */
-  imageThumbnail?: Uint8Array;
+  /** The image as the user chose it, for the header (a small thumbnail). */
+  imageThumbnail?: ImageBytes;
   preprocess: PreprocessMode;
+  /** Why this preprocessing: chosen in the panel, the setting, or what the model's files say. */
+  preprocessReason: string;
   colormap: ColormapName;
   imagesPerRow: number;
   /** The layers this run renders, in order; their grids arrive one `layer` message at a time. */
@@ -57,7 +66,9 @@ export interface GradCamPanelSession {
   modelPath: string;
   modelName: string;
   imagePath: string;
-  imageThumbnail?: Uint8Array;
+  imageThumbnail?: ImageBytes;
+  preprocess: PreprocessMode;
+  preprocessReason: string;
   /** Layers with a 4-D output the heatmap can be computed at. */
   layerChoices: GradCamLayerChoice[];
   intensity: number;
@@ -71,6 +82,16 @@ export interface GradCamResultView {
   heatmapPng: Uint8Array;
   /** The heatmap over the original image at its own resolution. */
   overlayPng: Uint8Array;
+}
+
+/** One channel's statistics for the grid's tooltip (the enlarged channel's numbers, without its image). */
+export interface ChannelStats {
+  layerIndex: number;
+  channel: number;
+  min: number;
+  max: number;
+  mean: number;
+  dead: boolean;
 }
 
 export interface TimingEntry {
@@ -90,6 +111,7 @@ export type HostToWebviewMessage =
   | { type: 'layer'; runId: number; layer: LayerActivationImage }
   | { type: 'channel'; requestId: number; channel: ChannelDetail }
   | { type: 'channelFailed'; requestId: number; message: string }
+  | { type: 'channelStats'; requestId: number; stats: ChannelStats }
   | { type: 'filterSession'; session: FilterPanelSession }
   | { type: 'filterTile'; runId: number; tile: FilterPatternImage }
   | { type: 'gradCamSession'; session: GradCamPanelSession }
@@ -102,9 +124,15 @@ export type WebviewToHostMessage =
   /** The webview has loaded its script and can receive messages (sent again after each reload). */
   | { type: 'ready' }
   | { type: 'cancelRun'; runId: number }
+  // Panels that run on an image (activations, Grad-CAM): another image from the picker, a dropped
+  // file's URI, or the bytes of a pasted or dropped image (kept in the extension's storage).
+  | { type: 'chooseImage' }
+  | { type: 'useImageFile'; uri: string }
+  | { type: 'useImageBytes'; name: string; image: ImageBytes }
   // Activations panel
   | { type: 'requestChannel'; requestId: number; runId: number; layerIndex: number; channel: number }
-  | { type: 'chooseImage' }
+  /** The tooltip's numbers for a channel: answered with `channelStats`. */
+  | { type: 'requestChannelStats'; requestId: number; runId: number; layerIndex: number; channel: number }
   | { type: 'chooseLayers' }
   | { type: 'setPreprocess'; preprocess: PreprocessMode }
   /** Re-run with this colormap, remembered for the model (over the `convscope.colormap` setting). */

@@ -69,8 +69,10 @@ export interface ModelSummary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
-  /** `none` when the model starts with a Rescaling layer, else `rescale` (the study notes' 1/255). */
+  /** What the model's files say its input expects (see engine/models/modelSummary.ts defaultPreprocessFor). */
   defaultPreprocess: PreprocessMode;
+  /** Why `defaultPreprocess` was chosen, in words: Teachable Machine's metadata.json, a Rescaling layer, a known backbone. */
+  preprocessReason?: string;
   /** How the file was read, where the user should know (a converted Keras 3 config, weights matched by layer or order). */
   loadNotes?: string[];
 }
@@ -216,9 +218,15 @@ export interface GradCamRunInfo {
   timings: GradCamTimings;
 }
 
-/** `chollet`: the study notes' plain gradient ascent; `clear`: jitter, octaves and smoothing for cleaner patterns. */
-export type FilterPatternPreset = 'chollet' | 'clear';
-export const FILTER_PATTERN_PRESETS: readonly FilterPatternPreset[] = ['chollet', 'clear'];
+/**
+ * `lucid` (the default): feature visualisation as Lucid and Lucent do it — the image lives in the
+ * model's own input range, drawn from a Fourier-space (and, in colour, decorrelated) parameterisation,
+ * optimised by Adam under random jitter, scale and rotation, with silent filters started by Lucid's
+ * redirected ReLU gradient. `chollet`: the study notes' algorithm, exactly. `clear`: the notes'
+ * ascent plus jitter, octaves and smoothing.
+ */
+export type FilterPatternPreset = 'lucid' | 'chollet' | 'clear';
+export const FILTER_PATTERN_PRESETS: readonly FilterPatternPreset[] = ['lucid', 'chollet', 'clear'];
 
 /** Extra parameters of the `clear` preset (see engine/analyses/filterPatterns.ts). */
 export interface ClearPresetParameters {
@@ -232,8 +240,20 @@ export interface ClearPresetParameters {
   scaleJitter: number;
   /** Largest random rotation per step, in degrees. */
   rotationDegrees: number;
-  /** Weight of the squared total-variation penalty (pixel units) against the normalised gradient. */
+  /** Weight of the squared total-variation smoothing (pixel units) against the normalised gradient; applied implicitly, so stable at any step. */
   tvWeight: number;
+}
+
+/** Extra parameters of the `lucid` preset (see engine/analyses/filterPatternLucid.ts). */
+export interface LucidPresetParameters {
+  /** Largest random shift per step, in whole pixels either way (Lucent's jitter(8) then jitter(4) on 128 px images). */
+  jitter: number;
+  /** Largest random relative change of scale per step (0.1: ±10 %, Lucent's random_scale). */
+  scaleJitter: number;
+  /** Largest random rotation per step, in degrees (Lucent's random_rotate ±10°). */
+  rotationDegrees: number;
+  /** The first steps, during which a filter whose gradient is zero (a ReLU blocks it entirely) takes its step with Lucid's redirected ReLU gradient instead; 0 turns it off. */
+  redirectedReluSteps: number;
 }
 
 export interface FilterPatternParameters {
@@ -242,10 +262,20 @@ export interface FilterPatternParameters {
   size: number;
   /** Gradient-ascent steps (per octave for `clear`). */
   steps: number;
-  /** Step size in pixel units: `x += normalisedGradient × stepSize`. */
+  /**
+   * `chollet`, `clear`: step size in pixel units, `x += normalisedGradient × stepSize`. `lucid`: a
+   * factor on the preset's Adam learning rate (1: the tuned rate).
+   */
   stepSize: number;
   seed: number;
   clear: ClearPresetParameters;
+  /** Omitted: DEFAULT_FILTER_PATTERN_PARAMETERS.lucid (callers written before the preset existed). */
+  lucid?: LucidPresetParameters;
+  /**
+   * Real images each pattern is compared with (its verdict and gain); omitted: the image files in
+   * the model's folder (at most 32); empty: none.
+   */
+  realImages?: string[];
 }
 
 /** Where each tile sits in a filter-pattern grid: the study notes' 8 per column, 5-pixel black margins between tiles. */
@@ -266,13 +296,37 @@ export interface FilterPatternImage {
   /** Position in the requested filter list, which is the tile's position in the grid. */
   tile: number;
   size: number;
-  /** Mean activation of the filter on the starting noise and on the final pattern. */
+  /** Mean activation of the filter on the starting image (the notes' gray noise; `lucid`: its near-gray start) and on the final pattern, as shown. */
   lossStart: number;
   lossEnd: number;
   steps: number;
   /** The gradient was zero from the start: nothing near the start activates the filter. Drawn flat, not as noise. */
   dead: boolean;
+  /** Whether the ascent raised the filter's mean activation, and whether real images excite it at all (set on every new tile; absent on tiles cached before it existed). */
+  verdict?: FilterPatternVerdict;
+  /** The verdict in one sentence, with the numbers behind it. */
+  verdictText?: string;
+  /** The real images the pattern was compared with; absent when there were none. */
+  realImages?: RealImageComparison;
   png: Uint8Array;
+}
+
+/**
+ * `raised`: the ascent raised the filter's mean activation meaningfully. `not raised`: it did not
+ * (the pattern says little about the filter). `silent on real images`: the filter's mean activation
+ * is 0 or less on every real image compared, so the pattern shows what could drive it, not what does.
+ */
+export type FilterPatternVerdict = 'raised' | 'not raised' | 'silent on real images';
+
+/** How a pattern compares with the real images that excite its filter most. */
+export interface RealImageComparison {
+  /** Images compared (those that could be read). */
+  count: number;
+  /** The highest mean activation of the filter over those images, and the image that gave it. */
+  bestActivation: number;
+  bestImage: string;
+  /** The pattern's mean activation (lossEnd) ÷ bestActivation; absent when bestActivation is 0 or less. */
+  gain?: number;
 }
 
 export interface FilterPatternTimings {

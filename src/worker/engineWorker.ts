@@ -20,6 +20,13 @@ const post = (message: WorkerResponse) => port.postMessage(message);
 const cancelledJobs = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
+/**
+ * A convention on top of the wire contract, kept in step with src/host/engineClient.ts: a
+ * `progress` message whose counts are this names, in its message, the file the job reads next (no
+ * progress to show), so that a job that never ends is reported with that file.
+ */
+const READING_FILE_PROGRESS = -1;
+
 /** Progress messages closer together than this are dropped (the last step always goes through). */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -30,6 +37,8 @@ interface JobContext {
   id: number;
   emit(event: JobEvent): void;
   progress(done: number, total: number, message: string): void;
+  /** Says which file the job reads next: the host names it if the job never ends. */
+  reading(file: string): void;
   /** Lets queued 'cancel' messages arrive, then throws JobCancelledError if this job was cancelled. */
   checkCancelled(): Promise<void>;
 }
@@ -37,7 +46,10 @@ interface JobContext {
 type JobHandlers = { [K in JobKind]: (request: JobKinds[K]['request'], context: JobContext) => Promise<JobKinds[K]['result']> };
 
 const jobHandlers: JobHandlers = {
-  summarize: async (request) => (await loadModelCached(request.modelPath, request.limits.model)).summary,
+  summarize: async (request, context) => {
+    context.reading(request.modelPath);
+    return (await loadModelCached(request.modelPath, request.limits.model)).summary;
+  },
 
   activations: async (request, context) => {
     const kept: NonNullable<typeof retained> = { jobId: context.id, activations: new Map() };
@@ -45,6 +57,7 @@ const jobHandlers: JobHandlers = {
     return runActivationJob(request, {
       checkCancelled: context.checkCancelled,
       onProgress: context.progress,
+      onReading: context.reading,
       onStarted: (summary, layerIndices, preprocess, thumbnail) => context.emit({ type: 'activationsStarted', summary, layerIndices, preprocess, thumbnail }),
       onLayer: (layer, activation) => {
         kept.activations.set(layer.layerIndex, { layerName: layer.layerName, activation });
@@ -59,6 +72,7 @@ const jobHandlers: JobHandlers = {
     runFilterPatternJob(request, {
       checkCancelled: context.checkCancelled,
       onProgress: context.progress,
+      onReading: context.reading,
       onStarted: (summary, plan, grid, preprocess) => context.emit({ type: 'filterPatternsStarted', summary, plan, grid, preprocess }),
       onFilter: (tile) => context.emit({ type: 'filterTile', tile }),
     }),
@@ -67,6 +81,7 @@ const jobHandlers: JobHandlers = {
     runGradCamJob(request, {
       checkCancelled: context.checkCancelled,
       onProgress: context.progress,
+      onReading: context.reading,
       onStarted: (summary, layerChoices) => context.emit({ type: 'gradCamStarted', summary, layerChoices }),
     }),
 
@@ -107,6 +122,8 @@ function contextFor(id: number): JobContext {
       lastProgress = time;
       post({ type: 'progress', id, done, total, message });
     },
+    // A progress message whose count is READING_FILE_PROGRESS names a file; the client shows none of it.
+    reading: (file) => post({ type: 'progress', id, done: READING_FILE_PROGRESS, total: READING_FILE_PROGRESS, message: file }),
     checkCancelled: async () => {
       await new Promise((resolve) => setImmediate(resolve));
       if (cancelledJobs.has(id)) throw new JobCancelledError();

@@ -1,13 +1,18 @@
 // The end-to-end scenarios: a user in a real VS Code (code-server + Chromium) opens the example
 // model from the Explorer, reads its activation grids, enlarges a channel, hits a broken model,
 // reloads the window, looks at filter patterns from the Convscope sidebar (one filter, then a grid
-// cancelled half-way) and explains a prediction with Grad-CAM from the Command Palette. Each step
-// has a time limit and leaves a screenshot in test-results/e2e/.
+// cancelled half-way), explains a prediction with Grad-CAM from the Command Palette and exports it;
+// then opens a Teachable Machine-style model (its metadata.json decides the preprocessing), sees
+// commands, the status bar and the sidebar follow the panel in front, drops and changes images,
+// zooms a grid, and checks that four panels share one editor group and fit 800 px in dark and light
+// themes. Each step has a time limit and leaves a screenshot in test-results/e2e/.
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { pathToFileURL } from 'node:url';
+import { TM_LABELS, writeTeachableMachineModel, type TeachableMachineModel } from './teachableMachineModel';
 import { Workbench, escapeRegExp } from './workbench';
 
 export interface E2EEnvironment {
@@ -45,6 +50,8 @@ export interface LayerExpectation {
 }
 
 const IMAGES_PER_ROW = 16;
+/** The folder the Teachable Machine-style model is written to (scenario 9). */
+const TM_FOLDER = 'tm-model';
 const DEFAULT_LAYER_COUNT = 8;
 
 class StepFailure extends Error {
@@ -241,10 +248,10 @@ async function markSectionsStale(frame: FrameLocator): Promise<number> {
   });
 }
 
-/** `Conv2D · 1 × 64 × 64 × 16` → [1, 64, 64, 16] */
+/** `Conv2D · (None, 64, 64, 16)` (Keras' notation, as the panel writes shapes) → the activation's [1, 64, 64, 16] */
 function shapeFromMeta(meta: string): number[] {
-  const shapeText = meta.split('·').pop() ?? '';
-  return shapeText.split('×').map((part) => Number(part.trim()));
+  const shapeText = /\(([^()]*)\)\s*$/.exec(meta)?.[1] ?? '';
+  return shapeText.split(',').map((part) => (part.trim() === 'None' ? 1 : Number(part.trim())));
 }
 
 /**
@@ -422,6 +429,24 @@ async function readFilterTiles(frame: FrameLocator): Promise<FilterTileState[]> 
   );
 }
 
+/** The Grad-CAM panel's predictions as shown. */
+async function readPredictions(frame: FrameLocator): Promise<{ index: string; name: string; score: string; pressed: boolean }[]> {
+  return frame.locator('.gradcam-result .prediction').evaluateAll((buttons) =>
+    buttons.map((button) => ({
+      index: button.getAttribute('data-class-index') ?? '',
+      name: button.querySelector('.prediction-name')?.textContent ?? '',
+      score: button.querySelector('.prediction-score')?.textContent ?? '',
+      pressed: button.getAttribute('aria-pressed') === 'true',
+    })),
+  );
+}
+
+/** Every file under `folder`, relative and sorted. */
+async function listFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(folder, path.join(entry.parentPath, entry.name))).sort();
+}
+
 // ─── The scenarios ─────────────────────────────────────────────────────────────────────────────
 
 interface Scenario {
@@ -451,21 +476,60 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
   const predictionCount = facts.classes !== undefined ? Math.min(5, facts.classes) : undefined;
   log(`  filter scenario: ${singleLayer} filter ${singleFilter}, grid of ${gridLayer} (${gridTiles} tiles); classes: ${facts.classes ?? 'unknown'}`);
 
-  /** Explorer → right-click <folder>/model.json → Visualize Model. */
-  const visualizeFromExplorer = async (folder: string, other: string) => {
-    await workbench.setFolderExpanded(other, false);
+  /** Shows the Explorer with only `folder` expanded, and right-clicks its model.json → `entry`. */
+  const modelContextMenu = async (folder: string, entry: string) => {
+    await workbench.runCommand('View: Show Explorer');
+    for (const other of [env.goodFolder, env.brokenFolder, TM_FOLDER]) {
+      // The Teachable Machine model's folder exists from scenario 9 on.
+      if (other !== folder && (await workbench.explorerRow(other).count()) > 0) await workbench.setFolderExpanded(other, false);
+    }
     await workbench.setFolderExpanded(folder, true);
     const rows = workbench.explorerRow('model.json');
     await rows.first().waitFor({ state: 'visible' });
     const visible = await rows.count();
     if (visible !== 1) throw new Error(`expected one model.json row in the Explorer (only ${folder} expanded), found ${visible}`);
-    const how = await workbench.explorerContextMenu(rows.first(), 'Visualize Model');
-    if (how === 'enter') log('      (the click on “Visualize Model” left the menu open; chosen with Enter)');
+    const how = await workbench.explorerContextMenu(rows.first(), entry);
+    if (how === 'enter') log(`      (the click on “${entry}” left the menu open; chosen with Enter)`);
   };
+  /** Explorer → right-click <folder>/model.json → Visualize Model. */
+  const visualizeFromExplorer = (folder: string) => modelContextMenu(folder, 'Visualize Model');
 
   const panelFor = (limitMs: number) => workbench.findWebview('.model-path', goodModel, limitMs);
   let filterPanel: FrameLocator | undefined;
   let gradCamPanel: FrameLocator | undefined;
+  let tm: TeachableMachineModel | undefined;
+  let tmPanel: FrameLocator | undefined;
+
+  /** The workbench's theme kind: `vs-dark`, `vs` (light), or a high-contrast one. */
+  const themeKind = () => page.evaluate(() => ['vs-dark', 'vs', 'hc-black', 'hc-light'].find((kind) => document.querySelector('.monaco-workbench')?.classList.contains(kind)) ?? '');
+  /** Picks a colour theme as a user does (Preferences: Color Theme) unless it is on already, and waits until the workbench shows it. */
+  const setColorTheme = async (theme: 'Dark Modern' | 'Light Modern') => {
+    const kind = theme === 'Dark Modern' ? 'vs-dark' : 'vs';
+    if ((await themeKind()) === kind) return;
+    await workbench.runCommand('Preferences: Color Theme');
+    await workbench.quickPickClickRow(theme, new RegExp(`^(Default )?${escapeRegExp(theme)}$`));
+    await page.waitForFunction((wanted) => document.querySelector('.monaco-workbench')?.classList.contains(wanted) === true, kind);
+  };
+
+  /** The Convscope status bar item's text (`<model> · <backend>`). */
+  const statusBarModelText = async () => textNow(page.locator('.statusbar-item[id$="convscope.model"]'));
+
+  /** Undefined once the Grad-CAM panel shows a finished result (predictions, loaded overlay); else what is missing. */
+  const gradCamReady = async (frame: FrameLocator): Promise<string | undefined> => {
+    const failed = await failedStatus(frame);
+    if (failed) throw new Error(failed);
+    if ((await frame.locator('.gradcam-result').getAttribute('aria-busy')) === 'true') return 'the result is still being computed';
+    if ((await frame.locator('.gradcam-result .prediction').count()) === 0) return `no predictions yet (status “${await statusText(frame)}”)`;
+    const [overlay] = await readImages(frame.locator('.gradcam-result img.gradcam-overlay'));
+    return loaded(overlay) ? undefined : 'the overlay has not loaded';
+  };
+  const waitForGradCamResult = async (frame: FrameLocator, predictions: number) =>
+    pollUntil(page, 55_000, async () => {
+      const problem = await gradCamReady(frame);
+      if (problem) return problem;
+      const count = await frame.locator('.gradcam-result .prediction').count();
+      return count === predictions ? undefined : `${count} predictions, expected ${predictions}`;
+    });
   const modelQuickPickTitle = /Convscope: Open Model/;
   const imageQuickPickTitle = /Choose an Input Image/;
   // A quick pick row's description is the file's folder relative to the workspace (the workspace
@@ -497,7 +561,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
       name: '2. Explorer → Visualize Model shows every layer grid',
       requires: ['1. The workbench opens the example workspace'],
       async run(steps) {
-        await steps.run('Right-click model.json → Visualize Model', 30_000, () => visualizeFromExplorer(env.goodFolder, env.brokenFolder));
+        await steps.run('Right-click model.json → Visualize Model', 30_000, () => visualizeFromExplorer(env.goodFolder));
         await steps.run('The image quick pick lists the sample PNGs', 30_000, async () => {
           await workbench.quickInput.waitFor({ state: 'visible' });
           const title = await workbench.quickInput.locator('.quick-input-title').innerText();
@@ -587,7 +651,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         // The message names the broken model.json (or one of its weight files) by its full path.
         const fileText = new RegExp(`${escapeRegExp(path.dirname(brokenModel))}/[^\\s:]+`);
         await steps.run(`Visualize ${env.brokenFolder}/model.json (its weights truncated)`, 30_000, async () => {
-          await visualizeFromExplorer(env.brokenFolder, env.goodFolder);
+          await visualizeFromExplorer(env.brokenFolder);
           // The model may be refused when opened (no image asked) or when run (after the image).
           const picked = await Promise.race([
             workbench.quickInput.waitFor({ state: 'visible', timeout: 25_000 }).then(() => true),
@@ -607,10 +671,10 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         await steps.run('Visualize the good model again', 45_000, async () => {
           if (goodPanel) await markSectionsStale(goodPanel).catch(() => 0);
           await workbench.clearNotifications();
-          await visualizeFromExplorer(env.goodFolder, env.brokenFolder);
+          await visualizeFromExplorer(env.goodFolder);
           await workbench.quickInput.waitFor({ state: 'visible' });
-          const first = (await workbench.quickPickRows().first().innerText()).replace(/\s+/g, ' ');
-          if (!first.includes(env.sampleImage) || !first.includes('last used')) throw new Error(`the quick pick's first row is “${first}”, not ${env.sampleImage} (last used)`);
+          const first = (await workbench.firstQuickPickFileRow().innerText()).replace(/\s+/g, ' ');
+          if (!first.includes(env.sampleImage) || !first.includes('last used')) throw new Error(`the quick pick's first image is “${first}”, not ${env.sampleImage} (last used)`);
           await workbench.quickPickChoose(env.sampleImage);
           goodPanel = await panelFor(40_000);
         });
@@ -780,34 +844,30 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
       name: '7. Command Palette → Explain Prediction shows the predictions and a heatmap per class',
       requires: ['1. The workbench opens the example workspace'],
       async run(steps) {
-        await steps.run('Command Palette → Convscope: Explain Prediction (Grad-CAM)', 30_000, async () => {
+        // With scenario 6's filter panel in front, the command takes its model without asking.
+        const panelInFront = filterPanel !== undefined;
+        await steps.run(`Command Palette → Convscope: Explain Prediction (Grad-CAM)${panelInFront ? ' with the filter panel in front: only the image is asked' : ''}`, 30_000, async () => {
           await workbench.runCommand('Convscope: Explain Prediction (Grad-CAM)');
-          await workbench.quickInput.locator('.quick-input-title', { hasText: modelQuickPickTitle }).waitFor({ state: 'visible' });
-          const rows = await workbench.quickPickRows().evaluateAll((elements) =>
-            elements.map((row) =>
-              ['.label-name', '.label-description', '.quick-input-list-label-meta, .monaco-icon-label-description-container + *, .quick-input-list-detail']
-                .map((selector) => row.querySelector(selector)?.textContent?.trim() ?? '')
-                .filter((text) => text !== '')
-                .join(' · '),
-            ),
-          );
-          log(`      model quick pick: ${rows.join(' | ')}`);
-          if (!rows.some((row) => row.startsWith('model.json') && goodFolderDescription.test(row.split(' · ')[1] ?? ''))) {
-            throw new Error(`the model quick pick lists no model.json in ${env.goodFolder} (rows: ${rows.join(' | ')})`);
+          const title = workbench.quickInput.locator('.quick-input-title');
+          await title.filter({ hasText: panelInFront ? imageQuickPickTitle : modelQuickPickTitle }).waitFor({ state: 'visible' });
+          const rows = await workbench.quickPickRowTexts();
+          log(`      ${panelInFront ? 'image' : 'model'} quick pick: ${rows.join(' | ')}`);
+          if (!panelInFront) {
+            if (!rows.some((row) => row.startsWith('model.json') && goodFolderDescription.test(row.split(' · ')[1] ?? ''))) {
+              throw new Error(`the model quick pick lists no model.json in ${env.goodFolder} (rows: ${rows.join(' | ')})`);
+            }
+            await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
+            await title.filter({ hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+          }
+          // The images beside the model come first, under their group's label.
+          const first = (await workbench.firstQuickPickFileRow().innerText()).replace(/\s+/g, ' ');
+          if (!/Beside the model/.test(first) || !env.allImages.some((name) => first.includes(name))) {
+            throw new Error(`the image quick pick does not start with the images beside the model (first row “${first}”)`);
           }
         });
-        await steps.run(`Pick ${env.goodFolder}/model.json → the Grad-CAM panel opens`, 45_000, async () => {
-          await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
-          // The image used last for this model is taken without asking; else the image quick pick comes.
+        await steps.run(`Pick ${env.sampleImage} → the Grad-CAM panel opens for ${env.goodFolder}/model.json`, 45_000, async () => {
+          await workbench.quickPickChoose(env.sampleImage);
           const tab = workbench.tab(/^Grad-CAM: /).first();
-          const asked = await Promise.race([
-            tab.waitFor({ state: 'visible', timeout: 30_000 }).then(() => false),
-            workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible', timeout: 30_000 }).then(() => true),
-          ]);
-          if (asked) {
-            log('      (no image known for the model: chose it from the quick pick)');
-            await workbench.quickPickChoose(env.sampleImage);
-          }
           await tab.waitFor({ state: 'visible' });
           log(`      tab: ${(await tab.innerText()).trim()}`);
           gradCamPanel = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 25_000);
@@ -957,6 +1017,349 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           if (missing.length > 0) throw new Error(`files vanished from ${env.goodFolder}: ${missing.join(', ')}`);
           log(`      wrote ${written.join(' and ')}; overlay ${overlaySize.width}×${overlaySize.height} px like ${image}`);
           await workbench.clearNotifications();
+        });
+      },
+    },
+    {
+      name: '9. A Teachable Machine model: auto preprocessing reads its metadata.json, and the predictions are the [-1, 1] reference',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        await steps.run('Write a Teachable Machine-style model, its metadata.json and an image into the workspace', 60_000, async () => {
+          tm = await writeTeachableMachineModel(path.join(env.workspace, TM_FOLDER));
+          const gap = Math.max(...tm.reference.map((score, index) => Math.abs(score - (tm?.rescaled[index] ?? score))));
+          log(`      reference ([-1, 1]): ${tm.reference.map((score) => score.toFixed(4)).join(', ')}; ÷ 255 would give ${tm.rescaled.map((score) => score.toFixed(4)).join(', ')}`);
+          if (gap < 0.02) throw new Error(`the test model scores the two preprocessings within ${gap.toFixed(4)}: it cannot tell them apart`);
+          await workbench.explorerRow(TM_FOLDER).first().waitFor({ state: 'visible' });
+        });
+        await steps.run(`Right-click ${TM_FOLDER}/model.json → Explain Prediction: the image beside it is listed first`, 45_000, async () => {
+          const model = tm;
+          if (!model) throw new Error('no model written');
+          await modelContextMenu(TM_FOLDER, 'Explain Prediction (Grad-CAM)');
+          await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+          const first = (await workbench.firstQuickPickFileRow().innerText()).replace(/\s+/g, ' ');
+          if (!first.includes(model.imageName) || !/Beside the model/.test(first)) throw new Error(`the image quick pick starts with “${first}”, not ${model.imageName} beside the model`);
+          await workbench.quickPickChoose(model.imageName);
+          tmPanel = await workbench.findWebview('.gradcam-panel .model-path', model.modelPath, 30_000);
+        });
+        await steps.run('The panel preprocesses tf (−1…1) because of metadata.json, and its predictions are the reference', 60_000, async () => {
+          const frame = tmPanel;
+          const model = tm;
+          if (!frame || !model) throw new Error('no Grad-CAM panel');
+          await waitForGradCamResult(frame, TM_LABELS.length);
+          const preprocess = await textNow(frame.locator('.preprocess-mode'));
+          const reason = await textNow(frame.locator('.preprocess-reason'));
+          if (!preprocess.startsWith('tf')) throw new Error(`the panel preprocesses “${preprocess}”, not tf`);
+          if (!/Teachable Machine/.test(reason) || !/metadata\.json/.test(reason)) throw new Error(`the panel gives “${reason}” as the reason, not Teachable Machine's metadata.json`);
+          const shown = await readPredictions(frame);
+          for (const prediction of shown) {
+            const index = Number(prediction.index);
+            const expected = model.reference[index] * 100;
+            const score = Number.parseFloat(prediction.score);
+            if (prediction.name !== TM_LABELS[index]) throw new Error(`class ${index} is named “${prediction.name}”, metadata.json says ${TM_LABELS[index]}`);
+            // The panel shows percentages to one decimal.
+            if (!(Math.abs(score - expected) <= 0.051)) throw new Error(`${prediction.name}: the panel shows ${prediction.score}, the [-1, 1] reference is ${expected.toFixed(3)}%`);
+          }
+          const rescaledDiffers = shown.some((prediction) => Math.abs(Number.parseFloat(prediction.score) - model.rescaled[Number(prediction.index)] * 100) > 1);
+          if (!rescaledDiffers) throw new Error('the panel’s scores are also those of ÷ 255: the check proves nothing');
+          log(`      ${preprocess}; why: ${reason}`);
+          log(`      shown: ${shown.map((prediction) => `${prediction.name} ${prediction.score}`).join(', ')} = reference ${model.reference.map((score) => `${(score * 100).toFixed(2)}%`).join(', ')}`);
+        });
+      },
+    },
+    {
+      name: '10. Palette commands, the status bar and the sidebar follow the panel in front',
+      requires: ['8. Explorer → Explain Prediction, then Export writes the overlay and heatmap beside the image', '9. A Teachable Machine model: auto preprocessing reads its metadata.json, and the predictions are the [-1, 1] reference'],
+      async run(steps) {
+        const model = tm;
+        if (!model) throw new Error('no Teachable Machine model');
+        let goodName = '';
+        await steps.run(`Bring ${env.goodFolder}’s Grad-CAM panel to front: the status bar names its model`, 30_000, async () => {
+          await workbench.tab(`Grad-CAM: ${env.sampleImage}`).first().click();
+          const frame = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 20_000);
+          goodName = await textNow(frame.locator('h1.model-name'));
+          await pollUntil(page, 15_000, async () => {
+            const text = await statusBarModelText();
+            return text.startsWith(`${goodName} · `) ? undefined : `the status bar says “${text}”, not ${goodName}`;
+          });
+        });
+        await steps.run('Command Palette → Convscope: Model Summary shows that model’s summary without asking', 30_000, async () => {
+          await workbench.runCommand('Convscope: Model Summary');
+          const summary = await workbench.findWebview('.summary-panel .model-path', goodModel, 20_000);
+          if (await workbench.quickInput.isVisible()) throw new Error('a quick pick asks for the model although a panel of it is in front');
+          await summary.locator('table.summary-table').waitFor({ state: 'visible' });
+        });
+        await steps.run('Bring the Teachable Machine model’s panel to front: the status bar and the sidebar follow', 30_000, async () => {
+          await workbench.tab(`Grad-CAM: ${model.imageName}`).first().click();
+          await pollUntil(page, 15_000, async () => {
+            const text = await statusBarModelText();
+            return text.startsWith('tm-my-image-model · ') ? undefined : `the status bar says “${text}”, not tm-my-image-model`;
+          });
+          await workbench.openViewContainer('Convscope');
+          const rows = page.locator('.part.sidebar .monaco-list-row');
+          await pollUntil(page, 10_000, async () => {
+            const inFront = (await rows.filter({ hasText: /in front/ }).allInnerTexts()).map((text) => text.replace(/\s+/g, ' '));
+            return inFront.length === 1 && inFront[0].includes('tm-my-image-model') ? undefined : `the sidebar marks [${inFront.join(' | ')}] as in front`;
+          });
+        });
+        await steps.run('Command Palette → Model Summary now shows the Teachable Machine model’s, with its preprocessing and why', 30_000, async () => {
+          await workbench.runCommand('Convscope: Model Summary');
+          const summary = await workbench.findWebview('.summary-panel .model-path', model.modelPath, 20_000);
+          if (await workbench.quickInput.isVisible()) throw new Error('a quick pick asks for the model although a panel of it is in front');
+          await summary.locator('table.summary-table').waitFor({ state: 'visible' });
+          const preprocess = await textNow(summary.locator('.preprocess-mode'));
+          const reason = await textNow(summary.locator('.preprocess-reason'));
+          if (!preprocess.startsWith('tf') || !/Teachable Machine/.test(reason)) throw new Error(`the summary says “${preprocess}” because “${reason}”`);
+          log(`      summary of ${model.modelPath}: default preprocess ${preprocess}; why: ${reason}`);
+          await workbench.runCommand('View: Show Explorer');
+        });
+      },
+    },
+    {
+      name: '11. Grad-CAM takes a dropped image (bytes or file) and Change Image…',
+      requires: ['8. Explorer → Explain Prediction, then Export writes the overlay and heatmap beside the image'],
+      async run(steps) {
+        const folder = path.join(env.workspace, env.goodFolder);
+        const [dropped, droppedFile, picked] = [...env.allImages.filter((name) => name !== env.sampleImage), env.sampleImage];
+        let frame: FrameLocator | undefined;
+        let before: string[] = [];
+        await steps.run(`Bring ${env.goodFolder}’s Grad-CAM panel to front`, 30_000, async () => {
+          await workbench.tab(`Grad-CAM: ${env.sampleImage}`).first().click();
+          frame = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 20_000);
+          before = await listFiles(env.workspace);
+        });
+        await steps.run(`Drop ${dropped}’s bytes onto the panel → it is explained from the extension’s storage; the workspace is unchanged`, 60_000, async () => {
+          if (!frame) throw new Error('no Grad-CAM panel');
+          const bytes = (await readFile(path.join(folder, dropped))).toString('base64');
+          await frame.locator('main').evaluate((main, [base64, name]) => {
+            const file = new File([Uint8Array.from(atob(base64), (character) => character.charCodeAt(0))], name, { type: 'image/png' });
+            const transfer = new DataTransfer();
+            transfer.items.add(file);
+            // Shift held, as VS Code wants for a drop into a webview (else its editor area takes the drop).
+            for (const type of ['dragenter', 'dragover', 'drop']) main.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, shiftKey: true, dataTransfer: transfer }));
+          }, [bytes, dropped] as const);
+          let imagePath = '';
+          await pollUntil(page, 55_000, async () => {
+            imagePath = await textNow(frame!.locator('.image-path'));
+            if (!new RegExp(`/pasted-images/${escapeRegExp(path.parse(dropped).name)}-[0-9a-f]{12}\\.png$`).test(imagePath)) return `the panel shows ${imagePath}, not the dropped image kept in the extension's storage`;
+            return gradCamReady(frame!);
+          });
+          if (imagePath.startsWith(env.workspace)) throw new Error(`the dropped bytes were written into the workspace: ${imagePath}`);
+          const [thumbnail] = await readImages(frame.locator('img.input-thumbnail'));
+          if (!loaded(thumbnail)) throw new Error('the header shows no thumbnail of the dropped image');
+          const after = await listFiles(env.workspace);
+          if (after.join('\n') !== before.join('\n')) throw new Error(`files appeared in the workspace: ${after.filter((file) => !before.includes(file)).join(', ')}`);
+          log(`      explained ${imagePath}; thumbnail ${thumbnail.naturalWidth}×${thumbnail.naturalHeight} px; the workspace's ${after.length} files are unchanged`);
+        });
+        await steps.run(`Drop ${droppedFile} as a file (its URI) → it is explained in place`, 60_000, async () => {
+          if (!frame) throw new Error('no Grad-CAM panel');
+          const uri = pathToFileURL(path.join(folder, droppedFile)).href;
+          await frame.locator('main').evaluate((main, text) => {
+            const transfer = new DataTransfer();
+            transfer.setData('text/uri-list', text);
+            for (const type of ['dragenter', 'dragover', 'drop']) main.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, shiftKey: true, dataTransfer: transfer }));
+          }, uri);
+          await pollUntil(page, 55_000, async () => {
+            const imagePath = await textNow(frame!.locator('.image-path'));
+            if (imagePath !== path.join(folder, droppedFile)) return `the panel shows ${imagePath}`;
+            return gradCamReady(frame!);
+          });
+        });
+        await steps.run('Change Image… lists the images beside the model first', 30_000, async () => {
+          if (!frame) throw new Error('no Grad-CAM panel');
+          await frame.locator('.gradcam-controls [data-action="chooseImage"]').click();
+          await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+          const first = (await workbench.firstQuickPickFileRow().innerText()).replace(/\s+/g, ' ');
+          if (!/Beside the model/.test(first) || !first.includes(droppedFile) || !first.includes('last used')) throw new Error(`the first image is “${first}”, not ${droppedFile} (last used) beside the model`);
+          log(`      image quick pick: ${(await workbench.quickPickRowTexts()).join(' | ')}`);
+        });
+        await steps.run(`Pick ${picked} → it is explained, its thumbnail in the header`, 60_000, async () => {
+          if (!frame) throw new Error('no Grad-CAM panel');
+          await workbench.quickPickChoose(picked);
+          await pollUntil(page, 55_000, async () => {
+            const imagePath = await textNow(frame!.locator('.image-path'));
+            if (imagePath !== path.join(folder, picked)) return `the panel shows ${imagePath}`;
+            const [thumbnail] = await readImages(frame!.locator('img.input-thumbnail'));
+            if (!loaded(thumbnail)) return 'no thumbnail yet';
+            return gradCamReady(frame!);
+          });
+        });
+      },
+    },
+    {
+      name: '12. Activation grids: a colour bar per layer, tooltips with numbers, zoom and pan',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        await steps.run('Explorer → Visualize Model → the grids load', 150_000, async () => {
+          await visualizeFromExplorer(env.goodFolder);
+          await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+          await workbench.quickPickChoose(env.sampleImage);
+          goodPanel = await workbench.findWebview('.activations-panel .model-path', goodModel, 30_000);
+          await waitForGrids(page, goodPanel, expected, expectedCount, 110_000);
+        });
+        await steps.run('Every layer has a colour bar and its value range', 15_000, async () => {
+          if (!goodPanel) throw new Error('no panel');
+          const scales = await goodPanel.locator('.layer-section').evaluateAll((sections) =>
+            sections.map((section) => ({
+              name: section.querySelector('.layer-name')?.textContent ?? '',
+              shown: !(section.querySelector('.layer-scale') as HTMLElement | null)?.hidden,
+              gradient: (section.querySelector('.layer-scale .colorbar-gradient') as HTMLElement | null)?.style.backgroundImage ?? '',
+              width: section.querySelector('.layer-scale .colorbar-gradient')?.getBoundingClientRect().width ?? 0,
+              labels: [...section.querySelectorAll('.layer-scale .colorbar-labels span')].map((label) => label.textContent),
+              caption: section.querySelector('.colorbar-caption')?.textContent ?? '',
+              stats: section.querySelector('.layer-stats')?.textContent ?? '',
+            })),
+          );
+          for (const scale of scales) {
+            if (!scale.shown || !scale.gradient.startsWith('linear-gradient') || scale.width < 50) throw new Error(`${scale.name} shows no colour bar (${JSON.stringify(scale)})`);
+            const range = /layer values (\S+) to (\S+)$/.exec(scale.caption);
+            if (!range || !scale.stats.includes(`min ${range[1]}`) || !scale.stats.includes(`max ${range[2]}`)) throw new Error(`${scale.name}: the bar’s range “${scale.caption}” is not the layer’s “${scale.stats}”`);
+          }
+          log(`      ${scales.map((scale) => `${scale.name}: ${scale.labels.join(' … ')} · ${scale.caption.replace(/^.* · /, '')}`).join('; ')}`);
+        });
+        const first = () => goodPanel!.locator('.layer-section').first();
+        await steps.run('Hover a tile: its tooltip names the channel with its min, max and mean', 20_000, async () => {
+          if (!goodPanel) throw new Error('no panel');
+          const meta = await first().locator('.layer-meta').innerText();
+          const layout = gridFor('', shapeFromMeta(meta));
+          const image = first().locator('img.channel-grid-image');
+          const box = await image.boundingBox();
+          if (!box) throw new Error('the first grid is not on screen');
+          await image.hover({ position: { x: (box.width / layout.columns) * 1.5, y: (box.height / layout.rows) * 0.5 } });
+          let tooltip = '';
+          await pollUntil(page, 15_000, async () => {
+            tooltip = await textNow(first().locator('.tile-tooltip'));
+            return /^channel 1 · (min \S+ · max \S+ · mean \S+|dead \(constant \S+\))$/.test(tooltip) ? undefined : `the tooltip says “${tooltip}”`;
+          });
+          // Shown, not cut off by an ancestor that clips its overflow.
+          const clippedBy = await first().locator('.tile-tooltip').evaluate((element) => {
+            const box = element.getBoundingClientRect();
+            for (let ancestor = element.parentElement; ancestor; ancestor = ancestor.parentElement) {
+              const style = getComputedStyle(ancestor);
+              if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+              const frame = ancestor.getBoundingClientRect();
+              if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1 || box.bottom > frame.bottom + 1) return `${ancestor.tagName.toLowerCase()}.${[...ancestor.classList].join('.')}`;
+            }
+            return box.width > 0 && box.height > 0 ? undefined : 'nothing (it has no size)';
+          });
+          if (clippedBy) throw new Error(`the tooltip is cut off by ${clippedBy}`);
+          log(`      tooltip: ${tooltip}`);
+        });
+        await steps.run('Zoom in twice: the grid grows and pans inside its frame; the page does not scroll sideways', 20_000, async () => {
+          if (!goodPanel) throw new Error('no panel');
+          const fitted = await first().locator('.channel-grid').evaluate((grid) => grid.getBoundingClientRect().width);
+          await first().locator('.zoom-in').click();
+          await first().locator('.zoom-in').click();
+          const level = await textNow(first().locator('.zoom-level'));
+          if (level !== '200%') throw new Error(`the zoom level says ${level}`);
+          const viewport = first().locator('.grid-viewport');
+          const sizes = await viewport.evaluate((element) => ({
+            grid: element.querySelector('.channel-grid')?.getBoundingClientRect().width ?? 0,
+            scrollWidth: element.scrollWidth,
+            clientWidth: element.clientWidth,
+            page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          }));
+          if (Math.abs(sizes.grid - 2 * fitted) > 2) throw new Error(`the grid is ${sizes.grid} px wide at 200%, fitted it was ${fitted} px`);
+          if (sizes.scrollWidth <= sizes.clientWidth) throw new Error(`the zoomed grid does not scroll in its frame (${JSON.stringify(sizes)})`);
+          if (sizes.page > 0) throw new Error(`the page scrolls sideways by ${sizes.page} px`);
+          const box = await viewport.boundingBox();
+          if (!box) throw new Error('no viewport');
+          await page.mouse.move(box.x + box.width / 2, box.y + 20);
+          await page.mouse.down();
+          await page.mouse.move(box.x + box.width / 2 - 150, box.y + 20, { steps: 5 });
+          await page.mouse.up();
+          const scrolled = await viewport.evaluate((element) => element.scrollLeft);
+          if (scrolled < 100) throw new Error(`dragging 150 px panned the grid by ${scrolled} px`);
+          if (await goodPanel.locator('.channel-dialog-backdrop').isVisible()) throw new Error('the drag opened a channel');
+          log(`      fitted ${Math.round(fitted)} px → ${Math.round(sizes.grid)} px in a ${sizes.clientWidth} px frame; dragged: scrolled ${scrolled} px`);
+        });
+        await steps.run('Fit brings it back to the panel’s width', 15_000, async () => {
+          await first().locator('.zoom-fit').click();
+          const level = await textNow(first().locator('.zoom-level'));
+          if (level !== '100%') throw new Error(`the zoom level says ${level}`);
+        });
+        await steps.run('Enlarge a channel: the dialog gives the channel’s own size', 30_000, async () => {
+          if (!goodPanel) throw new Error('no panel');
+          const shape = shapeFromMeta(await first().locator('.layer-meta').innerText());
+          const image = first().locator('img.channel-grid-image');
+          await image.click({ position: { x: 2, y: 2 } });
+          const stats = goodPanel.locator('.channel-dialog .channel-stats');
+          await stats.waitFor({ state: 'visible' });
+          const text = await stats.innerText();
+          if (!text.includes(`${shape[2]} × ${shape[1]} values`)) throw new Error(`the dialog says “${text}”; the channel is ${shape[2]} × ${shape[1]}`);
+          log(`      ${text}`);
+          await page.keyboard.press('Escape');
+          await goodPanel.locator('.channel-dialog').waitFor({ state: 'hidden' });
+        });
+      },
+    },
+    {
+      name: '13. Four panels share one editor group and fit 800 px, in dark and light themes',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        const tabs = [
+          { title: 'Activations: ', selector: '.activations-panel .model-path' },
+          { title: `Filter 0: ${singleLayer}`, selector: '.filter-panel .model-path' },
+          { title: 'Grad-CAM: ', selector: '.gradcam-panel .model-path' },
+          { title: 'Summary: ', selector: '.summary-panel .model-path' },
+        ];
+        await steps.run('Open Activations, a filter, Grad-CAM and the Summary of the model', 150_000, async () => {
+          await workbench.runCommand('View: Close All Editors');
+          await visualizeFromExplorer(env.goodFolder);
+          await workbench.quickPickChoose(env.sampleImage);
+          await workbench.findWebview(tabs[0].selector, goodModel, 30_000);
+          await workbench.openViewContainer('Convscope');
+          await workbench.expandTreeRow(singleLayer);
+          await workbench.sidebarTreeRow('filter 0').first().locator('.label-name').click();
+          await workbench.findWebview(tabs[1].selector, goodModel, 30_000);
+          await workbench.runCommand('Convscope: Explain Prediction (Grad-CAM)');
+          await workbench.quickPickChoose(env.sampleImage);
+          await workbench.findWebview(tabs[2].selector, goodModel, 30_000);
+          await workbench.runCommand('Convscope: Model Summary');
+          await workbench.findWebview(tabs[3].selector, goodModel, 30_000);
+          await workbench.runCommand('View: Show Explorer');
+        });
+        await steps.run('They are tabs of one editor group', 15_000, async () => {
+          const groups = page.locator('.editor-group-container').filter({ has: page.locator('.tabs-container .tab', { hasText: /^(Activations|Filters?|Grad-CAM|Summary)\b/ }) });
+          const count = await groups.count();
+          if (count !== 1) throw new Error(`the Convscope panels are spread over ${count} editor groups`);
+          const titles = (await groups.first().locator('.tabs-container .tab').allInnerTexts()).map((title) => title.trim());
+          for (const { title } of tabs) if (!titles.some((shown) => shown.startsWith(title))) throw new Error(`no tab “${title}…” in the group (tabs: ${titles.join(', ')})`);
+          log(`      one group: ${titles.join(', ')}`);
+        });
+        await steps.run('Make the editor group 800 px wide', 15_000, async () => {
+          const group = page.locator('.editor-group-container').first();
+          const width = (await group.boundingBox())?.width ?? 0;
+          const viewport = page.viewportSize() ?? { width: 1600, height: 1000 };
+          await page.setViewportSize({ width: Math.round(viewport.width - (width - 800)), height: viewport.height });
+          await pollUntil(page, 10_000, async () => {
+            const now = (await group.boundingBox())?.width ?? 0;
+            return Math.abs(now - 800) <= 2 ? undefined : `the group is ${now} px wide`;
+          });
+        });
+        const initialTheme = (await themeKind()) === 'vs' ? 'Light Modern' : 'Dark Modern';
+        for (const theme of ['Dark Modern', 'Light Modern'] as const) {
+          await steps.run(`Switch to the ${theme} theme`, 20_000, () => setColorTheme(theme));
+          for (const { title, selector } of tabs) {
+            await steps.run(`${theme}: the ${title.replace(/[: ].*$/, '')} panel needs no horizontal scrolling at 800 px`, 30_000, async () => {
+              await workbench.tab(title).first().click();
+              const frame = await workbench.findWebview(selector, goodModel, 20_000);
+              await page.waitForTimeout(500);
+              const overflow = await frame.locator('body').evaluate(() => {
+                const root = document.documentElement;
+                const wide = [...document.querySelectorAll('body *')]
+                  .filter((element) => element.getBoundingClientRect().right > root.clientWidth + 1 && !element.closest('.grid-viewport.zoomed'))
+                  .slice(0, 5)
+                  .map((element) => `${element.tagName.toLowerCase()}.${[...element.classList].join('.')} (right ${Math.round(element.getBoundingClientRect().right)})`);
+                return { width: root.clientWidth, scroll: root.scrollWidth, wide };
+              });
+              if (overflow.scroll > overflow.width) throw new Error(`the panel is ${overflow.scroll} px wide in ${overflow.width} px: ${overflow.wide.join(', ')}`);
+              log(`      ${title.trim()} ${overflow.width} px wide, nothing wider`);
+            });
+          }
+        }
+        await steps.run(`Back to the ${initialTheme} theme and the full window`, 20_000, async () => {
+          await setColorTheme(initialTheme);
+          await page.setViewportSize({ width: 1600, height: 1000 });
         });
       },
     },

@@ -113,6 +113,23 @@ export class Workbench {
     return this.quickInput.locator('.quick-input-list .monaco-list-row');
   }
 
+  /** The open quick pick's rows as `label · description · detail` (the rows in view: the list is virtualised). */
+  async quickPickRowTexts(): Promise<string[]> {
+    return this.quickPickRows().evaluateAll((elements) =>
+      elements.map((row) =>
+        ['.label-name', '.label-description', '.quick-input-list-label-meta, .monaco-icon-label-description-container + *, .quick-input-list-detail']
+          .map((selector) => row.querySelector(selector)?.textContent?.trim() ?? '')
+          .filter((text) => text !== '')
+          .join(' · '),
+      ),
+    );
+  }
+
+  /** The first row of the open quick pick that names a file (group separators are skipped). */
+  firstQuickPickFileRow(): Locator {
+    return this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: /\.\w+$/ }) }).first();
+  }
+
   /** Types into the open quick input's filter box and accepts the highlighted entry once `label` is the first row. */
   async quickPickChoose(label: string): Promise<void> {
     await this.quickInput.waitFor({ state: 'visible' });
@@ -121,6 +138,16 @@ export class Workbench {
     const first = this.quickPickRows().first();
     await first.locator('.label-name', { hasText: label }).first().waitFor({ state: 'visible' });
     await input.press('Enter');
+    await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
+  /** Types `filter` into the open quick pick and clicks the first row whose label matches `label` (other rows, such as an always-shown Browse entry, may come first). */
+  async quickPickClickRow(filter: string, label: RegExp): Promise<void> {
+    await this.quickInput.waitFor({ state: 'visible' });
+    await this.quickInput.locator('.quick-input-box input').fill(filter);
+    const row = this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: label }) }).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
     await this.quickInput.waitFor({ state: 'hidden' });
   }
 
@@ -149,8 +176,10 @@ export class Workbench {
     await this.quickInput.waitFor({ state: 'visible' });
     const input = this.quickInput.locator('.quick-input-box input');
     await input.fill(`>${title}`);
-    await this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) }).first().waitFor();
-    await input.press('Enter');
+    // The row whose title is exactly `title`: Enter would take the first row, which may be another command.
+    const row = this.quickPickRows().filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) }).first();
+    await row.waitFor();
+    await row.click();
   }
 
   /** Notification toasts currently shown. */

@@ -99,8 +99,10 @@ export async function runJobs(plan: JobPlan): Promise<JobResults> {
   const filterPatterns: FilterPattern[] = [];
   if (plan.filterAscent) {
     const { layer, filters, size, steps } = plan.filterAscent;
+    // The study notes' ascent: each step moves the image by exactly 1 RMS, so the final images say
+    // how far the backends' gradients differ (Adam's per-parameter steps would amplify rounding).
     await runFilterPatternJob(
-      { modelPath: plan.modelPath, layerName: layer, filters, preprocess: plan.preprocess, parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size, steps }, limits },
+      { modelPath: plan.modelPath, layerName: layer, filters, preprocess: plan.preprocess, parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, preset: 'chollet', size, steps }, limits },
       { onFilter: (_image, pattern) => void filterPatterns.push(pattern), checkCancelled: noCancel },
     );
   }

@@ -106,7 +106,7 @@ describe('convscope CLI', function () {
     const before = await snapshotFolder(dir);
     const cases: [string[], string, RegExp][] = [
       [['activations', brokenPath, imagePath, '--out', path.join(dir, 'x1')], brokenPath, /hold 10 bytes but the manifest declares/],
-      [['activations', modelPath, notImage, '--out', path.join(dir, 'x2')], notImage, /cannot be decoded as an image/],
+      [['activations', modelPath, notImage, '--out', path.join(dir, 'x2')], notImage, /is not an image in a format Convscope reads/],
       [['activations', densePath, imagePath, '--out', path.join(dir, 'x3')], densePath, /no layer with a 4-D/],
       [['summary', path.join(dir, 'nope.json')], path.join(dir, 'nope.json'), /does not exist/],
     ];

@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { CLI_PATH, ensureBuilt } from '../support/builtBundles';
-import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel } from '../support/engineFixtures';
+import { buildTinyConvnet, makeTempDir, removeDir, useWasmBackend, writeModel, writeTestImage } from '../support/engineFixtures';
 import { snapshotFolder } from '../support/folderSnapshot';
 
 function runCli(args: string[], cwd: string) {
@@ -39,7 +39,7 @@ describe('convscope filters', function () {
 
   it('writes the grid, one PNG per filter, result.json and the raw images', async function () {
     const out = path.join(dir, 'out');
-    const run = runCli(['filters', modelPath, '--layer', conv1, '--filters', '0-2,6', '--size', '24', '--steps', '10', '--preprocess', 'tf', '--raw', '--backend', 'wasm', '--out', out], dir);
+    const run = runCli(['filters', modelPath, '--layer', conv1, '--filters', '0-2,6', '--size', '24', '--steps', '10', '--preset', 'chollet', '--preprocess', 'tf', '--raw', '--backend', 'wasm', '--out', out], dir);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
     assert.equal(result.tool, 'convscope');
@@ -63,11 +63,42 @@ describe('convscope filters', function () {
     // Pixel space: the notes' start is 128–148, and 10 unit steps move each pixel by about 10.
     const mean = npy.data.reduce((sum, value) => sum + value, 0) / npy.data.length;
     assert.ok(mean > 80 && mean < 200, `mean ${mean}`);
-    assert.match(run.stdout, /filter {4}6 {2}(mean activation|dead)/);
+    assert.match(run.stdout, /filter {4}6 {2}(raised|not raised): /);
+    for (const filter of result.filters) assert.ok(['raised', 'not raised'].includes(filter.verdict) && filter.verdictText.length > 0, JSON.stringify(filter));
+  });
+
+  it('runs the lucid preset by default, compares with the images beside the model and, with --examples, writes the crops that excite each filter', async function () {
+    const images = path.join(dir, 'photos');
+    await mkdir(path.join(images, 'more'), { recursive: true });
+    await writeTestImage(path.join(images, 'a.png'), 40, 36);
+    await writeTestImage(path.join(images, 'more', 'b.png'), 32, 32, 1);
+    await writeTestImage(path.join(path.dirname(modelPath), 'beside.png'), 32, 32);
+    const out = path.join(dir, 'lucid-out');
+    const run = runCli(['filters', modelPath, '--layer', conv2, '--size', '24', '--steps', '8', '--examples', images, '--top', '2', '--out', out], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
+    assert.equal(result.parameters.preset, 'lucid');
+    assert.equal(result.parameters.realImages, undefined, 'the image list is not repeated in the parameters');
+    assert.equal(result.realImages.length, 2, 'the --examples images are the comparison too');
+    for (const filter of result.filters) {
+      assert.ok(['raised', 'not raised', 'silent on real images'].includes(filter.verdict), filter.verdict);
+      assert.equal(filter.realImages.count, 2);
+      assert.ok(filter.examples.length <= 2);
+      for (const example of filter.examples) {
+        assert.ok(example.activation > 0 && example.crop.width > 0);
+        const meta = await sharp(path.join(out, example.png)).metadata();
+        assert.ok(meta.width! >= 64 || meta.height! >= 64, 'crops are enlarged to be seen');
+      }
+    }
+    assert.ok(result.filters.some((filter: { examples: unknown[] }) => filter.examples.length > 0));
+    const beside = runCli(['filters', modelPath, '--layer', conv2, '--size', '24', '--steps', '2', '--out', path.join(dir, 'beside-out')], dir);
+    assert.equal(beside.code, 0, beside.stderr);
+    const besideResult = JSON.parse(await readFile(path.join(dir, 'beside-out', 'result.json'), 'utf8'));
+    assert.equal(besideResult.filters[0].realImages.bestImage, path.join(path.dirname(modelPath), 'beside.png'));
   });
 
   it('gives the same images for the same seed, in another process', async function () {
-    const args = (out: string) => ['filters', modelPath, '--layer', conv2, '--size', '20', '--steps', '4', '--preset', 'clear', '--octaves', '2', '--seed', '11', '--out', path.join(dir, out)];
+    const args = (out: string) => ['filters', modelPath, '--layer', conv2, '--size', '20', '--steps', '4', '--preset', 'clear', '--octaves', '2', '--seed', '11', '--real-images', 'none', '--out', path.join(dir, out)];
     for (const out of ['seed-a', 'seed-b']) assert.equal(runCli(args(out), dir).code, 0);
     const files = (await readdir(path.join(dir, 'seed-a'))).filter((name) => name.endsWith('.png'));
     assert.equal(files.length, 4 + 1);
@@ -88,11 +119,28 @@ describe('convscope filters', function () {
       ['filters', modelPath, '--layer', conv1, '--step', '0'],
       ['filters', modelPath, '--layer', conv1, '--size', '2.5'],
       ['filters', modelPath, '--layer', conv1, '--seed', '-1'],
+      ['filters', modelPath, '--layer', conv1, '--redirect-steps', '3', '--preset', 'chollet'],
+      ['filters', modelPath, '--layer', conv1, '--top', '3'],
     ];
     for (const args of cases) {
       const run = runCli(args, dir);
       assert.equal(run.code, 2, `${args.slice(2).join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, /Usage:/);
+    }
+  });
+
+  it('refuses settings out of their range, saying the range in words', function () {
+    const cases: [string[], RegExp][] = [
+      [['--step', '11'], /--step must be a number above 0 and at most 10 \(got "11"\)/],
+      [['--preset', 'chollet', '--step', '101'], /--step must be a number above 0 and at most 100/],
+      [['--preset', 'clear', '--tv', '20'], /--tv must be a number from 0 to 10 \(got "20"\)/],
+      [['--rotate', '200'], /--rotate must be a number from 0 to 180/],
+      [['--steps', '5000'], /--steps must be a whole number from 1 to 2000 \(got 5000\)/],
+    ];
+    for (const [options, problem] of cases) {
+      const run = runCli(['filters', modelPath, '--layer', conv1, ...options], dir);
+      assert.equal(run.code, 2, `${options.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, problem);
     }
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CONSTANT_IMAGE_GRAY, constantImageTile, deprocessImage } from '../../src/render/deprocessImage';
+import { CONSTANT_IMAGE_GRAY, constantImageTile, deprocessImage, renderPatternTile } from '../../src/render/deprocessImage';
 
 /**
  * The study notes' deprocess_image, transcribed line by line on a float64 copy, as NumPy runs it:
@@ -56,5 +56,15 @@ describe('deprocessImage (the study notes’ deprocess_image)', function () {
     const copy = image.slice();
     deprocessImage(image);
     assert.deepEqual(image, copy);
+  });
+});
+
+describe('renderPatternTile', function () {
+  it('shows a lucid pattern as the image it is (rounded, clipped), the notes’ presets through deprocess_image, a dead filter flat', function () {
+    const lucid = Float32Array.from([0, 0.4, 127.5, 254.6, 255, 300, -2]);
+    assert.deepEqual([...renderPatternTile({ pixels: lucid, dead: false }, 'lucid')], [0, 0, 128, 255, 255, 255, 0]);
+    const pattern = pseudoPattern(300, 3);
+    for (const preset of ['chollet', 'clear'] as const) assert.deepEqual(renderPatternTile({ pixels: pattern, dead: false }, preset), deprocessImage(pattern));
+    for (const preset of ['lucid', 'chollet', 'clear'] as const) assert.deepEqual(renderPatternTile({ pixels: pattern, dead: true }, preset), constantImageTile(300));
   });
 });

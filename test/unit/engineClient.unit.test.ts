@@ -58,11 +58,21 @@ describe('EngineClient and the engine worker', function () {
   });
 
   it('falls back to the cpu backend when the WASM files are missing', async function () {
-    const cpuEngine = new EngineClient({ workerPath: WORKER_PATH, wasmDirectory: path.join(dir, 'no-wasm-here'), backend: 'wasm', allowNative: false });
+    const logged: string[] = [];
+    const cpuEngine = new EngineClient({
+      workerPath: WORKER_PATH,
+      wasmDirectory: path.join(dir, 'no-wasm-here'),
+      backend: 'wasm',
+      allowNative: false,
+      log: (line) => logged.push(line),
+    });
     try {
       const report = await cpuEngine.start();
       assert.equal(report.backend, 'cpu');
       assert.match(report.notes.join('\n'), /wasm backend unavailable/);
+      // Named before Emscripten is asked to load it (it would abort with traces on stderr).
+      assert.match(report.notes.join('\n'), /no-wasm-here[/\\]tfjs-backend-wasm-simd\.wasm is missing/);
+      assert.ok(!logged.some((line) => /Aborted/.test(line)), logged.join('\n'));
       const result = await cpuEngine.runActivations(request({ layers: { first: 1 } }), {});
       assert.equal(result.info.backend, 'cpu');
     } finally {
@@ -114,6 +124,39 @@ describe('EngineClient and the engine worker', function () {
     // The worker is still there for the next job.
     const next = await engine.runActivations(request({ layers: { first: 1 } }), {});
     assert.deepEqual(next.info.layerIndices, [0]);
+  });
+
+  it('sends one job at a time: a job cancelled while it waits never starts, the others answer in order', async function () {
+    const order: string[] = [];
+    const first = engine.summarize(modelPath, limits).then(() => order.push('first'));
+    const abort = new AbortController();
+    const waiting = engine.runActivations(request(), { onStarted: () => order.push('cancelled one started') }, abort.signal);
+    abort.abort();
+    const third = engine.summarize(modelPath, limits).then(() => order.push('third'));
+    await assert.rejects(waiting, (error: unknown) => error instanceof EngineError && error.kind === 'cancelled');
+    await Promise.all([first, third]);
+    assert.deepEqual(order, ['first', 'third']);
+  });
+
+  it('names the file a job was reading when it passed its deadline, in a message safe for a terminal', async function () {
+    const lines: string[] = [];
+    const hurried = new EngineClient({ workerPath: WORKER_PATH, wasmDirectory: BUILT_WASM_DIRECTORY, backend: 'wasm', allowNative: false, jobDeadlinesMs: { activations: 1 }, log: (line) => lines.push(line) });
+    try {
+      await hurried.start();
+      const odd = path.join(dir, 'odd\u001b[2J\u202emodel.json');
+      await assert.rejects(hurried.runActivations(request({ modelPath: odd }), {}), (error: unknown) => {
+        assert.ok(error instanceof EngineError, String(error));
+        assert.equal(error.kind, 'input');
+        assert.equal(error.file, odd);
+        assert.match(error.message, /odd\ufffd\[2J\ufffdmodel\.json: did not finish within 0\.0 s \(the activations job\), so it was stopped/);
+        return true;
+      });
+      assert.ok(lines.every((line) => !/[\u001b\u202e]/.test(line)), 'the log carries no control characters');
+      const summary = await hurried.summarize(modelPath, limits);
+      assert.equal(summary.layers.length, 12, 'a fresh worker serves the next job');
+    } finally {
+      await hurried.dispose();
+    }
   });
 
   it('reports bad input as an input error and keeps serving', async function () {

@@ -17,8 +17,9 @@ import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_MODEL_LIMITS } from '../../s
 
 const EXAMPLE_MODEL = path.join(REPO_ROOT, 'examples', 'shapes', 'model.json');
 
+/** The study notes' preset (the tests below are about it; filterPatternLucid.unit.test.ts has the default `lucid`'s), compared with no real images. */
 function parameters(overrides: Partial<FilterPatternParameters> = {}): FilterPatternParameters {
-  return { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size: 32, ...overrides };
+  return { ...DEFAULT_FILTER_PATTERN_PARAMETERS, preset: 'chollet', size: 32, realImages: [], ...overrides };
 }
 
 /** Every filter of `layerName` (or `filters`), optimised batch by batch as the job does. */

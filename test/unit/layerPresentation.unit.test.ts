@@ -6,6 +6,7 @@ import { layerConfigEntry, pickLayerConfig } from '../../src/engine/models/layer
 import { ownLayerName } from '../../src/shared/layerNames';
 import { summarizeModel } from '../../src/engine/models/modelSummary';
 import type { LayerInfo } from '../../src/shared/types';
+import { useWasmBackend } from '../support/engineFixtures';
 import { LAYER_KIND_ICONS, formatConfigValue, layerConfigLines, layerDescription, layerKindOf, layerTooltipLines } from '../../src/host/tree/layerPresentation';
 
 const conv: LayerInfo = {
@@ -21,6 +22,9 @@ const conv: LayerInfo = {
 };
 
 describe('layer presentation', function () {
+  // Some tests build layers, which needs a backend, also when this file runs alone.
+  before(useWasmBackend);
+
   it('sorts layer classes into kinds, each with a codicon', function () {
     const kinds = Object.fromEntries(
       [
@@ -132,6 +136,8 @@ describe('layer presentation', function () {
 });
 
 describe('layer config kept by the engine', function () {
+  before(useWasmBackend);
+
   it('keeps the shown entries under Keras names, from camelCase or snake_case configs', function () {
     assert.deepEqual(
       pickLayerConfig({ filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true, kernelInitializer: { className: 'VarianceScaling' }, name: 'c' }),

@@ -1,7 +1,8 @@
-// The status bar item's content: the model used last, its name and the backend, icons escaped.
+// The status bar item's content: the model in front (else the one used last), its name and the
+// backend, icons escaped, long names cut.
 import assert from 'node:assert/strict';
 import type { ModelSummary } from '../../src/shared/types';
-import { currentModelOf, escapeIcons, markUsed, modelStatusContent } from '../../src/host/statusBar/modelStatus';
+import { MAX_STATUS_NAME_LENGTH, currentModelOf, escapeIcons, markUsed, modelStatusContent, truncateName } from '../../src/host/statusBar/modelStatus';
 import type { OpenModel } from '../../src/host/tree/modelTreeModel';
 
 function summary(modelPath: string, modelName: string): ModelSummary {
@@ -42,7 +43,18 @@ describe('model status bar content', function () {
     assert.match(content.tooltip, /^Convscope: shapes\n\/w\/shapes\/model\.json\nBackend: wasm\nClick for the model summary\.$/);
     const starting = modelStatusContent({ modelPath: '/m', summary: summary('/m', 'm') }, undefined, 3);
     assert.equal(starting.text, '$(layers) m · …');
-    assert.match(starting.tooltip, /Backend: starting…\n3 models are open/);
+    assert.match(starting.tooltip, /Backend: starting…\n3 models are open; this is the one in front/);
+  });
+
+  it('cuts a long model name with an ellipsis, keeping it whole in the tooltip', function () {
+    const long = 'mobilenetv2_1.00_224_finetuned_on_cats_and_dogs';
+    assert.equal(truncateName('short'), 'short');
+    const cut = truncateName(long);
+    assert.equal([...cut].length, MAX_STATUS_NAME_LENGTH);
+    assert.ok(cut.endsWith('…') && long.startsWith(cut.slice(0, -1)));
+    const content = modelStatusContent({ modelPath: '/m', summary: summary('/m', long) }, 'wasm', 1);
+    assert.equal(content.text, `$(layers) ${cut} · wasm`);
+    assert.match(content.tooltip, new RegExp(`^Convscope: ${long}\n`));
   });
 
   it('does not let a model name draw icons', function () {

@@ -106,6 +106,20 @@ describe('ModelTreeModel', function () {
     assert.deepEqual(texts, [['Loading…'], ['/w/b/model.json: is not valid JSON']]);
   });
 
+  it('marks the model in front, telling listeners only when it changes', function () {
+    const model = new ModelTreeModel();
+    let changes = 0;
+    model.onDidChange(() => changes++);
+    model.setFocused('/a/model.json');
+    assert.ok(model.isFocused('/a/model.json'));
+    assert.ok(!model.isFocused('/b/model.json'));
+    model.setFocused('/a/model.json');
+    assert.equal(changes, 1, 'the same model again is no change');
+    model.setFocused(undefined);
+    assert.ok(!model.isFocused('/a/model.json'));
+    assert.equal(changes, 2);
+  });
+
   it('notifies listeners on change and replaces a model’s entry in place', function () {
     const tree = new ModelTreeModel();
     let changes = 0;

@@ -5,6 +5,7 @@ import {
   activationsActionFor,
   filterPatternActionFor,
   gradCamActionFor,
+  imageActionFor,
   parseWebviewMessage,
   routeRunPanelMessage,
 } from '../../src/host/panel/panelMessages';
@@ -15,7 +16,10 @@ const EVERY_MESSAGE: WebviewToHostMessage[] = [
   { type: 'ready' },
   { type: 'cancelRun', runId: 3 },
   { type: 'requestChannel', requestId: 1, runId: 3, layerIndex: 2, channel: 19 },
+  { type: 'requestChannelStats', requestId: 2, runId: 3, layerIndex: 2, channel: 5 },
   { type: 'chooseImage' },
+  { type: 'useImageFile', uri: 'file:///work/images/cat.png' },
+  { type: 'useImageBytes', name: 'screenshot.png', image: { bytes: new Uint8Array([137, 80, 78, 71]), mimeType: 'image/png' } },
   { type: 'chooseLayers' },
   { type: 'setPreprocess', preprocess: 'caffe' },
   { type: 'setColormap', colormap: 'magma' },
@@ -31,7 +35,10 @@ const MESSAGE_TYPES: Record<WebviewToHostMessage['type'], true> = {
   ready: true,
   cancelRun: true,
   requestChannel: true,
+  requestChannelStats: true,
   chooseImage: true,
+  useImageFile: true,
+  useImageBytes: true,
   chooseLayers: true,
   setPreprocess: true,
   setColormap: true,
@@ -58,6 +65,14 @@ describe('parseWebviewMessage', function () {
     assert.deepEqual(parseWebviewMessage({ type: 'explain' }), { type: 'explain' });
   });
 
+  it('reads an image’s bytes however the webview’s message was serialized', function () {
+    const expected = { type: 'useImageBytes', name: 'a.png', image: { bytes: new Uint8Array([1, 2, 255]), mimeType: 'image/png' } };
+    // VS Code passes a Uint8Array; JSON turns one into an object of indices; a plain array is taken too.
+    for (const bytes of [new Uint8Array([1, 2, 255]), new Uint8Array([1, 2, 255]).buffer, { 0: 1, 1: 2, 2: 255 }, [1, 2, 255]]) {
+      assert.deepEqual(parseWebviewMessage({ type: 'useImageBytes', name: 'a.png', image: { bytes, mimeType: 'image/png' } }), expected);
+    }
+  });
+
   it('refuses what does not fit, as a whole', function () {
     const refused: unknown[] = [
       undefined,
@@ -81,6 +96,16 @@ describe('parseWebviewMessage', function () {
       { type: 'explain', layer: '' },
       { type: 'explain', score: 'loss', targetClass: 3 },
       { type: 'explain', colormap: 'viridis', layer: 7 },
+      { type: 'requestChannelStats', requestId: 1, runId: 3, layerIndex: -1, channel: 0 },
+      { type: 'useImageFile', uri: '' },
+      { type: 'useImageFile', uri: 42 },
+      { type: 'useImageFile', uri: `file:///${'a'.repeat(9000)}.png` },
+      { type: 'useImageBytes', name: 'a.png', image: { bytes: [1, 2, 256], mimeType: 'image/png' } },
+      { type: 'useImageBytes', name: 'a.png', image: { bytes: [1, 2.5], mimeType: 'image/png' } },
+      { type: 'useImageBytes', name: 'a.txt', image: { bytes: [1, 2], mimeType: 'text/plain' } },
+      { type: 'useImageBytes', name: 'a.png', image: { bytes: 'iVBORw0KGgo=', mimeType: 'image/png' } },
+      { type: 'useImageBytes', image: { bytes: [1], mimeType: 'image/png' } },
+      { type: 'useImageBytes', name: 'a.png' },
     ];
     for (const data of refused) assert.equal(parseWebviewMessage(data), undefined, JSON.stringify(data));
   });
@@ -111,7 +136,13 @@ describe('panel actions', function () {
       layerIndex: 2,
       channel: 19,
     });
-    assert.deepEqual(activationsActionFor({ type: 'chooseImage' }), { action: 'chooseImage' });
+    assert.deepEqual(activationsActionFor({ type: 'requestChannelStats', requestId: 2, runId: 3, layerIndex: 2, channel: 5 }), {
+      action: 'sendChannelStats',
+      requestId: 2,
+      runId: 3,
+      layerIndex: 2,
+      channel: 5,
+    });
     assert.deepEqual(activationsActionFor({ type: 'chooseLayers' }), { action: 'chooseLayers' });
     assert.deepEqual(activationsActionFor({ type: 'setPreprocess', preprocess: 'none' }), { action: 'rerunRemembering', change: { preprocess: 'none' } });
     assert.deepEqual(activationsActionFor({ type: 'setColormap', colormap: 'inferno' }), { action: 'rerunRemembering', change: { colormap: 'inferno' } });
@@ -125,14 +156,22 @@ describe('panel actions', function () {
     assert.deepEqual(gradCamActionFor({ type: 'exportGradCam' }), { action: 'export' });
   });
 
+  it('maps the image messages of the panels that run on an image to one image action', function () {
+    assert.deepEqual(imageActionFor({ type: 'chooseImage' }), { action: 'pick' });
+    assert.deepEqual(imageActionFor({ type: 'useImageFile', uri: 'file:///i/cat.png' }), { action: 'file', uri: 'file:///i/cat.png' });
+    const image = { bytes: new Uint8Array([1]), mimeType: 'image/png' };
+    assert.deepEqual(imageActionFor({ type: 'useImageBytes', name: 'x.png', image }), { action: 'bytes', name: 'x.png', image });
+  });
+
   it('gives each panel kind only its own messages', function () {
     const handledBy = (decide: (message: WebviewToHostMessage) => unknown) => EVERY_MESSAGE.filter((message) => decide(message) !== undefined).map((message) => message.type);
-    assert.deepEqual(handledBy(activationsActionFor), ['requestChannel', 'chooseImage', 'chooseLayers', 'setPreprocess', 'setColormap', 'exportActivations']);
+    assert.deepEqual(handledBy(imageActionFor), ['chooseImage', 'useImageFile', 'useImageBytes']);
+    assert.deepEqual(handledBy(activationsActionFor), ['requestChannel', 'requestChannelStats', 'chooseLayers', 'setPreprocess', 'setColormap', 'exportActivations']);
     assert.deepEqual(handledBy(filterPatternActionFor), ['setFilterPreset', 'exportFilterGrid']);
     assert.deepEqual(handledBy(gradCamActionFor), ['explain', 'exportGradCam']);
-    // Every message but ready and cancelRun (which every panel handles) belongs to exactly one kind.
+    // Every message but ready and cancelRun (which every panel handles) has exactly one handler.
     for (const message of EVERY_MESSAGE.filter((candidate) => candidate.type !== 'ready' && candidate.type !== 'cancelRun')) {
-      const owners = [activationsActionFor, filterPatternActionFor, gradCamActionFor].filter((decide) => decide(message) !== undefined);
+      const owners = [imageActionFor, activationsActionFor, filterPatternActionFor, gradCamActionFor].filter((decide) => decide(message) !== undefined);
       assert.equal(owners.length, 1, message.type);
     }
   });

@@ -11,7 +11,7 @@ describe('settings', function () {
     setConfiguration({});
     const settings = readSettings();
     assert.equal(settings.preprocess, undefined, 'auto: the model’s own preprocessing');
-    assert.equal(settings.filters.preset, 'chollet');
+    assert.equal(settings.filters.preset, 'lucid');
     assert.equal(settings.filters.steps, 40);
     assert.equal(settings.gradCam.intensity, 0.4);
     assert.equal(settings.gradCam.colormap, 'jet');
@@ -31,7 +31,7 @@ describe('settings', function () {
     setConfiguration({ 'convscope.preprocessing': 'bgr', 'convscope.filters.preset': 'fancy', 'convscope.gradCam.intensity': 3, 'convscope.activations.imagesPerRow': -2 });
     const settings = readSettings();
     assert.equal(settings.preprocess, undefined);
-    assert.equal(settings.filters.preset, 'chollet');
+    assert.equal(settings.filters.preset, 'lucid');
     assert.equal(settings.gradCam.intensity, 0.4);
     assert.equal(settings.imagesPerRow, 16);
   });

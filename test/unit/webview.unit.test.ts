@@ -42,8 +42,9 @@ function makeSession(overrides: Partial<PanelSession> = {}): PanelSession {
     modelPath: '/work/models/cats_and_dogs/model.json',
     modelName: 'cats_and_dogs_small',
     imagePath: '/work/images/cat.1700.jpg',
-    imageThumbnail: png(24),
+    imageThumbnail: { bytes: png(24), mimeType: 'image/png' },
     preprocess: 'rescale',
+    preprocessReason: 'no metadata.json, scaling layer or known backbone says otherwise: the study notes’ pixels ÷ 255',
     colormap: 'viridis',
     imagesPerRow: 8,
     layers: [layerInfo(0, 'conv2d_1'), layerInfo(1, 'max_pooling2d_1', 'MaxPooling2D'), layerInfo(2, 'conv2d_2')],
@@ -109,6 +110,16 @@ function requests(panel: Panel): Record<string, unknown>[] {
   return panel.posted.filter((message) => message.type === 'requestChannel');
 }
 
+function statsRequests(panel: Panel): Record<string, unknown>[] {
+  return panel.posted.filter((message) => message.type === 'requestChannelStats');
+}
+
+/** Polls until `ready` (file reads in the page finish on a later turn). */
+async function waitFor(ready: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 100 && !ready(); attempt++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(ready(), 'the page did it');
+}
+
 function text(element: Element | null | undefined): string {
   return (element?.textContent ?? '').replace(/\s+/g, ' ').trim();
 }
@@ -156,6 +167,7 @@ describe('webview panel', () => {
     assert.equal(text(panel.$('.model-path')), session.modelPath);
     assert.equal(text(panel.$('.image-path')), session.imagePath);
     assert.match(text(panel.$('.preprocess-mode')), /^rescale/);
+    assert.equal(text(panel.$('.preprocess-reason')), session.preprocessReason, 'the header says why this preprocessing');
     const thumbnail = panel.$<HTMLImageElement>('img.input-thumbnail');
     assert.equal(thumbnail.alt, 'Input image cat.1700.jpg');
     const thumbnailBlob = panel.blobs.get(thumbnail.src);
@@ -166,7 +178,7 @@ describe('webview panel', () => {
     const sections = panel.$$('section.layer-section');
     assert.deepEqual(sections.map((s) => text(s.querySelector('h2'))), ['conv2d_1', 'max_pooling2d_1', 'conv2d_2']);
     for (const s of sections) assert.equal(text(s.querySelector('.placeholder')), 'waiting…');
-    assert.equal(text(sections[1].querySelector('.layer-meta')), 'MaxPooling2D · ? × 12 × 10 × 32');
+    assert.equal(text(sections[1].querySelector('.layer-meta')), 'MaxPooling2D · (None, 12, 10, 32)');
 
     const buttons = panel.$$<HTMLButtonElement>('.toolbar button').map((b) => text(b));
     assert.deepEqual(buttons, ['Change Image…', 'Layers…', 'Cancel', 'Export…']);
@@ -192,7 +204,7 @@ describe('webview panel', () => {
 
     const s = section(panel, 0);
     assert.equal(text(s.querySelector('h2')), 'conv2d_1');
-    assert.equal(text(s.querySelector('.layer-meta')), 'Conv2D · 1 × 12 × 10 × 32');
+    assert.equal(text(s.querySelector('.layer-meta')), 'Conv2D · (None, 12, 10, 32)', 'Keras’ notation, as the summary writes it');
     assert.equal(text(s.querySelector('.layer-stats')), 'min 0 · max 4.5 · mean 0.3125 · dead channels 3 of 32 (9%)');
     assert.match(text(s.querySelector('.layer-dead-list')), /3, 7, 30$/);
     assert.equal(s.querySelector('.placeholder'), null);
@@ -203,7 +215,7 @@ describe('webview panel', () => {
     assert.equal(image.alt, 'Activation grid of conv2d_1');
     assert.equal(image.getAttribute('width'), '80', 'the intrinsic size stays the PNG size');
     assert.equal(image.getAttribute('height'), '48');
-    assert.equal(image.style.width, '480px', 'a small grid is shown scaled up by a whole factor');
+    assert.equal(panel.$('.channel-grid').style.width, '480px', 'a small grid is shown scaled up by a whole factor');
     assert.ok(image.classList.contains('pixelated'));
     const blob = panel.blobs.get(image.src);
     assert.ok(blob, 'the grid is shown from a blob URL');
@@ -230,7 +242,7 @@ describe('webview panel', () => {
       layer: makeLayer({ grid: { columns: 8, rows: 4, tileWidth: 100, tileHeight: 100, width: 800, height: 400 } }),
     });
     const image = panel.$<HTMLImageElement>('img.channel-grid-image');
-    assert.equal(image.style.width, '800px');
+    assert.equal(panel.$('.channel-grid').style.width, '800px');
     assert.equal(image.classList.contains('pixelated'), false);
   });
 
@@ -269,7 +281,7 @@ describe('webview panel', () => {
 
     panel.send({ type: 'layer', runId: 7, layer: makeLayer({ layerName: HOSTILE_NAME, className: HOSTILE_CLASS }) });
     assert.equal(text(panel.$('section h2')), HOSTILE_NAME);
-    assert.match(text(panel.$('.layer-meta')), /^<\/script><b>bold<\/b> · 1 × 12 × 10 × 32$/);
+    assert.match(text(panel.$('.layer-meta')), /^<\/script><b>bold<\/b> · \(None, 12, 10, 32\)$/);
     assert.equal(panel.$<HTMLImageElement>('img.channel-grid-image').alt, `Activation grid of ${HOSTILE_NAME}`);
 
     placeImage(panel, 0, { left: 0, top: 0, width: 80, height: 48 });
@@ -338,10 +350,17 @@ describe('webview panel', () => {
     assert.equal(highlight.style.width, '12.5%');
     assert.equal(highlight.style.height, '25%');
     assert.equal(tooltip.hidden, false);
-    assert.equal(text(tooltip), 'channel 19');
+    assert.equal(text(tooltip), 'channel 19', 'the index at once, the numbers once the host sends them');
+    assert.deepEqual(statsRequests(panel), [{ type: 'requestChannelStats', requestId: 1, runId: 7, layerIndex: 0, channel: 19 }]);
+    panel.send({ type: 'channelStats', requestId: 1, stats: { layerIndex: 0, channel: 19, min: -0.25, max: 3.5, mean: 0.5, dead: false } });
+    assert.equal(text(tooltip), 'channel 19 · min −0.25 · max 3.5 · mean 0.5');
+    image.dispatchEvent(new panel.window.MouseEvent('mousemove', { bubbles: true, clientX: 3 * 60 + 2, clientY: 2 * 72 + 2 }));
+    assert.equal(statsRequests(panel).length, 1, 'a channel’s numbers are asked for once');
 
     image.dispatchEvent(new panel.window.MouseEvent('mousemove', { bubbles: true, clientX: 7 * 60 + 1, clientY: 1 }));
-    assert.equal(text(tooltip), 'channel 7 (dead)');
+    assert.equal(text(tooltip), 'channel 7 · dead (constant)');
+    panel.send({ type: 'channelStats', requestId: 2, stats: { layerIndex: 0, channel: 7, min: 0, max: 0, mean: 0, dead: true } });
+    assert.equal(text(tooltip), 'channel 7 · dead (constant 0)');
 
     panel.$('.channel-grid').dispatchEvent(new panel.window.MouseEvent('mouseleave'));
     assert.equal(highlight.hidden, true);
@@ -537,9 +556,10 @@ describe('webview panel', () => {
     assert.equal(blob.type, 'image/png');
     assert.equal(blob.size, 30);
     assert.match(panel.$('.colorbar-gradient').style.backgroundImage, /^linear-gradient\(to right, rgb\(68, 1, 84\) 0%/);
-    assert.equal(text(panel.$('.colorbar-min')), '−0.5');
-    assert.equal(text(panel.$('.colorbar-max')), '2.25');
+    assert.equal(text(panel.$('.channel-dialog .colorbar-min')), '−0.5');
+    assert.equal(text(panel.$('.channel-dialog .colorbar-max')), '2.25');
     assert.match(text(panel.$('.channel-stats')), /mean 0\.75/);
+    assert.match(text(panel.$('.channel-stats')), /· 10 × 12 values \(width × height\), shown enlarged$/, 'the channel’s own size, not the enlarged image’s');
     assert.equal(panel.$$('.dead-note').length, 0);
     assert.equal(panel.document.activeElement, panel.$('.channel-dialog-close'), 'focus moves into the dialog');
 
@@ -568,5 +588,116 @@ describe('webview panel', () => {
     // A late answer to a closed dialog does not reopen it.
     panel.send({ type: 'channel', requestId: 2, channel: makeChannel() });
     assert.equal(panel.$('.channel-dialog-backdrop').hidden, true);
+  });
+
+  it('draws a colour bar per layer: each channel from its mean − 2σ to mean + 2σ, and the layer’s value range', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    const scale = section(panel, 0).querySelector<HTMLElement>('.layer-scale');
+    assert.ok(scale);
+    assert.equal(scale.hidden, true, 'no bar before the grid');
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer({ colormap: 'magma' }) });
+    assert.equal(scale.hidden, false);
+    assert.match(scale.querySelector<HTMLElement>('.colorbar-gradient')?.style.backgroundImage ?? '', /^linear-gradient\(to right, rgb\(0, 0, 4\) 0%/, 'the layer’s colormap');
+    assert.equal(text(scale.querySelector('.colorbar-min')), 'mean − 2σ');
+    assert.equal(text(scale.querySelector('.colorbar-max')), 'mean + 2σ');
+    assert.equal(text(scale.querySelector('.colorbar-caption')), 'each channel from its own mean − 2σ to + 2σ · layer values 0 to 4.5');
+  });
+
+  it('zooms a grid with its buttons, the keyboard and Ctrl+wheel, and back to fit', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    const grid = panel.$('.channel-grid');
+    const viewport = panel.$('.grid-viewport');
+    const level = panel.$('.zoom-level');
+    const zoomIn = panel.$<HTMLButtonElement>('.zoom-in');
+    const zoomOut = panel.$<HTMLButtonElement>('.zoom-out');
+    assert.equal(text(level), '100%', 'the panel’s width');
+    assert.ok(grid.classList.contains('fit'));
+    assert.equal(zoomOut.disabled, true, 'fit is the smallest');
+
+    zoomIn.click();
+    assert.equal(text(level), '150%');
+    assert.equal(grid.classList.contains('fit'), false, 'a zoomed grid may be wider than the panel: its viewport scrolls');
+    assert.equal(grid.style.width, '720px', '1.5 × the 480 px it had');
+    assert.ok(viewport.classList.contains('zoomed'));
+    key(panel, grid, '+');
+    assert.equal(text(level), '200%');
+    key(panel, grid, '-');
+    assert.equal(text(level), '150%');
+    viewport.dispatchEvent(new panel.window.WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -100, ctrlKey: true }));
+    assert.equal(text(level), '200%');
+    viewport.dispatchEvent(new panel.window.WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -100 }));
+    assert.equal(text(level), '200%', 'a plain wheel scrolls, it does not zoom');
+    // Zoomed, the viewport clips: the tooltip sits on the tile (row 3 of 4), not below or above it.
+    const zoomedImage = placeImage(panel, 0, { left: 0, top: 0, width: 960, height: 576 });
+    zoomedImage.dispatchEvent(new panel.window.MouseEvent('mousemove', { bubbles: true, clientX: 1, clientY: 3 * 144 + 1 }));
+    const tooltip = panel.$('.tile-tooltip');
+    assert.equal(tooltip.style.top, '75%');
+    assert.equal(tooltip.classList.contains('above'), false);
+    panel.$<HTMLButtonElement>('.zoom-fit').click();
+    assert.equal(text(level), '100%');
+    assert.equal(grid.style.width, '480px');
+    assert.ok(grid.classList.contains('fit'));
+
+    // The overlays follow the zoom: they are placed in fractions of the grid.
+    const image = placeImage(panel, 0, { left: 0, top: 0, width: 960, height: 576 });
+    click(panel, image, 3 * 120 + 1, 2 * 144 + 1);
+    assert.equal(requests(panel)[0].channel, 19);
+  });
+
+  it('pans a zoomed grid by dragging, without opening the channel under the release', () => {
+    panel = loadPanel();
+    panel.send({ type: 'session', session: makeSession() });
+    panel.send({ type: 'layer', runId: 7, layer: makeLayer() });
+    panel.$<HTMLButtonElement>('.zoom-in').click();
+    const grid = panel.$('.channel-grid');
+    const viewport = panel.$('.grid-viewport');
+    placeImage(panel, 0, { left: 0, top: 0, width: 720, height: 432 });
+    viewport.scrollLeft = 0;
+    const mouse = (type: string, clientX: number, buttons = 1) => grid.dispatchEvent(new panel.window.MouseEvent(type, { bubbles: true, clientX, clientY: 10, buttons, button: 0 }));
+    mouse('mousedown', 200);
+    mouse('mousemove', 150);
+    panel.document.dispatchEvent(new panel.window.MouseEvent('mouseup', { bubbles: true }));
+    mouse('click', 150, 0);
+    assert.deepEqual(requests(panel), [], 'the drag’s release opened nothing');
+  });
+
+  it('takes an image dropped or pasted onto the panel: its URI, else its bytes', async () => {
+    panel = loadPanel();
+    const drop = (data: { uris?: string; files?: File[] }) => {
+      const event = new panel.window.Event('drop', { bubbles: true, cancelable: true });
+      const transfer = { types: [...(data.uris ? ['text/uri-list'] : []), ...(data.files ? ['Files'] : [])], files: data.files ?? [], getData: (type: string) => (type === 'text/uri-list' ? (data.uris ?? '') : '') };
+      Object.defineProperty(event, 'dataTransfer', { value: transfer });
+      panel.$('main').dispatchEvent(event);
+      return event;
+    };
+    drop({ uris: 'file:///work/images/dog.png' });
+    assert.equal(panel.posted.filter((message) => message.type === 'useImageFile').length, 0, 'nothing is taken before a session');
+
+    panel.send({ type: 'session', session: makeSession() });
+    panel.posted.length = 0;
+    const event = drop({ uris: '# from the Explorer\r\nfile:///work/images/dog.png\r\nfile:///work/images/cat.png' });
+    assert.equal(event.defaultPrevented, true, 'the webview does not open the file itself');
+    assert.deepEqual(panel.posted, [{ type: 'useImageFile', uri: 'file:///work/images/dog.png' }]);
+
+    panel.posted.length = 0;
+    const file = new panel.window.File([new Uint8Array([137, 80, 78, 71])], 'screenshot.png', { type: 'image/png' });
+    drop({ files: [file] });
+    await waitFor(() => panel.posted.length > 0);
+    assert.deepEqual(panel.posted, [{ type: 'useImageBytes', name: 'screenshot.png', image: { bytes: { 0: 137, 1: 80, 2: 78, 3: 71 }, mimeType: 'image/png' } }]);
+
+    panel.posted.length = 0;
+    drop({ files: [new panel.window.File(['notes'], 'notes.txt', { type: 'text/plain' })] });
+    assert.equal(panel.posted.length, 0);
+    assert.equal(text(panel.$('.image-note')), 'The dropped item is not an image.');
+
+    const paste = new panel.window.Event('paste', { bubbles: true, cancelable: true });
+    Object.defineProperty(paste, 'clipboardData', { value: { files: [file], getData: () => '' } });
+    panel.document.body.dispatchEvent(paste);
+    await waitFor(() => panel.posted.length > 0);
+    assert.equal(panel.posted[0].type, 'useImageBytes');
+    assert.equal(panel.$('.image-note').hidden, true, 'the note goes with the next image taken');
   });
 });

@@ -2,15 +2,10 @@
 // text it shows for numbers and shapes.
 import assert from 'node:assert/strict';
 import type { ChannelGridLayout } from '../../src/shared/types';
-import {
-  formatDeadChannels,
-  formatMilliseconds,
-  formatOutputShape,
-  formatPercent,
-  formatShape,
-  formatValue,
-} from '../../webview-ui/format';
-import { channelAtPoint, displayScale, moveSelection, tileBox } from '../../webview-ui/gridGeometry';
+import { formatShape } from '../../src/shared/shapes';
+import { formatDeadChannels, formatMilliseconds, formatPercent, formatValue } from '../../webview-ui/format';
+import { GRID_ZOOM_LEVELS, channelAtPoint, displayScale, moveSelection, nextZoom, scrollForZoom, tileBox } from '../../webview-ui/gridGeometry';
+import { filterTileBox, panelFilterLayout } from '../../webview-ui/filterTileGrid';
 
 /** 16 columns × 2 rows of 148 × 148 tiles: 32 channels of a first conv layer. */
 const grid: ChannelGridLayout = { columns: 16, rows: 2, tileWidth: 148, tileHeight: 148, width: 2368, height: 296 };
@@ -76,6 +71,38 @@ describe('webview grid geometry', () => {
   });
 });
 
+describe('webview zoom and filter layout', () => {
+  it('steps through the zoom levels, staying within them', () => {
+    assert.equal(nextZoom(1, 1), 1.5);
+    assert.equal(nextZoom(1.5, 1), 2);
+    assert.equal(nextZoom(2, -1), 1.5);
+    assert.equal(nextZoom(1, -1), 1, 'fit is the smallest');
+    const largest = GRID_ZOOM_LEVELS[GRID_ZOOM_LEVELS.length - 1];
+    assert.equal(nextZoom(largest, 1), largest);
+  });
+
+  it('keeps the point under the pointer in place when zooming', () => {
+    // Content x under the pointer: scroll 100 + pointer 50 = 150; doubled: 300, minus the pointer.
+    assert.equal(scrollForZoom(100, 50, 2), 250);
+    assert.equal(scrollForZoom(250, 50, 0.5), 100);
+    assert.equal(scrollForZoom(0, 10, 0.5), 0, 'never scrolled before the start');
+  });
+
+  it('lays out filter tiles row by row, at most 8 to a row, with 5-pixel margins', () => {
+    const eight = panelFilterLayout(8, 64);
+    assert.deepEqual(eight, { rows: 1, columns: 8, tileSize: 64, margin: 5, width: 8 * 64 + 7 * 5, height: 64 });
+    const grid = panelFilterLayout(64, 64);
+    assert.deepEqual([grid.rows, grid.columns], [8, 8]);
+    // Filter 1 sits beside filter 0, filter 8 under it.
+    assert.equal(filterTileBox(grid, 1).top, 0);
+    assert.ok(filterTileBox(grid, 1).left > 0);
+    assert.equal(filterTileBox(grid, 8).left, 0);
+    assert.equal(filterTileBox(grid, 8).top, 69 / grid.height);
+    assert.deepEqual([panelFilterLayout(3, 150).columns, panelFilterLayout(3, 150).rows], [3, 1]);
+    assert.deepEqual([panelFilterLayout(10, 64).columns, panelFilterLayout(10, 64).rows], [8, 2]);
+  });
+});
+
 describe('webview formatting', () => {
   it('formats activation values', () => {
     assert.equal(formatValue(0), '0');
@@ -87,11 +114,10 @@ describe('webview formatting', () => {
     assert.equal(formatValue(Number.NaN), 'NaN');
   });
 
-  it('formats shapes, percentages, dead channels and durations', () => {
-    assert.equal(formatShape([1, 148, 148, 32]), '1 × 148 × 148 × 32');
-    assert.equal(formatShape([null, 7, 7, 512]), '? × 7 × 7 × 512');
-    assert.equal(formatOutputShape([[null, 10], [null, 2]]), '? × 10, ? × 2');
-    assert.equal(formatOutputShape([null, 10]), '? × 10');
+  it('writes shapes in Keras’ notation (the one shared with the host and the CLI), percentages, dead channels and durations', () => {
+    assert.equal(formatShape([null, 148, 148, 32]), '(None, 148, 148, 32)');
+    assert.equal(formatShape([[null, 10], [null, 2]]), '(None, 10), (None, 2)');
+    assert.equal(formatShape([null, 10]), '(None, 10)');
     assert.equal(formatPercent(0), '0%');
     assert.equal(formatPercent(0.004), '<1%');
     assert.equal(formatPercent(0.0938), '9%');

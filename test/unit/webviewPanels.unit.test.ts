@@ -9,7 +9,7 @@ import {
   type FilterPatternParameters,
   type GradCamRunInfo,
 } from '../../src/shared/types';
-import { filterGridLayout, filterTileOrigin } from '../../src/shared/filterGridLayout';
+import { filterGridLayout } from '../../src/shared/filterGridLayout';
 import type {
   FilterPanelSession,
   GradCamPanelSession,
@@ -143,6 +143,7 @@ describe('webview filter-pattern panel', () => {
 
     const presets = panel.$$<HTMLButtonElement>('[data-preset]');
     assert.deepEqual(presets.map((button) => [button.dataset.preset, button.getAttribute('aria-pressed')]), [
+      ['lucid', 'false'],
       ['chollet', 'true'],
       ['clear', 'false'],
     ]);
@@ -151,20 +152,22 @@ describe('webview filter-pattern panel', () => {
     assert.equal(text(panel.$('.filter-summary')), '0 of 64 filters done');
   });
 
-  it('places each tile at its filterTileOrigin position, column-major as the study notes', () => {
+  it('places the tiles row by row (filter 1 beside filter 0), 8 to a row, with the study notes’ margins', () => {
     panel = loadPanel('filters');
     const session = makeFilterSession();
     panel.send({ type: 'filterSession', session });
     for (const tile of [0, 1, 9, 63]) panel.send({ type: 'filterTile', runId: 5, tile: makeTile(tile) });
 
-    const { width, height, tileSize } = session.grid;
+    // 8 × 64 px + 7 × 5 px = 547 px each way; a tile's step is 64 + 5 = 69 px.
+    const step = (69 / 547) * 100;
+    const expected: Record<number, [number, number]> = { 0: [0, 0], 1: [step, 0], 9: [step, step], 63: [7 * step, 7 * step] };
     for (const tile of [0, 1, 9, 63]) {
       const button = tileButton(panel, tile);
-      const origin = filterTileOrigin(session.grid, tile);
-      assert.ok(Math.abs(percentOf(button.style.left) - (origin.left / width) * 100) < 1e-3, `tile ${tile} left`);
-      assert.ok(Math.abs(percentOf(button.style.top) - (origin.top / height) * 100) < 1e-3, `tile ${tile} top`);
-      assert.ok(Math.abs(percentOf(button.style.width) - (tileSize / width) * 100) < 1e-3, `tile ${tile} width`);
-      assert.ok(Math.abs(percentOf(button.style.height) - (tileSize / height) * 100) < 1e-3, `tile ${tile} height`);
+      const [left, top] = expected[tile];
+      assert.ok(Math.abs(percentOf(button.style.left) - left) < 1e-3, `tile ${tile} left`);
+      assert.ok(Math.abs(percentOf(button.style.top) - top) < 1e-3, `tile ${tile} top`);
+      assert.ok(Math.abs(percentOf(button.style.width) - (64 / 547) * 100) < 1e-3, `tile ${tile} width`);
+      assert.ok(Math.abs(percentOf(button.style.height) - (64 / 547) * 100) < 1e-3, `tile ${tile} height`);
       const image = button.querySelector<HTMLImageElement>('img.filter-tile-image');
       assert.ok(image, `tile ${tile} has its image`);
       assert.ok(image.classList.contains('pixelated'));
@@ -173,29 +176,40 @@ describe('webview filter-pattern panel', () => {
       assert.equal(blob.type, 'image/png');
       assert.equal(blob.size, 20 + tile);
     }
-    // Tile 1 is below tile 0 (same column), tile 9 is in the second column, second row: 64 + 5 = 69 px.
-    assert.equal(percentOf(tileButton(panel, 1).style.left), 0);
-    assert.ok(Math.abs(percentOf(tileButton(panel, 1).style.top) - (69 / 547) * 100) < 1e-3);
-    assert.ok(Math.abs(percentOf(tileButton(panel, 9).style.left) - (69 / 547) * 100) < 1e-3);
-    assert.ok(Math.abs(percentOf(tileButton(panel, 63).style.left) - (7 * 69 * 100) / 547) < 1e-3);
     assert.equal(panel.$$('img.filter-tile-image').length, 4);
     assert.equal(text(panel.$('.filter-summary')), '4 of 64 filters done');
     assert.equal(tileButton(panel, 1).getAttribute('aria-label'), 'filter 1 · mean activation 0.0125 → 4.5');
+    assert.match(panel.$('[data-action="exportFilterGrid"]').title, /study notes’ layout \(8 filters to a column\)/, 'Export says its image keeps the notes’ layout');
+  });
+
+  it('shows a few filters in one row at a sensible size, and one filter not wider than 320 px', () => {
+    panel = loadPanel('filters');
+    const filters = [0, 1, 2, 3, 4, 5, 6, 7];
+    panel.send({ type: 'filterSession', session: makeFilterSession({ filters }) });
+    const frame = panel.$('.filter-grid');
+    assert.equal(frame.style.aspectRatio, '547 / 64', 'eight filters: one row, not one column of eight');
+    assert.equal(frame.style.width, '547px');
+    assert.equal(percentOf(tileButton(panel, 7).style.top), 0);
+    panel.window.close();
+
+    panel = loadPanel('filters');
+    panel.send({ type: 'filterSession', session: makeFilterSession({ filters: [3], parameters: filterParameters({ size: 150 }), grid: filterGridLayout(1, 150) }) });
+    assert.equal(panel.$('.filter-grid').style.width, '300px', 'scaled up by a whole factor, but no tile wider than 320 px');
   });
 
   it('keeps the aspect ratio of a grid that is not square, scaled up when small', () => {
     panel = loadPanel('filters');
     const filters = [3, 7, 11, 12, 13, 20, 21, 22, 30, 31, 40, 41];
-    // 12 tiles of 20 px: 8 rows × 2 columns, 45 × 195 px.
-    panel.send({ type: 'filterSession', session: makeFilterSession({ filters, parameters: filterParameters({ size: 20 }) }) });
+    // 12 tiles of 20 px: 2 rows × 8 columns, 195 × 45 px.
+    panel.send({ type: 'filterSession', session: makeFilterSession({ filters, parameters: filterParameters({ size: 20 }), grid: filterGridLayout(12, 20) }) });
     const frame = panel.$('.filter-grid');
-    assert.equal(frame.style.aspectRatio, '45 / 195');
-    assert.equal(frame.style.width, '495px', 'a small grid is shown scaled up by a whole factor (11×)');
+    assert.equal(frame.style.aspectRatio, '195 / 45');
+    assert.equal(frame.style.width, '585px', 'a small grid is shown scaled up by a whole factor (3×)');
     assert.equal(panel.$$('.filter-tile').length, 12);
-    // Tile 9 (filter 31) sits in column 1, row 1.
+    // Tile 9 (filter 31) sits in row 1, column 1.
     assert.equal(tileButton(panel, 9).dataset.filter, '31');
-    assert.ok(Math.abs(percentOf(tileButton(panel, 9).style.left) - (25 / 45) * 100) < 1e-3);
-    assert.ok(Math.abs(percentOf(tileButton(panel, 9).style.top) - (25 / 195) * 100) < 1e-3);
+    assert.ok(Math.abs(percentOf(tileButton(panel, 9).style.left) - (25 / 195) * 100) < 1e-3);
+    assert.ok(Math.abs(percentOf(tileButton(panel, 9).style.top) - (25 / 45) * 100) < 1e-3);
     assert.equal(text(panel.$('.filter-count')), '12 of 128 filters');
   });
 
@@ -248,12 +262,14 @@ describe('webview filter-pattern panel', () => {
 
     tileButton(panel, 0).focus();
     assert.equal(text(tooltip), 'filter 0 · waiting');
-    key(panel, tileButton(panel, 0), 'ArrowRight'); // column 1, row 0: tile 8
-    key(panel, panel.document.activeElement as Element, 'ArrowDown'); // tile 9
-    key(panel, panel.document.activeElement as Element, 'ArrowDown'); // tile 10
-    key(panel, panel.document.activeElement as Element, 'ArrowDown'); // tile 11
-    key(panel, panel.document.activeElement as Element, 'ArrowDown'); // tile 12
-    assert.equal(panel.document.activeElement, tile, 'the arrow keys move between tiles column-major');
+    key(panel, tileButton(panel, 0), 'ArrowDown'); // row 1, column 0: tile 8
+    key(panel, panel.document.activeElement as Element, 'ArrowRight'); // tile 9
+    key(panel, panel.document.activeElement as Element, 'ArrowRight'); // tile 10
+    key(panel, panel.document.activeElement as Element, 'ArrowLeft'); // tile 9
+    key(panel, panel.document.activeElement as Element, 'ArrowRight'); // tile 10
+    key(panel, panel.document.activeElement as Element, 'ArrowRight'); // tile 11
+    key(panel, panel.document.activeElement as Element, 'ArrowRight'); // tile 12
+    assert.equal(panel.document.activeElement, tile, 'the arrow keys move between tiles row by row');
     assert.equal(tile.tabIndex, 0);
     assert.equal(tileButton(panel, 0).tabIndex, -1);
     assert.equal(text(tooltip), 'filter 12 · mean activation −0.25 → 3.125');
@@ -423,6 +439,7 @@ describe('webview filter-pattern panel', () => {
         modelName: 'm',
         imagePath: '/i/cat.png',
         preprocess: 'rescale',
+        preprocessReason: 'the model’s default',
         colormap: 'viridis',
         imagesPerRow: 8,
         layers: [],
@@ -444,7 +461,9 @@ function makeGradCamSession(overrides: Partial<GradCamPanelSession> = {}): GradC
     modelPath: '/work/models/vgg16/model.json',
     modelName: 'vgg16',
     imagePath: '/work/images/elephant.jpg',
-    imageThumbnail: png(24),
+    imageThumbnail: { bytes: png(24), mimeType: 'image/jpeg' },
+    preprocess: 'caffe',
+    preprocessReason: 'VGG layers: Keras’ VGG preprocess_input (BGR minus the ImageNet means)',
     layerChoices: [
       { name: 'block4_conv3', className: 'Conv2D', outputShape: [null, 14, 14, 512] },
       { name: 'block5_conv3', className: 'Conv2D', outputShape: [null, 14, 14, 512] },
@@ -514,11 +533,19 @@ describe('webview Grad-CAM panel', () => {
     const thumbnail = panel.$<HTMLImageElement>('img.input-thumbnail');
     assert.equal(thumbnail.alt, 'Input image elephant.jpg');
     assert.equal(panel.blobs.get(thumbnail.src)?.size, 24);
+    assert.equal(panel.blobs.get(thumbnail.src)?.type, 'image/jpeg', 'the image file itself, with its own type');
+    assert.match(text(panel.$('.preprocess-mode')), /^caffe/);
+    assert.match(text(panel.$('.preprocess-reason')), /^VGG layers/);
+    const chooseImage = panel.$<HTMLButtonElement>('.gradcam-controls [data-action="chooseImage"]');
+    assert.equal(text(chooseImage), 'Change Image…');
+    panel.posted.length = 0;
+    chooseImage.click();
+    assert.deepEqual(panel.posted, [{ type: 'chooseImage' }]);
 
     assert.equal(layer.disabled, false);
     const layerOptions = [...layer.options];
     assert.deepEqual(layerOptions.slice(1).map((option) => option.value), ['block4_conv3', 'block5_conv3', 'block5_pool']);
-    assert.equal(text(layerOptions[3]), 'block5_pool — MaxPooling2D ? × 7 × 7 × 512');
+    assert.equal(text(layerOptions[3]), 'block5_pool — MaxPooling2D (None, 7, 7, 512)');
     assert.equal(layerOptions[0].disabled, true, 'before a result the host picks the layer');
     assert.equal(layer.value, '');
 
@@ -539,6 +566,23 @@ describe('webview Grad-CAM panel', () => {
     assert.equal(panel.$<HTMLButtonElement>('[data-action="exportGradCam"]').disabled, true);
     assert.match(text(panel.$('.gradcam-result')), /Computing the heatmap/);
     assert.deepEqual(panel.states, [{ view: 'gradcam', modelPath: '/work/models/vgg16/model.json', imagePath: '/work/images/elephant.jpg' }]);
+  });
+
+  it('explains an image dropped onto the panel', () => {
+    panel = loadPanel('gradcam');
+    panel.send({ type: 'gradCamSession', session: makeGradCamSession() });
+    panel.posted.length = 0;
+    const main = panel.$('main');
+    const transfer = { types: ['text/uri-list'], files: [], getData: (type: string) => (type === 'text/uri-list' ? 'file:///work/images/zebra.png' : '') };
+    const dragEnter = new panel.window.Event('dragenter', { bubbles: true, cancelable: true });
+    Object.defineProperty(dragEnter, 'dataTransfer', { value: transfer });
+    main.dispatchEvent(dragEnter);
+    assert.equal(panel.$('.drop-overlay').hidden, false, 'the panel shows it takes the drop');
+    const drop = new panel.window.Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(drop, 'dataTransfer', { value: transfer });
+    main.dispatchEvent(drop);
+    assert.equal(panel.$('.drop-overlay').hidden, true);
+    assert.deepEqual(panel.posted, [{ type: 'useImageFile', uri: 'file:///work/images/zebra.png' }]);
   });
 
   it('shows the top 5 predictions as text, the target highlighted, and the two images side by side', () => {
@@ -590,6 +634,7 @@ describe('webview Grad-CAM panel', () => {
 
     assert.equal(text(panel.$('.status-text')), 'wasm · model load 800 ms · image read 14 ms · Grad-CAM 232 ms · render 40 ms');
     assert.equal(text(panel.$('.status-detail')), 'layer block5_conv3 · score output · heatmap 14 × 14');
+    assert.match(text(panel.$('.gradcam-notes')), /input \(None, 224, 224, 3\)/);
     assert.equal(panel.$<HTMLSelectElement>('#gradcam-layer').value, 'block5_conv3', 'the layer the host picked is selected');
     assert.deepEqual(panel.states.at(-1), {
       view: 'gradcam',
@@ -598,6 +643,17 @@ describe('webview Grad-CAM panel', () => {
       targetClass: 386,
       layer: 'block5_conv3',
     });
+  });
+
+  it('enlarges a small image’s overlay by a whole factor, and the class heatmap beside it to match', () => {
+    panel = loadPanel('gradcam');
+    panel.send({ type: 'gradCamSession', session: makeGradCamSession() });
+    panel.send({ type: 'gradCamResult', runId: 11, result: makeResult({ imageSize: [32, 32], heatmapSize: [13, 13] }) });
+    const overlay = panel.$<HTMLImageElement>('img.gradcam-overlay');
+    assert.equal(overlay.getAttribute('width'), '32');
+    assert.equal(overlay.style.width, '256px', '32 px × 8');
+    assert.ok(overlay.classList.contains('pixelated'));
+    assert.equal(panel.$<HTMLImageElement>('img.gradcam-heatmap').style.maxWidth, '256px');
   });
 
   it('re-targets the heatmap when another prediction is clicked', () => {

@@ -113,6 +113,33 @@ describe('webview model summary panel', () => {
     assert.deepEqual(page.states, [{ view: 'summary', modelPath: summary.modelPath }]);
   });
 
+  it('says which preprocessing `auto` picks and why, and fits the table to the panel, long names cut with a tooltip', () => {
+    page = loadPage('summary');
+    const longName = 'block_16_depthwise_relu_of_a_model_whose_layer_names_go_on_and_on';
+    page.send({
+      type: 'summary',
+      runId: 1,
+      summary: makeSummary({
+        defaultPreprocess: 'tf',
+        preprocessReason: 'Teachable Machine image model (metadata.json beside it): its library scales pixels to [-1, 1]',
+        layers: [layer(0, longName, 'DepthwiseConv2D', [null, 7, 7, 960], 8640)],
+      }),
+    });
+    assert.match(text(page.$('.preprocess-mode')), /^tf/);
+    const reason = page.$('.preprocess-reason');
+    assert.match(text(reason), /^Teachable Machine image model/);
+    assert.ok(reason.classList.contains('wrap'), 'the reason wraps instead of being cut');
+    const table = page.$<HTMLTableElement>('table.summary-table');
+    assert.deepEqual(
+      [...table.querySelectorAll('col')].map((column) => column.className),
+      ['summary-layer', 'summary-class', 'summary-shape', 'summary-params numeric'],
+      'fixed columns (widths in styles.css)',
+    );
+    const nameCell = table.tBodies[0].rows[0].cells[0];
+    assert.equal(nameCell.title, longName, 'the whole name in the tooltip');
+    assert.equal(table.tBodies[0].rows[0].cells[1].title, 'DepthwiseConv2D');
+  });
+
   it('writes shapes of layers with several outputs in Keras notation, and says when there are no layers', () => {
     page = loadPage('summary');
     page.send({

@@ -1,9 +1,10 @@
 // Class names for a model's outputs, from a labels file beside the model (or one the user names),
 // else the built-in ImageNet list for 1000-way outputs (the study notes' `decode_predictions`),
 // else none: classes are then shown by index.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInsideFolder } from '../../files/confinedPath';
+import { readRegularFile } from '../../files/regularFile';
 import { InputError, describeError } from '../../shared/errors';
 import { IMAGENET_CLASS_COUNT, IMAGENET_CLASS_NAMES } from './imagenetClasses';
 import type { ClassNamesInfo } from '../../shared/types';
@@ -58,16 +59,10 @@ async function isFile(file: string): Promise<boolean> {
   );
 }
 
+/** A labels file must be a regular file (a FIFO, a device such as /dev/zero or a folder is refused before reading) of at most MAX_LABELS_BYTES. */
 async function readLabelsFile(file: string): Promise<string> {
-  let info;
-  try {
-    info = await stat(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(file, code === 'ENOENT' ? 'does not exist (the labels file)' : `cannot be read (${code ?? describeError(error)})`);
-  }
-  if (info.size > MAX_LABELS_BYTES) throw new InputError(file, `is ${info.size} bytes, too large for a labels file`);
-  return (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  const bytes = await readRegularFile(file, 'labels file', { maxBytes: MAX_LABELS_BYTES, tooLarge: (size) => `is ${size} bytes, too large for a labels file` });
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
 
 /** `.txt`: one name per line. `.json`: an array of names, an object with `labels` (Teachable Machine), or index → name. */

@@ -1,24 +1,44 @@
-// What each convolution filter responds to, by gradient ascent in input space (the study notes'
-// `generate_pattern`), for many filters of one layer at once.
+// What each convolution filter responds to, by gradient ascent in input space, for many filters of
+// one layer at once.
 //
-// `chollet` is the notes' algorithm: start from gray noise in pixel space, and 40 times add the
-// gradient of the filter's mean activation, divided by its RMS. `clear` adds what makes patterns
-// recognisable beyond the notes: random jitter, scale and rotation at each step, a squared
-// total-variation penalty and octaves of growing resolution. Both are deterministic for a seed.
+// `lucid` (the default; filterPatternLucid.ts) is feature visualisation as Lucid and Lucent do it:
+// a Fourier-space, colour-decorrelated image kept in the model's valid input range, Adam, random
+// jitter, scale and rotation, and redirected ReLU gradients for filters silent at the start.
+// `chollet` is the study notes' `generate_pattern`, exactly: start from gray noise in pixel space,
+// and 40 times add the gradient of the filter's mean activation, divided by its RMS. `clear` adds
+// random jitter, scale and rotation at each step, an implicit total-variation smoothing step and
+// octaves of growing resolution. All are deterministic for a seed.
+//
+// Every pattern is then judged (filterPatternVerdict.ts): whether the ascent raised its filter's
+// mean activation, and how it compares with real images (the images beside the model by default).
 //
 // Batching: image i of a batch is scored by filter f_i only, and inference mode keeps the images of
 // a batch independent, so the gradient of the summed scores with respect to image i is that of
 // f_i's score alone; normalising it per image keeps each image on the path it would follow alone.
 import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
 import { InputError } from '../../shared/errors';
 import { CONVOLUTION_OPS, convolutionOutputNodes } from '../models/graph/graphConvolutions';
-import type { GraphNetwork } from '../models/graph/graphNetwork';
-import { graphPatternPath } from '../models/graph/graphPatternPath';
-import { layerOutputPath, layerSites } from '../models/layers/layerSites';
-import { preprocessTensor } from '../input/preprocessTensor';
-import { randomBetween, randomForFilter, type Random } from '../seededRandom';
-import type { ClearPresetParameters, FilterPatternParameters, FilterPatternPlan, LayerInfo, ModelSummary, PreprocessMode, Shape } from '../../shared/types';
-import { DEFAULT_FILTER_COUNT } from '../../shared/defaults';
+import { randomForFilter, type Random } from '../seededRandom';
+import type {
+  FilterPatternParameters,
+  FilterPatternPlan,
+  FilterPatternVerdict,
+  LayerInfo,
+  ModelSummary,
+  PreprocessMode,
+  RealImageComparison,
+  Shape,
+} from '../../shared/types';
+import { DEFAULT_FILTER_COUNT, DEFAULT_REAL_IMAGE_COUNT } from '../../shared/defaults';
+import { FilterObjective, patternPath, type PatternModel, type PatternPath } from './filterPatternObjective';
+import { drawTransforms, transformEach, type ImageTransforms } from './filterPatternTransforms';
+import { ImplicitSmoothing } from './filterPatternSmoothing';
+import { ascendLucid, LUCID_LEARNING_RATE } from './filterPatternLucid';
+import { filterPatternParameterProblems, lucidParameters } from './filterPatternParameters';
+import { compareWithRealImages, imageFilesIn, judgePattern, measureRealImages, type RealImageActivations } from './filterPatternVerdict';
+
+export type { PatternModel } from './filterPatternObjective';
 
 /** Filters optimised together at most: WASM gains little beyond this, and smaller batches let tiles stream in sooner. */
 const DEFAULT_MAX_BATCH_SIZE = 16;
@@ -41,7 +61,7 @@ export interface FilterPatternRequest {
   maxBatchSize?: number;
 }
 
-/** One filter's result: the final image in pixel space (not clipped) and how its activation grew. */
+/** One filter's result: the final image in pixel space (not clipped; `lucid`'s are within 0–255), how its activation grew, and the verdict. */
 export interface FilterPattern {
   filter: number;
   /** size × size × channels, row-major, channels last. */
@@ -52,6 +72,9 @@ export interface FilterPattern {
   lossEnd: number;
   steps: number;
   dead: boolean;
+  verdict: FilterPatternVerdict;
+  verdictText: string;
+  realImages?: RealImageComparison;
 }
 
 export interface FilterAscentHooks {
@@ -62,6 +85,8 @@ export interface FilterAscentHooks {
 /** Checks the request against the model and chooses the batch size; every problem is an InputError on the model file. */
 export function planFilterPatterns(model: PatternModel, summary: ModelSummary, request: FilterPatternRequest): FilterPatternPlan {
   const modelPath = summary.modelPath;
+  const problems = filterPatternParameterProblems(request.parameters);
+  if (problems.length > 0) throw new InputError(modelPath, `cannot be shown with these filter-pattern settings: ${problems.map(({ problem }) => problem).join('; ')}`);
   const layer = summary.layers.find((candidate) => candidate.name === request.layerName);
   if (!layer) throw new InputError(modelPath, `has no layer named "${request.layerName}"`);
   checkHasFilters(model, layer, modelPath);
@@ -85,7 +110,7 @@ export function planFilterPatterns(model: PatternModel, summary: ModelSummary, r
   }
   const perImage = activationValuesPerImage(patternModel, summary.inputShape, request.parameters.size);
   const batchSize = Math.max(1, Math.min(request.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, filters.length, Math.floor(ACTIVATION_BUDGET / perImage)));
-  return {
+  const plan: FilterPatternPlan = {
     modelPath,
     layerIndex: layer.index,
     layerName: layer.name,
@@ -96,11 +121,13 @@ export function planFilterPatterns(model: PatternModel, summary: ModelSummary, r
     octaveSizes,
     stepsPerFilter: octaveSizes.length * request.parameters.steps,
   };
+  planContexts.set(plan, { inputShape: summary.inputShape });
+  return plan;
 }
 
-/** `chollet`: one resolution. `clear`: `octaves` resolutions growing by `octaveScale`, ending at `size`. */
+/** `chollet`, `lucid`: one resolution. `clear`: `octaves` resolutions growing by `octaveScale`, ending at `size`. */
 function octaveSizesFor(parameters: FilterPatternParameters): number[] {
-  if (parameters.preset === 'chollet') return [parameters.size];
+  if (parameters.preset !== 'clear') return [parameters.size];
   const { octaves, octaveScale } = parameters.clear;
   return Array.from({ length: octaves }, (_, octave) => Math.max(1, Math.round(parameters.size / octaveScale ** (octaves - 1 - octave))));
 }
@@ -113,8 +140,8 @@ export function filterBatches(filters: number[], batchSize: number): number[][] 
 }
 
 /**
- * Optimises one batch: image i maximises filter `filters[i]`. Every tensor made here is disposed
- * before it returns or throws.
+ * Optimises one batch: image i maximises filter `filters[i]`; then judges each pattern against
+ * real images (read once per plan). Every tensor made here is disposed before it returns or throws.
  */
 export async function optimizeFilterPatterns(
   model: PatternModel,
@@ -124,20 +151,88 @@ export async function optimizeFilterPatterns(
   parameters: FilterPatternParameters,
   hooks: FilterAscentHooks = {},
 ): Promise<FilterPattern[]> {
+  const layerPath = patternPath(model, { index: plan.layerIndex, name: plan.layerName }, plan.modelPath);
   // A convolution without its own activation back-propagates through kernels WASM lacks.
-  const objective = new FilterObjective(patternPath(model, { index: plan.layerIndex, name: plan.layerName }, plan.modelPath), filters, plan.filterCount, preprocess);
+  const objectiveFor = (images: number[]) => new FilterObjective(layerPath, images.map((i) => filters[i]), plan.filterCount, preprocess);
   const randoms = filters.map((filter) => randomForFilter(parameters.seed, filter));
+  let ascent: PixelAscent;
+  if (parameters.preset === 'lucid') {
+    ascent = await ascendLucidBatch(objectiveFor, randoms, plan, parameters, hooks);
+  } else {
+    const objective = new FilterObjective(layerPath, filters, plan.filterCount, preprocess);
+    try {
+      ascent = await ascendInPixelSpace(objective, randoms, plan, parameters, hooks);
+    } finally {
+      objective.dispose();
+    }
+  }
+  const reference = await realImageReference(layerPath, plan, preprocess, parameters);
+  const perImage = ascent.size * ascent.size * plan.inputChannels;
+  return filters.map((filter, i) => {
+    const realImages = compareWithRealImages(reference, filter, ascent.lossEnd[i]);
+    const judgement = judgePattern(ascent.lossStart[i], ascent.lossEnd[i], ascent.dead[i], realImages);
+    return {
+      filter,
+      pixels: ascent.pixels.slice(i * perImage, (i + 1) * perImage),
+      size: ascent.size,
+      channels: plan.inputChannels,
+      lossStart: ascent.lossStart[i],
+      lossEnd: ascent.lossEnd[i],
+      steps: ascent.steps,
+      dead: ascent.dead[i],
+      ...judgement,
+      ...(realImages ? { realImages } : {}),
+    };
+  });
+}
+
+/** A batch's final images (pixel space, image after image) and objectives. */
+interface PixelAscent {
+  pixels: Float32Array;
+  size: number;
+  steps: number;
+  lossStart: number[];
+  lossEnd: number[];
+  dead: boolean[];
+}
+
+/** `lucid`: see filterPatternLucid.ts. */
+async function ascendLucidBatch(
+  objectiveFor: (images: number[]) => FilterObjective,
+  randoms: Random[],
+  plan: FilterPatternPlan,
+  parameters: FilterPatternParameters,
+  hooks: FilterAscentHooks,
+): Promise<PixelAscent> {
+  const learningRate = LUCID_LEARNING_RATE * parameters.stepSize;
+  const beforeStep = async (step: number) => hooks.beforeStep?.(step, plan.stepsPerFilter);
+  const result = await ascendLucid(objectiveFor, randoms, parameters.size, plan.inputChannels, parameters.steps, learningRate, lucidParameters(parameters), beforeStep);
+  try {
+    const pixels = await result.pixels.data<'float32'>();
+    return { pixels, size: parameters.size, steps: parameters.steps, lossStart: result.lossStart, lossEnd: result.lossEnd, dead: result.dead };
+  } finally {
+    result.pixels.dispose();
+  }
+}
+
+/** `chollet` and `clear`: the notes' ascent on pixels, with `clear`'s transformations, smoothing and octaves. */
+async function ascendInPixelSpace(objective: FilterObjective, randoms: Random[], plan: FilterPatternPlan, parameters: FilterPatternParameters, hooks: FilterAscentHooks): Promise<PixelAscent> {
   const clear = parameters.preset === 'clear' ? parameters.clear : undefined;
   const totalSteps = plan.stepsPerFilter;
   // Both presets start from the same noise at the final size; `clear` shrinks it for its first octave.
   let image = startingNoise(randoms, parameters.size, plan.inputChannels);
   let alive: tf.Tensor | undefined;
+  let smoothing: ImplicitSmoothing | undefined;
   try {
     const lossStart = await objective.meanActivations(image);
     let dead: boolean[] = [];
     let step = 0;
     for (const size of plan.octaveSizes) {
       if (size !== image.shape[1]) image = replace(image, tf.image.resizeBilinear(image, [size, size], false, true));
+      if (clear && clear.tvWeight > 0) {
+        smoothing?.dispose();
+        smoothing = new ImplicitSmoothing(size);
+      }
       for (let octaveStep = 0; octaveStep < parameters.steps; octaveStep++) {
         step++;
         await hooks.beforeStep?.(step, totalSteps);
@@ -147,51 +242,48 @@ export async function optimizeFilterPatterns(
           if (!alive) {
             // Dead: the gradient is exactly zero at the start, so nothing near the start moves the filter.
             dead = Array.from(await rms.data(), (value) => value === 0);
-            alive = tf.tensor4d(dead.map((isDead) => (isDead ? 0 : 1)), [filters.length, 1, 1, 1]);
+            alive = tf.tensor4d(dead.map((isDead) => (isDead ? 0 : 1)), [randoms.length, 1, 1, 1]);
           }
           const live = alive;
-          image = replace(image, tf.tidy(() => ascend(image, gradient, live, parameters)));
+          const smoother = smoothing;
+          image = replace(image, tf.tidy(() => ascend(image, gradient, live, parameters, smoother)));
         } finally {
           tf.dispose([gradient, rms]);
         }
       }
     }
     const lossEnd = await objective.meanActivations(image);
-    const size = plan.octaveSizes[plan.octaveSizes.length - 1];
     const pixels = await image.data<'float32'>();
-    const perImage = size * size * plan.inputChannels;
-    return filters.map((filter, i) => ({
-      filter,
-      pixels: pixels.slice(i * perImage, (i + 1) * perImage),
-      size,
-      channels: plan.inputChannels,
-      lossStart: lossStart[i],
-      lossEnd: lossEnd[i],
-      steps: step,
-      dead: dead[i],
-    }));
+    return { pixels, size: plan.octaveSizes[plan.octaveSizes.length - 1], steps: step, lossStart, lossEnd, dead };
   } finally {
     tf.dispose([image, alive]);
-    objective.dispose();
+    smoothing?.dispose();
   }
 }
 
-/** A layers model, or a graph model (engine/graphModel) whose nodes are the layers. */
-export type PatternModel = tf.LayersModel | GraphNetwork;
-
-/** The model from its input to the layer whose filters are shown. */
-interface PatternPath {
-  apply(input: tf.Tensor): tf.Tensor;
-  /** The layer's output shape for an input of `inputShape` (batch included). */
-  computeOutputShape(inputShape: number[]): number[];
-  /** The declared output shapes of the layers run on the way. */
-  shapesOnTheWay(): (Shape | Shape[])[];
+/** What planFilterPatterns learnt about the model that the verdicts need, kept with the plan the job passes to every batch. */
+interface PlanContext {
+  inputShape: Shape;
+  /** The real images' activations, read by the first batch that needs them, per preprocessing and image list. */
+  reference?: { key: string; activations: Promise<RealImageActivations | undefined> };
 }
+const planContexts = new WeakMap<FilterPatternPlan, PlanContext>();
 
-function patternPath(model: PatternModel, layer: { index: number; name: string }, modelPath: string): PatternPath {
-  if (!(model instanceof tf.LayersModel)) return graphPatternPath(model, layer.name);
-  const path = layerOutputPath(layerSites(model)[layer.index], modelPath);
-  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]) };
+/** The real images' best activation per filter, measured once per plan; undefined when there are none. */
+async function realImageReference(layerPath: PatternPath, plan: FilterPatternPlan, preprocess: PreprocessMode, parameters: FilterPatternParameters): Promise<RealImageActivations | undefined> {
+  const context = planContexts.get(plan);
+  if (!context) return undefined;
+  const key = JSON.stringify({ preprocess, images: parameters.realImages ?? null, size: parameters.size });
+  if (context.reference?.key !== key) {
+    const measure = async () => {
+      const images = parameters.realImages ?? (await imageFilesIn(path.dirname(plan.modelPath), DEFAULT_REAL_IMAGE_COUNT));
+      if (images.length === 0) return undefined;
+      const [height, width] = context.inputShape;
+      return measureRealImages(layerPath, plan.filterCount, preprocess, images, { height, width, channels: plan.inputChannels, freeSide: parameters.size });
+    };
+    context.reference = { key, activations: measure() };
+  }
+  return context.reference.activations;
 }
 
 /** Filters are a convolution's channels: of a convolution layer, or of a graph's convolution node and the bias, normalisation and activation nodes right after it. */
@@ -220,49 +312,6 @@ function activationValuesPerImage(patternModel: PatternPath, inputShape: Shape, 
   return Math.max(1, total);
 }
 
-/** Scores image i of a batch by the mean activation of filter `filters[i]` (the notes' `K.mean(layer_output[:, :, :, f])`). */
-class FilterObjective {
-  /** [batch, 1, 1, channels]: one-hot on each image's filter. */
-  private readonly mask: tf.Tensor4D;
-
-  constructor(
-    private readonly patternModel: Pick<PatternPath, 'apply'>,
-    filters: number[],
-    filterCount: number,
-    private readonly preprocess: PreprocessMode,
-  ) {
-    this.mask = tf.tidy(() => tf.oneHot(tf.tensor1d(filters, 'int32'), filterCount).reshape([filters.length, 1, 1, filterCount]) as tf.Tensor4D);
-  }
-
-  /** [batch]: each image's filter's mean activation, in inference mode, with the model's preprocessing applied to the pixels. */
-  scores(pixels: tf.Tensor4D): tf.Tensor1D {
-    const output = this.patternModel.apply(preprocessTensor(pixels, this.preprocess)) as tf.Tensor4D;
-    const [, height, width] = output.shape;
-    return output.mul(this.mask).sum([1, 2, 3]).div(height * width);
-  }
-
-  async meanActivations(pixels: tf.Tensor4D): Promise<number[]> {
-    const scores = tf.tidy(() => this.scores(pixels));
-    try {
-      return Array.from(await scores.data());
-    } finally {
-      scores.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.mask.dispose();
-  }
-}
-
-/** One row of 8 per image, as tf.image.transform takes them (each maps an output pixel to an input point). */
-interface ImageTransforms {
-  /** What the model sees, from the image. */
-  toSeen: number[][];
-  /** The inverse, to bring the gradient back onto the image. */
-  toImage: number[][];
-}
-
 /**
  * Each image's gradient divided by its own RMS. With transforms, the gradient is taken on the
  * shifted, scaled and rotated image the model sees and mapped back by the inverse transform.
@@ -281,28 +330,15 @@ function normalisedGradient(objective: FilterObjective, image: tf.Tensor4D, tran
 }
 
 /**
- * tf.image.transform, bilinear, one image at a time: in TF.js 4.22 the cpu backend's kernel returns
- * after the first image of a batch. 'wrap' makes a whole-pixel shift an exact roll (as DeepDream's
- * np.roll), undone exactly for the gradient; WASM's 'reflect' also disagrees with the cpu backend's.
+ * `x += normalisedGradient × step` for live images; `clear` then smooths them by one implicit
+ * total-variation step of strength step × tvWeight (filterPatternSmoothing.ts), stable at any step.
  */
-function transformEach(images: tf.Tensor4D, rows: number[][]): tf.Tensor4D {
-  const transformed = tf.split(images, rows.length).map((image, i) => tf.image.transform(image as tf.Tensor4D, [rows[i]], 'bilinear', 'wrap'));
-  return tf.concat(transformed);
-}
-
-/** `x += direction × step` for live images, the direction being the normalised gradient less the total-variation gradient (`clear`). */
-function ascend(image: tf.Tensor4D, gradient: tf.Tensor4D, alive: tf.Tensor, parameters: FilterPatternParameters): tf.Tensor4D {
-  const tvWeight = parameters.preset === 'clear' ? parameters.clear.tvWeight : 0;
-  const direction = tvWeight > 0 ? gradient.sub(tf.grad((x) => totalVariation(x as tf.Tensor4D))(image).mul(tvWeight)) : gradient;
-  return image.add(direction.mul(parameters.stepSize).mul(alive));
-}
-
-/** Squared total variation (β = 2), in pixel units: sum of squared differences of neighbouring pixels, halved. */
-function totalVariation(pixels: tf.Tensor4D): tf.Scalar {
-  const [, height, width] = pixels.shape;
-  const down = pixels.slice([0, 1, 0, 0], [-1, height - 1, -1, -1]).sub(pixels.slice([0, 0, 0, 0], [-1, height - 1, -1, -1]));
-  const right = pixels.slice([0, 0, 1, 0], [-1, -1, width - 1, -1]).sub(pixels.slice([0, 0, 0, 0], [-1, -1, width - 1, -1]));
-  return down.square().sum().add(right.square().sum()).mul(0.5);
+function ascend(image: tf.Tensor4D, gradient: tf.Tensor4D, alive: tf.Tensor, parameters: FilterPatternParameters, smoothing: ImplicitSmoothing | undefined): tf.Tensor4D {
+  const moved = image.add<tf.Tensor4D>(gradient.mul(parameters.stepSize).mul(alive));
+  if (!smoothing) return moved;
+  const smoothed = smoothing.smooth(moved, parameters.stepSize * parameters.clear.tvWeight);
+  // Dead images stay as they started.
+  return image.add(smoothed.sub(image).mul(alive));
 }
 
 /** Gray noise per filter from its own stream: `random * 20 + 128` for every pixel and channel. */
@@ -313,30 +349,6 @@ function startingNoise(randoms: Random[], size: number, channels: number): tf.Te
     for (let j = 0; j < perImage; j++) values[i * perImage + j] = random() * NOISE_SPREAD + NOISE_OFFSET;
   });
   return tf.tensor4d(values, [randoms.length, size, size, channels]);
-}
-
-/** A random shift (whole pixels), scale and rotation about the centre per image, drawn from each filter's stream. */
-function drawTransforms(randoms: Random[], size: number, clear: ClearPresetParameters): ImageTransforms {
-  const centre = (size - 1) / 2;
-  const toSeen: number[][] = [];
-  const toImage: number[][] = [];
-  for (const random of randoms) {
-    const shiftX = Math.round(randomBetween(random, -clear.jitter, clear.jitter));
-    const shiftY = Math.round(randomBetween(random, -clear.jitter, clear.jitter));
-    const scale = 1 + randomBetween(random, -clear.scaleJitter, clear.scaleJitter);
-    const angle = (randomBetween(random, -clear.rotationDegrees, clear.rotationDegrees) * Math.PI) / 180;
-    const cos = Math.cos(angle);
-    const sin = Math.sin(angle);
-    // Seen pixel p shows image point M(p − centre − shift) + centre, M = rotation(−angle) / scale.
-    const [a0, a1, b0, b1] = [cos / scale, sin / scale, -sin / scale, cos / scale];
-    const fromX = centre + shiftX;
-    const fromY = centre + shiftY;
-    toSeen.push([a0, a1, centre - a0 * fromX - a1 * fromY, b0, b1, centre - b0 * fromX - b1 * fromY, 0, 0]);
-    // Image point q comes from seen point A(q − centre) + centre + shift, A = scale · rotation(angle).
-    const [c0, c1, d0, d1] = [scale * cos, -scale * sin, scale * sin, scale * cos];
-    toImage.push([c0, c1, fromX - c0 * centre - c1 * centre, d0, d1, fromY - d0 * centre - d1 * centre, 0, 0]);
-  }
-  return { toSeen, toImage };
 }
 
 function replace(old: tf.Tensor4D, next: tf.Tensor4D): tf.Tensor4D {

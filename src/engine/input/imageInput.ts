@@ -1,7 +1,7 @@
 // Reads an image file into the pixels a model expects, as Keras' `load_img(target_size=…)` and
 // `img_to_array` give them: sharp decodes, pilResample.ts converts and resizes as Pillow does.
 import sharp from 'sharp';
-import { stat } from 'node:fs/promises';
+import { statRegularFile } from '../../files/regularFile';
 import { InputError, describeError } from '../../shared/errors';
 import { grayToRgbLikePil, resizeNearestLikePil, rgbToLumaLikePil, type PixelImage } from './pilResample';
 import type { ExifOrientationMode, ExifOrientationReport } from '../../shared/types';
@@ -44,12 +44,8 @@ export async function readImageForModel(imagePath: string, size: ModelImageSize,
   if (size.channels !== 1 && size.channels !== 3) {
     throw new InputError(imagePath, `cannot feed a model that expects ${size.channels} image channels (only 1 or 3 are supported)`);
   }
-  try {
-    await stat(imagePath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(imagePath, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? describeError(error)})`);
-  }
+  // sharp opens the path itself: a FIFO would block a thread of libuv's pool for good, a device never end.
+  await statRegularFile(imagePath, 'image');
   const metadata = await sharp(imagePath, { limitInputPixels: false }).metadata().catch((error: unknown) => {
     throw new InputError(imagePath, `cannot be decoded as an image (${describeError(error)})`);
   });

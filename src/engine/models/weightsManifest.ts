@@ -16,6 +16,10 @@ export interface WeightsManifestGroup {
 }
 
 const BYTES_PER_DTYPE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+/** What a weight's values are (TF.js decodes to these). */
+const VALUE_DTYPES = new Set(['float32', 'int32', 'bool']);
+/** How a quantized weight is stored. */
+const QUANTIZED_DTYPES = new Set(['uint8', 'uint16', 'float16']);
 
 export function parseWeightsManifest(value: unknown, modelPath: string): WeightsManifestGroup[] {
   if (value === undefined) return [];
@@ -40,9 +44,13 @@ function parseWeightSpec(value: unknown, where: string, modelPath: string): Weig
     throw new InputError(modelPath, `${where} (${spec.name}) has an invalid shape ${JSON.stringify(spec.shape)}`);
   }
   const quantization = spec.quantization as WeightSpec['quantization'] | undefined;
-  const storedDtype = quantization?.dtype ?? spec.dtype;
-  if (typeof storedDtype !== 'string' || !(storedDtype in BYTES_PER_DTYPE)) {
-    throw new InputError(modelPath, `${where} (${spec.name}) has an unsupported dtype ${JSON.stringify(storedDtype)}`);
+  // The dtype is what the weight decodes to; the stored width, when smaller, is the quantization's.
+  if (typeof spec.dtype !== 'string' || !VALUE_DTYPES.has(spec.dtype)) {
+    const hint = typeof spec.dtype === 'string' && spec.dtype in BYTES_PER_DTYPE ? ' without a "quantization" entry saying how to decode it' : '';
+    throw new InputError(modelPath, `${where} (${spec.name}) has an unsupported dtype ${JSON.stringify(spec.dtype)}${hint}`);
+  }
+  if (quantization != null && (typeof quantization !== 'object' || !QUANTIZED_DTYPES.has(quantization.dtype))) {
+    throw new InputError(modelPath, `${where} (${spec.name}) has an unsupported quantization ${JSON.stringify(quantization)}`);
   }
   if (quantization) checkQuantization(spec, quantization, `${where} (${spec.name})`, modelPath);
   return spec as unknown as WeightSpec;

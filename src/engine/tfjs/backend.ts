@@ -3,6 +3,7 @@
 // absence is normal and never an error.
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName, BackendPreference } from '../../shared/types';
 import { installTfjsPatches } from './installTfjsPatches';
@@ -23,6 +24,8 @@ export interface BackendOptions {
   wasmThreads?: number;
 }
 
+const SINGLE_THREADED_BUILD = 'tfjs-backend-wasm-simd.wasm';
+const THREADED_BUILD = 'tfjs-backend-wasm-threaded-simd.wasm';
 const FALLBACK_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let nativeLoadAttempted = false;
@@ -46,7 +49,12 @@ async function setBackend(name: BackendName): Promise<void> {
 /** The threaded SIMD build where more than one thread is asked for, else (or when it fails to start) the single-threaded one. */
 async function startWasmBackend(wasmDirectory: string, threads: number, notes: string[]): Promise<void> {
   setWasmPaths(path.resolve(wasmDirectory) + path.sep);
-  if (threads > 1) {
+  // Checked here because Emscripten reports a missing build by aborting, with traces on stderr.
+  const missing = (build: string) => !existsSync(path.join(wasmDirectory, build));
+  if (missing(SINGLE_THREADED_BUILD)) throw new Error(`${path.join(wasmDirectory, SINGLE_THREADED_BUILD)} is missing`);
+  if (threads > 1 && missing(THREADED_BUILD)) {
+    notes.push(`threaded WASM unavailable, using one thread: ${path.join(wasmDirectory, THREADED_BUILD)} is missing`);
+  } else if (threads > 1) {
     setThreadsCount(threads);
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     try {

@@ -2,22 +2,20 @@
 // layer, with channels enlarged on request, a colormap remembered per model, and Export to PNGs.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { ActivationRunInfo, ColormapName, LayerActivationImage, PreprocessMode } from '../../shared/types';
+import { formatShape } from '../../shared/shapes';
+import type { ActivationRunInfo, ColormapName, LayerActivationImage, LayerSelection, PreprocessMode } from '../../shared/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { activationExportFileName } from './activationExport';
 import { announceExport, askExportFolder } from './exportFolderDialog';
 import { writeNewFile } from './exportFiles';
+import { ImageRunPanel, type ImageRunServices, type ImageTarget } from './imageRunPanel';
 import { activationsActionFor } from './panelMessages';
-import { RunPanel, type ImageRunServices, type RunCancelled, type RunFailure } from './runPanel';
-import type { LayerSelection } from '../../shared/types';
+import type { RunCancelled, RunFailure } from './runPanel';
 
 export const ACTIVATIONS_VIEW_TYPE = 'convscope.visualization';
 
-export interface ActivationsTarget {
-  modelPath: string;
-  imagePath: string;
+export interface ActivationsTarget extends ImageTarget {
   layers?: LayerSelection;
-  preprocess?: PreprocessMode;
   /** Omitted: the one remembered for the model, else the `convscope.colormap` setting. */
   colormap?: ColormapName;
 }
@@ -29,14 +27,13 @@ export interface ActivationsPanelServices extends ImageRunServices {
   /** The colormap the user last chose for a model in the toolbar, if any (it overrides the setting). */
   colormapFor(modelPath: string): ColormapName | undefined;
   rememberColormap(modelPath: string, colormap: ColormapName): Thenable<void>;
-  /** Toolbar actions answered with the host's pickers. */
-  chooseImage(panel: ActivationsPanel): Promise<void>;
+  /** Layers… in the toolbar, answered with the host's picker. */
   chooseLayers(panel: ActivationsPanel): Promise<void>;
 }
 
 const THUMBNAIL_SIZE = 160;
 
-export class ActivationsPanel extends RunPanel {
+export class ActivationsPanel extends ImageRunPanel<ActivationsTarget, ActivationsOutcome> {
   /** The worker's id for the latest run, whose outputs channels are enlarged from. */
   private jobId: number | undefined;
   private layerIndices: number[] = [];
@@ -47,17 +44,9 @@ export class ActivationsPanel extends RunPanel {
   constructor(
     panel: vscode.WebviewPanel,
     private readonly activationServices: ActivationsPanelServices,
-    private target: ActivationsTarget,
+    target: ActivationsTarget,
   ) {
-    super(panel, activationServices, 'activations', target.modelPath);
-  }
-
-  static create(services: ActivationsPanelServices, target: ActivationsTarget): ActivationsPanel {
-    return new ActivationsPanel(RunPanel.createWebviewPanel(ACTIVATIONS_VIEW_TYPE, 'Convscope', services), services, target);
-  }
-
-  get currentTarget(): Readonly<ActivationsTarget> {
-    return this.target;
+    super(panel, activationServices, 'activations', target);
   }
 
   /** The layer indices the latest run showed. */
@@ -65,13 +54,12 @@ export class ActivationsPanel extends RunPanel {
     return this.layerIndices;
   }
 
-  /** Runs with the given changes to the target; a run still going is cancelled first. */
-  run(changes: Partial<ActivationsTarget> = {}): Promise<ActivationsOutcome> {
-    this.target = { ...this.target, ...changes };
+  protected runTarget(): Promise<ActivationsOutcome> {
     const { modelPath, imagePath } = this.target;
     this.panel.title = `Activations: ${path.basename(imagePath)}`;
     const settings = this.services.settings();
     const colormap = this.target.colormap ?? this.activationServices.colormapFor(modelPath) ?? settings.colormap;
+    const preprocess = this.preprocessRequest();
     this.runColormap = colormap;
     this.renderedLayers = [];
     const title = `Convscope: activations of ${path.basename(path.dirname(modelPath))} on ${path.basename(imagePath)}`;
@@ -83,7 +71,7 @@ export class ActivationsPanel extends RunPanel {
           modelPath,
           imagePath,
           layers: this.target.layers ?? { first: settings.layerCount },
-          preprocess: this.target.preprocess ?? this.activationServices.preprocessFor(modelPath),
+          preprocess: preprocess?.mode,
           colormap,
           imagesPerRow: settings.imagesPerRow,
           limits: settings.limits,
@@ -104,8 +92,9 @@ export class ActivationsPanel extends RunPanel {
                 modelPath,
                 modelName: start.summary.modelName,
                 imagePath,
-                imageThumbnail: start.thumbnail,
+                imageThumbnail: start.thumbnail && { bytes: start.thumbnail, mimeType: 'image/png' },
                 preprocess: start.preprocess,
+                preprocessReason: preprocess?.reason ?? start.summary.preprocessReason ?? 'the model’s default',
                 colormap,
                 imagesPerRow: settings.imagesPerRow,
                 layers,
@@ -132,21 +121,21 @@ export class ActivationsPanel extends RunPanel {
           { label: 'model load', ms: timings.loadModelMs },
           { label: 'image read', ms: timings.readImageMs },
         ],
-        details: [`input ${result.info.inputSize.join(' × ')}`, `preprocess ${result.info.preprocess}`, `${shown.length} layers`],
+        details: [`input ${formatShape([null, ...result.info.inputSize])}`, `preprocess ${result.info.preprocess}`, `${shown.length} layers`],
       });
       this.services.log.info(`Activations of ${modelPath} on ${imagePath}: ${shown.length} layers on ${result.info.backend} (forward ${timings.forwardMs.toFixed(0)} ms)`);
       return { state: 'finished', info: result.info, layers: shown } as const;
     });
   }
 
-  protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
+  protected async onRunMessage(message: WebviewToHostMessage): Promise<void> {
     const action = activationsActionFor(message);
     switch (action?.action) {
       case 'sendChannel':
         await this.sendChannel(action.requestId, action.runId, action.layerIndex, action.channel);
         return;
-      case 'chooseImage':
-        await this.activationServices.chooseImage(this);
+      case 'sendChannelStats':
+        await this.sendChannelStats(action.requestId, action.runId, action.layerIndex, action.channel);
         return;
       case 'chooseLayers':
         await this.activationServices.chooseLayers(this);
@@ -186,17 +175,28 @@ export class ActivationsPanel extends RunPanel {
     return files;
   }
 
+  /** Enlarges a channel of the latest run (its outputs stay in the worker until the next run). */
+  private async renderChannel(runId: number, layerIndex: number, channel: number) {
+    if (runId !== this.currentRunId || this.jobId === undefined) throw new Error('This run is no longer current; enlarge a channel of the latest run.');
+    const colormap = this.runColormap ?? this.services.settings().colormap;
+    return this.services.engine.renderChannel({ jobId: this.jobId, layerIndex, channel, colormap });
+  }
+
   private async sendChannel(requestId: number, runId: number, layerIndex: number, channel: number): Promise<void> {
-    if (runId !== this.currentRunId || this.jobId === undefined) {
-      this.send({ type: 'channelFailed', requestId, message: 'This run is no longer current; enlarge a channel of the latest run.' });
-      return;
-    }
     try {
-      const colormap = this.runColormap ?? this.services.settings().colormap;
-      const detail = await this.services.engine.renderChannel({ jobId: this.jobId, layerIndex, channel, colormap });
-      this.send({ type: 'channel', requestId, channel: detail });
+      this.send({ type: 'channel', requestId, channel: await this.renderChannel(runId, layerIndex, channel) });
     } catch (error) {
       this.send({ type: 'channelFailed', requestId, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** The tooltip's numbers: a stale or failed request gets no answer, and the tooltip keeps what it knows. */
+  private async sendChannelStats(requestId: number, runId: number, layerIndex: number, channel: number): Promise<void> {
+    try {
+      const { min, max, mean, dead } = await this.renderChannel(runId, layerIndex, channel);
+      this.send({ type: 'channelStats', requestId, stats: { layerIndex, channel, min, max, mean, dead } });
+    } catch (error) {
+      this.services.log.debug(`No statistics for channel ${channel} of layer ${layerIndex}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

@@ -5,15 +5,14 @@ import path from 'node:path';
 import type { FilterPatternImage, FilterPatternParameters, FilterPatternPreset, FilterPatternRunInfo } from '../../shared/types';
 import type { FilterPanelSession, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { filterRunKey, modelContentHash, type CachedFilterRun, type FilterPatternCache } from './filterPatternCache';
-import { RunPanel, type ActiveRun, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
+import { RunPanel, type ActiveRun, type PanelServices, type PanelTarget, type RunCancelled, type RunFailure } from './runPanel';
 import { writeNewFile } from './exportFiles';
 import { filterPatternActionFor } from './panelMessages';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../shared/defaults';
 
 export const FILTER_PATTERNS_VIEW_TYPE = 'convscope.filterPatterns';
 
-export interface FilterPatternTarget {
-  modelPath: string;
+export interface FilterPatternTarget extends PanelTarget {
   layerName: string;
   /** Filter indices; omitted: the first 64 (the study notes' grid). */
   filters?: number[];
@@ -26,27 +25,18 @@ export interface FilterPatternPanelServices extends PanelServices {
   filterCache: FilterPatternCache;
 }
 
-export class FilterPatternPanel extends RunPanel {
+export class FilterPatternPanel extends RunPanel<FilterPatternTarget, FilterPatternOutcome> {
   private lastGridPng: Uint8Array | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
     private readonly filterServices: FilterPatternPanelServices,
-    private target: FilterPatternTarget,
+    target: FilterPatternTarget,
   ) {
-    super(panel, filterServices, 'filters', target.modelPath);
+    super(panel, filterServices, 'filters', target);
   }
 
-  static create(services: FilterPatternPanelServices, target: FilterPatternTarget): FilterPatternPanel {
-    return new FilterPatternPanel(RunPanel.createWebviewPanel(FILTER_PATTERNS_VIEW_TYPE, 'Convscope', services), services, target);
-  }
-
-  get currentTarget(): Readonly<FilterPatternTarget> {
-    return this.target;
-  }
-
-  run(changes: Partial<FilterPatternTarget> = {}): Promise<FilterPatternOutcome> {
-    this.target = { ...this.target, ...changes };
+  protected runTarget(): Promise<FilterPatternOutcome> {
     const { modelPath, layerName, filters, preset } = this.target;
     const { filters: filterSettings, limits, preprocess } = this.services.settings();
     const single = filters?.length === 1;

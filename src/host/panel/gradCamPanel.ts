@@ -2,18 +2,18 @@
 // any control (class, layer, intensity, colormap, score) re-runs it, Export saves the images.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { ColormapName, GradCamRunInfo, GradCamScore, PreprocessMode } from '../../shared/types';
+import type { ColormapName, GradCamRunInfo, GradCamScore } from '../../shared/types';
 import type { WebviewToHostMessage } from '../../shared/protocol';
 import { writeNewFile } from './exportFiles';
 import { announceExport, askExportFolder } from './exportFolderDialog';
+import { readImageThumbnail } from './imageFiles';
+import { ImageRunPanel, type ImageRunServices, type ImageTarget } from './imageRunPanel';
 import { gradCamActionFor } from './panelMessages';
-import { RunPanel, type ImageRunServices, type RunCancelled, type RunFailure } from './runPanel';
+import type { RunCancelled, RunFailure, TargetChanges } from './runPanel';
 
 export const GRAD_CAM_VIEW_TYPE = 'convscope.gradCam';
 
-export interface GradCamTarget {
-  modelPath: string;
-  imagePath: string;
+export interface GradCamTarget extends ImageTarget {
   /** Omitted: the top prediction. */
   targetClass?: number | string;
   /** Omitted: the last convolution (with its BatchNorm / Activation). */
@@ -21,47 +21,41 @@ export interface GradCamTarget {
   intensity?: number;
   colormap?: ColormapName;
   score?: GradCamScore;
-  preprocess?: PreprocessMode;
 }
 
 export type GradCamOutcome = { state: 'finished'; info: GradCamRunInfo } | RunFailure | RunCancelled;
 
 export type GradCamPanelServices = ImageRunServices;
 
-export class GradCamPanel extends RunPanel {
+export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
   private lastResult: { info: GradCamRunInfo; heatmapPng: Uint8Array; overlayPng: Uint8Array } | undefined;
 
-  constructor(
-    panel: vscode.WebviewPanel,
-    private readonly gradCamServices: GradCamPanelServices,
-    private target: GradCamTarget,
-  ) {
-    super(panel, gradCamServices, 'gradcam', target.modelPath);
+  constructor(panel: vscode.WebviewPanel, services: GradCamPanelServices, target: GradCamTarget) {
+    super(panel, services, 'gradcam', target);
   }
 
-  static create(services: GradCamPanelServices, target: GradCamTarget): GradCamPanel {
-    return new GradCamPanel(RunPanel.createWebviewPanel(GRAD_CAM_VIEW_TYPE, 'Convscope', services), services, target);
+  /** A new image is explained for its own top prediction. */
+  protected changesForImage(imagePath: string): TargetChanges<GradCamTarget> {
+    return { imagePath, targetClass: undefined };
   }
 
-  get currentTarget(): Readonly<GradCamTarget> {
-    return this.target;
-  }
-
-  run(changes: Partial<GradCamTarget> = {}): Promise<GradCamOutcome> {
-    this.target = { ...this.target, ...changes };
+  protected runTarget(): Promise<GradCamOutcome> {
     const settings = this.services.settings();
     const { modelPath, imagePath } = this.target;
     const intensity = this.target.intensity ?? settings.gradCam.intensity;
     const colormap = this.target.colormap ?? settings.gradCam.colormap;
     const score = this.target.score ?? settings.gradCam.score;
+    const preprocess = this.preprocessRequest();
     this.panel.title = `Grad-CAM: ${path.basename(imagePath)}`;
     this.lastResult = undefined;
     return this.startRun(`Convscope: explaining ${path.basename(imagePath)}`, async (run) => {
+      // The engine's Grad-CAM job makes no thumbnail: the header shows the file itself, scaled down.
+      const imageThumbnail = await readImageThumbnail(imagePath);
       const result = await this.services.engine.runGradCam(
         {
           modelPath,
           imagePath,
-          preprocess: this.target.preprocess ?? this.gradCamServices.preprocessFor(modelPath),
+          preprocess: preprocess?.mode,
           layer: this.target.layer,
           targetClass: this.target.targetClass,
           score,
@@ -69,13 +63,25 @@ export class GradCamPanel extends RunPanel {
           colormap,
           labelsPath: settings.gradCam.labelsPath,
           limits: settings.limits,
-          inputSide: this.gradCamServices.inputSideFor(modelPath),
+          inputSide: this.imageServices.inputSideFor(modelPath),
         },
         {
           onStarted: (summary, layerChoices) =>
             run.post({
               type: 'gradCamSession',
-              session: { runId: run.runId, modelPath, modelName: summary.modelName, imagePath, layerChoices, intensity, colormap, score },
+              session: {
+                runId: run.runId,
+                modelPath,
+                modelName: summary.modelName,
+                imagePath,
+                imageThumbnail,
+                preprocess: preprocess?.mode ?? summary.defaultPreprocess,
+                preprocessReason: preprocess?.reason ?? summary.preprocessReason ?? 'the model’s default',
+                layerChoices,
+                intensity,
+                colormap,
+                score,
+              },
             }),
           onProgress: (done, total, message) => run.progress(done, total, 'steps', message),
         },
@@ -101,11 +107,12 @@ export class GradCamPanel extends RunPanel {
           `heatmap ${result.info.heatmapSize[1]} × ${result.info.heatmapSize[0]}`,
         ],
       });
+      this.services.log.info(`Grad-CAM of ${modelPath} on ${imagePath}: ${result.info.targetClass.name} at ${result.info.layer.name} on ${result.info.backend} (${timings.gradCamMs.toFixed(0)} ms)`);
       return { state: 'finished', info: result.info } as const;
     });
   }
 
-  protected async onViewMessage(message: WebviewToHostMessage): Promise<void> {
+  protected async onRunMessage(message: WebviewToHostMessage): Promise<void> {
     const action = gradCamActionFor(message);
     if (action?.action === 'rerun') await this.run(action.change);
     else if (action?.action === 'export') await this.exportImages();

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { BackendName, ModelSummary } from '../../shared/types';
-import { RunPanel, type PanelServices, type RunCancelled, type RunFailure } from './runPanel';
+import { RunPanel, type PanelServices, type PanelTarget, type RunCancelled, type RunFailure } from './runPanel';
 
 export const MODEL_SUMMARY_VIEW_TYPE = 'convscope.modelSummary';
 
@@ -16,22 +16,18 @@ export interface ModelSummaryPanelServices extends PanelServices {
 
 const formatCount = (count: number) => count.toLocaleString('en-US');
 
-export class ModelSummaryPanel extends RunPanel {
+export class ModelSummaryPanel extends RunPanel<PanelTarget, ModelSummaryOutcome> {
   constructor(
     panel: vscode.WebviewPanel,
     private readonly summaryServices: ModelSummaryPanelServices,
-    modelPath: string,
+    target: PanelTarget,
   ) {
-    super(panel, summaryServices, 'summary', modelPath);
+    super(panel, summaryServices, 'summary', target);
     // Reading a summary is quick: the sidebar's progress bar, not a notification.
     this.progressLocation = { viewId: 'convscope.models' };
   }
 
-  static create(services: ModelSummaryPanelServices, modelPath: string): ModelSummaryPanel {
-    return new ModelSummaryPanel(RunPanel.createWebviewPanel(MODEL_SUMMARY_VIEW_TYPE, 'Model Summary', services), services, modelPath);
-  }
-
-  run(): Promise<ModelSummaryOutcome> {
+  protected runTarget(): Promise<ModelSummaryOutcome> {
     const { modelPath } = this;
     this.panel.title = `Summary: ${path.basename(path.dirname(modelPath))}`;
     return this.startRun(`Convscope: summary of ${modelPath}`, async (run) => {

@@ -11,10 +11,16 @@ import {
   type GradCamScore,
   type PreprocessMode,
 } from '../../shared/types';
-import type { WebviewToHostMessage } from '../../shared/protocol';
+import type { ImageBytes, WebviewToHostMessage } from '../../shared/protocol';
 
 type MessageOf<T extends WebviewToHostMessage['type']> = Extract<WebviewToHostMessage, { type: T }>;
 type ExplainMessage = MessageOf<'explain'>;
+
+/** Longer dropped URIs and file names are not real ones. */
+const MAX_URI_LENGTH = 8192;
+const MAX_FILE_NAME_LENGTH = 1024;
+/** Pasted images bigger than this are refused before their bytes are copied (see imageFiles.ts). */
+const MAX_IMAGE_MESSAGE_BYTES = 64 * 2 ** 20;
 
 const isIndex = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 const oneOf =
@@ -28,6 +34,34 @@ const isScore = oneOf<GradCamScore>(GRAD_CAM_SCORES);
 
 /** Messages that carry nothing but their type. */
 const BARE_TYPES = ['ready', 'chooseImage', 'chooseLayers', 'exportActivations', 'exportFilterGrid', 'exportGradCam'] as const;
+
+/**
+ * Bytes as the webview sent them: VS Code passes a Uint8Array (or its ArrayBuffer); a plain array
+ * or a JSON-serialized typed array (`{"0": 137, …}`) is read too. Anything else, or a value that is
+ * not a byte, refuses the message.
+ */
+function parseBytes(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  const entries = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : undefined;
+  if (!entries || entries.length > MAX_IMAGE_MESSAGE_BYTES) return undefined;
+  if (!entries.every((entry) => Number.isInteger(entry) && entry >= 0 && entry <= 255)) return undefined;
+  return Uint8Array.from(entries as number[]);
+}
+
+function parseImageBytes(value: unknown): ImageBytes | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { bytes, mimeType } = value as Record<string, unknown>;
+  if (typeof mimeType !== 'string' || !/^image\/[\w.+-]+$/.test(mimeType)) return undefined;
+  const parsed = parseBytes(bytes);
+  return parsed && parsed.byteLength <= MAX_IMAGE_MESSAGE_BYTES ? { bytes: parsed, mimeType } : undefined;
+}
+
+/** A channel request's fields (requestChannel, requestChannelStats), all indices. */
+function parseChannelRequest(record: Record<string, unknown>): { requestId: number; runId: number; layerIndex: number; channel: number } | undefined {
+  const { requestId, runId, layerIndex, channel } = record;
+  return isIndex(requestId) && isIndex(runId) && isIndex(layerIndex) && isIndex(channel) ? { requestId, runId, layerIndex, channel } : undefined;
+}
 
 function parseExplain(record: Record<string, unknown>): ExplainMessage | undefined {
   const { targetClass, layer, intensity, colormap, score } = record;
@@ -64,9 +98,17 @@ export function parseWebviewMessage(data: unknown): WebviewToHostMessage | undef
   switch (type) {
     case 'cancelRun':
       return isIndex(record.runId) ? { type, runId: record.runId } : undefined;
-    case 'requestChannel': {
-      const { requestId, runId, layerIndex, channel } = record;
-      return isIndex(requestId) && isIndex(runId) && isIndex(layerIndex) && isIndex(channel) ? { type, requestId, runId, layerIndex, channel } : undefined;
+    case 'requestChannel':
+    case 'requestChannelStats': {
+      const request = parseChannelRequest(record);
+      return request && { type, ...request };
+    }
+    case 'useImageFile':
+      return typeof record.uri === 'string' && record.uri.trim() !== '' && record.uri.length <= MAX_URI_LENGTH ? { type, uri: record.uri } : undefined;
+    case 'useImageBytes': {
+      const image = parseImageBytes(record.image);
+      const name = record.name;
+      return image && typeof name === 'string' && name.length <= MAX_FILE_NAME_LENGTH ? { type, name, image } : undefined;
     }
     case 'setPreprocess':
       return isPreprocess(record.preprocess) ? { type, preprocess: record.preprocess } : undefined;
@@ -104,9 +146,27 @@ function describeType(data: unknown): string {
   return typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof data;
 }
 
+/** What the panels that run on an image do with an image message. */
+export type ImageAction = { action: 'pick' } | { action: 'file'; uri: string } | { action: 'bytes'; name: string; image: ImageBytes };
+
+export function imageActionFor(message: WebviewToHostMessage): ImageAction | undefined {
+  switch (message.type) {
+    case 'chooseImage':
+      return { action: 'pick' };
+    case 'useImageFile':
+      return { action: 'file', uri: message.uri };
+    case 'useImageBytes':
+      return { action: 'bytes', name: message.name, image: message.image };
+    default:
+      return undefined;
+  }
+}
+
+type ChannelRequest = { requestId: number; runId: number; layerIndex: number; channel: number };
+
 export type ActivationsAction =
-  | { action: 'sendChannel'; requestId: number; runId: number; layerIndex: number; channel: number }
-  | { action: 'chooseImage' }
+  | ({ action: 'sendChannel' } & ChannelRequest)
+  | ({ action: 'sendChannelStats' } & ChannelRequest)
   | { action: 'chooseLayers' }
   /** Run again with this change, and remember it for the model. */
   | { action: 'rerunRemembering'; change: { preprocess: PreprocessMode } | { colormap: ColormapName } }
@@ -119,9 +179,12 @@ export function activationsActionFor(message: WebviewToHostMessage): Activations
       const { type: _type, ...request } = message;
       return { action: 'sendChannel', ...request };
     }
-    case 'chooseImage':
+    case 'requestChannelStats': {
+      const { type: _type, ...request } = message;
+      return { action: 'sendChannelStats', ...request };
+    }
     case 'chooseLayers':
-      return { action: message.type };
+      return { action: 'chooseLayers' };
     case 'setPreprocess':
       return { action: 'rerunRemembering', change: { preprocess: message.preprocess } };
     case 'setColormap':

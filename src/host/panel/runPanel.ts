@@ -1,10 +1,10 @@
-// What the three visualization panels share: the webview (strict CSP, one bundle, a view kind),
-// one run at a time with VS Code progress and cancellation, failures reported once, and the latest
-// run kept as the messages that drew it, replayed when a hidden or reloaded webview says `ready`.
+// What every Convscope panel shares: the webview (strict CSP, one bundle, a view kind), what it
+// shows (its target, whose model never changes), one run at a time with VS Code progress and
+// cancellation, failures reported once, and the latest run kept as the messages that drew it,
+// replayed when a hidden or reloaded webview says `ready`.
 import * as vscode from 'vscode';
 import type { HostToWebviewMessage, PanelViewKind, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { EngineError, type EngineClient } from '../engineClient';
-import type { PreprocessMode } from '../../shared/types';
 import type { ConvscopeSettings } from '../settings';
 import { routeRunPanelMessage } from './panelMessages';
 import { renderPanelHtml, webviewRoot } from './panelHtml';
@@ -14,14 +14,6 @@ export interface PanelServices {
   extensionUri: vscode.Uri;
   settings(): ConvscopeSettings;
   log: vscode.LogOutputChannel;
-}
-
-/** What the runs on an image (activations, Grad-CAM) read per model. */
-export interface ImageRunServices extends PanelServices {
-  /** The preprocessing the user last chose for a model, if any. */
-  preprocessFor(modelPath: string): PreprocessMode | undefined;
-  /** For a model that takes any image size: the side the user chose, if any. */
-  inputSideFor(modelPath: string): number | undefined;
 }
 
 export type RunFailure = { state: 'failed'; message: string; file?: string };
@@ -39,7 +31,16 @@ export interface ActiveRun {
   progress(done: number, total: number, unit: string, message: string): void;
 }
 
-export abstract class RunPanel implements vscode.Disposable {
+/** What a panel shows: always of one model; the rest (image, layer, settings) changes with its runs. */
+export interface PanelTarget {
+  modelPath: string;
+}
+
+/** Changes a run may make to a panel's target: anything but its model. */
+export type TargetChanges<Target extends PanelTarget> = Partial<Omit<Target, 'modelPath'>>;
+
+export abstract class RunPanel<Target extends PanelTarget = PanelTarget, Outcome = unknown> implements vscode.Disposable {
+  readonly modelPath: string;
   private runId = 0;
   private currentRun: AbortController | undefined;
   /** The latest run's messages, session first; only its last status is kept. */
@@ -55,8 +56,9 @@ export abstract class RunPanel implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     protected readonly services: PanelServices,
     readonly view: PanelViewKind,
-    readonly modelPath: string,
+    protected target: Target,
   ) {
+    this.modelPath = target.modelPath;
     panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(services.extensionUri)] };
     panel.webview.html = renderPanelHtml(panel.webview, services.extensionUri, view);
     panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'convscope.svg');
@@ -64,13 +66,6 @@ export abstract class RunPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
       panel.onDidDispose(() => this.dispose()),
     );
-  }
-
-  static createWebviewPanel(viewType: string, title: string, services: PanelServices): vscode.WebviewPanel {
-    return vscode.window.createWebviewPanel(viewType, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
-      enableScripts: true,
-      localResourceRoots: [webviewRoot(services.extensionUri)],
-    });
   }
 
   reveal(): void {
@@ -85,8 +80,18 @@ export abstract class RunPanel implements vscode.Disposable {
     return this.runId;
   }
 
-  /** Runs the panel again with what it shows now (e.g. after a setting changed). */
-  abstract run(): Promise<unknown>;
+  get currentTarget(): Readonly<Target> {
+    return this.target;
+  }
+
+  /** Runs with the given changes to the target (none: again, e.g. after a setting changed); a run still going is cancelled first. */
+  run(changes: TargetChanges<Target> = {}): Promise<Outcome> {
+    this.target = { ...this.target, ...changes, modelPath: this.modelPath };
+    return this.runTarget();
+  }
+
+  /** Runs the panel's job on `this.target` (through `startRun`). */
+  protected abstract runTarget(): Promise<Outcome>;
 
   /** Handles the view's own messages (everything but `ready` and `cancelRun`). */
   protected abstract onViewMessage(message: WebviewToHostMessage): Promise<void>;

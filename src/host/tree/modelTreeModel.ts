@@ -37,6 +37,8 @@ export function filterCountOf(layer: LayerInfo): number {
 export class ModelTreeModel {
   private readonly models = new Map<string, OpenModel>();
   private readonly listeners = new Set<() => void>();
+  /** The model of the panel or editor in front: its row is marked. */
+  private focused: string | undefined;
 
   onDidChange(listener: () => void): { dispose(): void } {
     this.listeners.add(listener);
@@ -54,6 +56,17 @@ export class ModelTreeModel {
 
   get(modelPath: string): OpenModel | undefined {
     return this.models.get(modelPath);
+  }
+
+  /** Marks the model in front (undefined: none); listeners hear of a change only. */
+  setFocused(modelPath: string | undefined): void {
+    if (modelPath === this.focused) return;
+    this.focused = modelPath;
+    this.changed();
+  }
+
+  isFocused(modelPath: string): boolean {
+    return this.focused === modelPath;
   }
 
   openModelPaths(): string[] {

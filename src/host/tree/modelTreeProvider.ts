@@ -24,13 +24,15 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
         const label = model.state === 'loaded' ? model.summary.modelName : path.basename(path.dirname(model.modelPath));
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `model:${model.modelPath}`;
-        item.description = vscode.workspace.asRelativePath(model.modelPath);
+        // The model of the panel (or model file) in front is marked: palette commands act on it.
+        const focused = this.model.isFocused(model.modelPath);
+        item.description = `${focused ? 'in front · ' : ''}${vscode.workspace.asRelativePath(model.modelPath)}`;
         // How the file was read (a converted Keras 3 config, weights matched by layer or order).
         const notes = model.state === 'loaded' ? (model.summary.loadNotes ?? []) : [];
-        item.tooltip = [model.modelPath, ...notes].join('\n');
+        item.tooltip = [model.modelPath, ...(focused ? ['The model of the panel in front: Convscope commands act on it.'] : []), ...notes].join('\n');
         item.resourceUri = vscode.Uri.file(model.modelPath);
         item.contextValue = 'convscope.model';
-        item.iconPath = new vscode.ThemeIcon(model.state === 'failed' ? 'error' : model.state === 'loading' ? 'loading~spin' : 'layers');
+        item.iconPath = new vscode.ThemeIcon(model.state === 'failed' ? 'error' : model.state === 'loading' ? 'loading~spin' : focused ? 'layers-active' : 'layers');
         return item;
       }
       case 'layer': {

@@ -9,6 +9,8 @@ export interface GraphNodeDef {
   op: string;
   /** Names of the nodes whose first or other outputs this node reads (control inputs left out). */
   inputs: string[];
+  /** The same inputs as the file writes them (`node`, `node:1`), naming which output of each is read. */
+  inputRefs: string[];
   attr: Record<string, GraphAttr>;
 }
 
@@ -45,6 +47,12 @@ const MAX_INPUT_SIDE = 8192;
 interface Signature {
   inputs?: Record<string, { name?: unknown }>;
   outputs?: Record<string, { name?: unknown }>;
+}
+
+/** Which output of its node a reference reads: `node` and `node:0` the first, `node:1` the second, `node:output:2` the third. */
+export function outputIndexOf(reference: string): number {
+  const match = /:(\d+)$/.exec(reference);
+  return match ? Number(match[1]) : 0;
 }
 
 /** A node's name from an input or signature reference: `^control`, `node:1` and `node:output:0` all name `node`. */
@@ -100,8 +108,8 @@ function parseNode(raw: unknown, index: number, modelPath: string): GraphNodeDef
   }
   const attr = node.attr ?? {};
   if (typeof attr !== 'object' || attr === null) throw new InputError(modelPath, `graph node "${node.name}" has an "attr" that is not an object`);
-  const dataInputs = (input as string[]).filter((reference) => !reference.startsWith('^')).map(nodeNameOf);
-  return { name: node.name, op: node.op, inputs: dataInputs, attr: attr as Record<string, GraphAttr> };
+  const inputRefs = (input as string[]).filter((reference) => !reference.startsWith('^'));
+  return { name: node.name, op: node.op, inputs: inputRefs.map(nodeNameOf), inputRefs, attr: attr as Record<string, GraphAttr> };
 }
 
 /** The signature's outputs where it names them, else the nodes nothing reads (constants left out). */

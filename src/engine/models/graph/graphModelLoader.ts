@@ -5,12 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { InputError, describeError } from '../../../shared/errors';
-import { checkWeightBytes, readWeightData, type ModelJson } from '../layers/layersModelLoader';
+import { readWeightData, type ModelJson } from '../layers/layersModelLoader';
 import type { Shape } from '../../../shared/types';
 import { parseWeightsManifest, type WeightSpec } from '../weightsManifest';
 import { nameScopeOf, opNodesInOrder, parseGraphDef, shapeOf, skipIdentities, type GraphDefinition, type GraphNodeDef } from './graphDef';
 import { constShape, graphNodeConfig, isFloatConst } from './graphNodeConfig';
-import { runGraph, type GraphNetwork, type GraphNodeInfo, type LoadedGraphModel } from './graphNetwork';
+import type { GraphNetwork, GraphNodeInfo, LoadedGraphModel } from './graphNetwork';
+import { runGraphGuarded } from './graphOutputSizes';
 import type { ModelFileLimits } from '../../../shared/types';
 
 /** Side of the blank image for measuring outputs when the input's height or width is free, and a second side to see which dimensions follow it. */
@@ -21,8 +22,6 @@ export async function loadGraphModelFromJson(modelPath: string, json: ModelJson,
   const groups = parseWeightsManifest(json.weightsManifest, modelPath);
   const specs = groups.flatMap((group) => group.weights);
   checkWeightNames(graph, specs, modelPath);
-  // Quantized weights take four or two times the bytes they are stored in once decoded.
-  checkWeightBytes(modelPath, specs, limits);
   const weightData = await readWeightData(modelPath, groups, limits);
   const declaredInput = shapeOf(graph.input.attr.shape?.shape)!;
   const model = buildGraphModel(
@@ -36,7 +35,7 @@ export async function loadGraphModelFromJson(modelPath: string, json: ModelJson,
     },
     modelPath,
   );
-  const network: GraphNetwork = { model, modelPath, name: '', graph, inputShape: declaredInput, nodes: [], notes: quantizationNotes(specs) };
+  const network: GraphNetwork = { model, modelPath, name: '', graph, inputShape: declaredInput, nodes: [], notes: quantizationNotes(specs), checkedInputSizes: new Set() };
   try {
     const opNodes = opNodesInOrder(graph, new Set(specs.map((spec) => spec.name)), modelPath);
     const measured = measureOutputs(network, opNodes.map((node) => node.name));
@@ -119,6 +118,7 @@ interface MeasuredOutput {
 /**
  * Every node's output on blank images: two runs, at batch 1 and (where the input allows) batch 2 and
  * another size, so that dimensions which follow the batch or a free input size are shown as null.
+ * Each run goes node by node, each node's output bounded before it runs (graphOutputSizes.ts).
  */
 function measureOutputs(network: GraphNetwork, names: string[]): MeasuredOutput[] {
   const [batch, height, width, channels] = network.inputShape;
@@ -134,10 +134,9 @@ function measureOutputs(network: GraphNetwork, names: string[]): MeasuredOutput[
 }
 
 function runOnBlank(network: GraphNetwork, shape: number[], names: string[]): MeasuredOutput[] {
-  return tf.tidy(() => {
-    const outputs = runGraph(network, tf.zeros(shape), names);
-    return outputs.map((tensor) => ({ shape: tensor ? [...tensor.shape] : [], dtype: tensor?.dtype ?? 'float32' }));
-  });
+  const measured = runGraphGuarded(network, shape);
+  network.checkedInputSizes.add(`${shape[1]}×${shape[2]}`);
+  return names.map((name) => measured.get(name) ?? { shape: [], dtype: 'float32' });
 }
 
 /** The longest name scope shared by every node that has one (nodes at the top level, such as the output's Identity, aside). */

@@ -34,6 +34,8 @@ export interface GraphNetwork {
   nodes: GraphNodeInfo[];
   /** What the user should know about how the file was read (quantized weights). */
   notes: string[];
+  /** Input sizes ("height×width") every node's output has been bounded for (see graphOutputSizes.ts). */
+  checkedInputSizes: Set<string>;
 }
 
 /**

@@ -1,7 +1,8 @@
 // The study notes' `model.summary()` for a graph model: its op nodes as the layers, grouped by name
 // scope. A graph model's weights are constants, so none is trainable.
 import { isSpatialShape } from '../../../shared/shapes';
-import type { LayerInfo, ModelSummary, PreprocessMode } from '../../../shared/types';
+import type { LayerInfo, ModelSummary } from '../../../shared/types';
+import { choosePreprocess } from '../modelSummary';
 import type { GraphNetwork, GraphNodeInfo } from './graphNetwork';
 
 /** Ops that scale or shift the input by a constant: a model that starts with one rescales its own input (Keras' Rescaling). */
@@ -28,17 +29,18 @@ function describeGraphNode(node: GraphNodeInfo, index: number): LayerInfo {
   };
 }
 
-/** `none` when every reader of the input scales it by a constant, else the study notes' 1/255. */
-function graphDefaultPreprocess(network: GraphNetwork): PreprocessMode {
+/** Says so when every reader of the input scales it by a constant (a converted Rescaling layer). */
+function graphInputScaling(network: GraphNetwork): string | undefined {
   const { graph } = network;
   const readers = graph.nodes.filter((node) => node.inputs.includes(graph.input.name));
   const rescales = (node: (typeof readers)[number]) =>
     RESCALING_OPS.has(node.op) && node.inputs.some((input) => graph.byName.get(input)?.op === 'Const');
-  return readers.length > 0 && readers.every(rescales) ? 'none' : 'rescale';
+  return readers.length > 0 && readers.every(rescales) ? `the input is scaled by a constant (${readers.map((node) => node.op).join(', ')}) first` : undefined;
 }
 
 export function summarizeGraphModel(network: GraphNetwork): ModelSummary {
   const layers = network.nodes.map(describeGraphNode);
+  const preprocess = choosePreprocess(network.modelPath, layers, graphInputScaling(network));
   const totalParams = layers.reduce((sum, layer) => sum + layer.paramCount, 0);
   const outputs = network.graph.outputs.map((output) => network.nodes.find((node) => node.name === output.name)?.outputShape ?? []);
   return {
@@ -50,7 +52,8 @@ export function summarizeGraphModel(network: GraphNetwork): ModelSummary {
     totalParams,
     trainableParams: 0,
     nonTrainableParams: totalParams,
-    defaultPreprocess: graphDefaultPreprocess(network),
+    defaultPreprocess: preprocess.mode,
+    preprocessReason: preprocess.reason,
     ...(network.notes.length > 0 ? { loadNotes: network.notes } : {}),
   };
 }

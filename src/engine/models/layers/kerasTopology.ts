@@ -67,6 +67,7 @@ function normaliseLayer(layer: JsonObject, notes: Notes): JsonObject {
 
   if (INFERENCE_IDENTITY_CLASSES.has(className)) {
     notes.add('Random augmentation layers do nothing at inference and run as identities', name);
+    checkInputShapes(config, name);
     result.class_name = 'Activation';
     const identity: JsonObject = { name, trainable: false, dtype: 'float32', activation: 'linear' };
     if (config.batch_input_shape !== undefined) identity.batch_input_shape = config.batch_input_shape;
@@ -80,8 +81,12 @@ function normaliseLayer(layer: JsonObject, notes: Notes): JsonObject {
   return result;
 }
 
+/** Layers one model may list: the largest real CNNs have about a thousand; TF.js' graph walks recurse once per layer. */
+const MAX_LAYERS = 10_000;
+
 function normaliseContainerConfig(className: string, config: JsonObject, notes: Notes): JsonObject {
   if (!Array.isArray(config.layers)) throw new TopologyError(`model "${String(config.name)}" has no list of layers`);
+  if (config.layers.length > MAX_LAYERS) throw new TopologyError(`model "${String(config.name)}" lists ${config.layers.length} layers, over the limit of ${MAX_LAYERS}`);
   const result = withoutPythonKeys(config);
   const layers = config.layers.map((layer, index) => {
     if (!isObject(layer) || typeof layer.class_name !== 'string') throw new TopologyError(`model "${String(config.name)}" has an invalid layer at position ${index}`);
@@ -100,7 +105,7 @@ function normaliseContainerConfig(className: string, config: JsonObject, notes: 
     // Keras 3 writes a model's only input or output as one [name, node, tensor] triple, not a list of them.
     if (Array.isArray(value) && typeof value[0] === 'string') result[key] = [value];
   }
-  if (className !== 'Sequential') checkLayerGraph(String(config.name), result);
+  if (className !== 'Sequential') result.layers = orderLayerGraph(String(config.name), result);
   return result;
 }
 
@@ -108,55 +113,121 @@ function normaliseContainerConfig(className: string, config: JsonObject, notes: 
  * A Functional model's layers must call each other in a way that can be rebuilt: TF.js' fromConfig
  * re-queues a call whose input (a layer's node) does not exist yet and loops until every call is
  * made, so a call on a layer or node that never comes (a misspelt name, a node index past the
- * layer's calls, a cycle) would loop forever. This replays that loop on the config alone, counting
- * each layer's nodes, and refuses the config where the loop would make no progress.
+ * layer's calls, a cycle) would loop forever, and a config listing its layers in reverse makes it
+ * pass over every layer once per layer. This replays the calls on the config alone, each as soon as
+ * its inputs exist (the earliest listed first), refuses the config where a call can never be made,
+ * and returns the layers in the order their first call was made: the file's own order when that
+ * already puts every layer after its inputs, and one in which TF.js needs a single pass otherwise.
  */
-function checkLayerGraph(model: string, config: JsonObject): void {
+function orderLayerGraph(model: string, config: JsonObject): JsonObject[] {
   const layers = config.layers as JsonObject[];
   const indexOf = new Map<string, number>();
-  const pending: Json[][][] = [];
+  const calls: { layer: number; references: [string, number][] }[] = [];
   layers.forEach((layer, i) => {
     const name = layer.name;
     if (typeof name !== 'string') throw new TopologyError(`model "${model}" has a layer without a name at position ${i}`);
     if (indexOf.has(name)) throw new TopologyError(`model "${model}" has two layers named "${name}"`);
     indexOf.set(name, i);
     if (!Array.isArray(layer.inbound_nodes)) throw new TopologyError(`layer "${name}" of model "${model}" has no list of inbound nodes`);
-    pending.push(
-      layer.inbound_nodes.map((node) => {
-        if (!Array.isArray(node) || !node.every(isNodeReference)) throw new TopologyError(`layer "${name}" has an inbound node that is not a list of [layer, node, tensor] references`);
-        return node;
-      }),
-    );
+    for (const node of layer.inbound_nodes) {
+      if (!Array.isArray(node) || !node.every(isNodeReference)) throw new TopologyError(`layer "${name}" has an inbound node that is not a list of [layer, node, tensor] references`);
+      // A call on nothing makes no node (as in TF.js).
+      if (node.length > 0) calls.push({ layer: i, references: node.map((reference) => [(reference as Json[])[0] as string, (reference as Json[])[1] as number]) });
+    }
   });
   // Nodes each layer has before any call: an InputLayer and a nested model make one when built.
   const nodes = layers.map((layer) => (layer.class_name === 'InputLayer' || CONTAINER_CLASSES.has(String(layer.class_name)) ? 1 : 0));
-  const exists = (reference: Json) => {
-    const [name, node] = reference as [string, number];
+  const exists = ([name, node]: [string, number]) => {
     const i = indexOf.get(name);
     return i !== undefined && node < nodes[i];
   };
-  while (pending.some((calls) => calls.length > 0)) {
-    let progress = false;
-    pending.forEach((calls, i) => {
-      pending[i] = calls.filter((call) => {
-        if (!call.every(exists)) return true;
-        if (call.length > 0) nodes[i]++;
-        progress = true;
-        return false;
-      });
-    });
-    if (!progress) {
-      const i = pending.findIndex((calls) => calls.length > 0);
-      const [name, node] = pending[i][0].find((reference) => !exists(reference)) as [string, number];
-      const target = indexOf.has(name) ? `node ${node} of layer "${name}", which the model never makes` : `layer "${name}", which the model does not have`;
-      throw new TopologyError(`layer "${String(layers[i].name)}" of model "${model}" is called on ${target}`);
+  // Calls waiting for a node ("layer index:node index"), and how many of its inputs each still waits for.
+  const waitingFor = new Map<string, number[]>();
+  const missing = calls.map((call, c) => {
+    let count = 0;
+    for (const reference of call.references) {
+      if (exists(reference)) continue;
+      count++;
+      const key = `${indexOf.get(reference[0]) ?? reference[0]}:${reference[1]}`;
+      waitingFor.set(key, [...(waitingFor.get(key) ?? []), c]);
     }
+    return count;
+  });
+  // Ready calls, the one of the earliest listed layer first (then the earliest call).
+  const ready = new MinHeap<number>((a, b) => calls[a].layer - calls[b].layer || a - b);
+  missing.forEach((count, c) => count === 0 && ready.push(c));
+  const firstMade = new Map<number, number>();
+  let made = 0;
+  while (ready.size > 0) {
+    const c = ready.pop();
+    const layer = calls[c].layer;
+    if (!firstMade.has(layer)) firstMade.set(layer, made);
+    made++;
+    const key = `${layer}:${nodes[layer]++}`;
+    for (const waiting of waitingFor.get(key) ?? []) if (--missing[waiting] === 0) ready.push(waiting);
+    waitingFor.delete(key);
+  }
+  const stuck = missing.findIndex((count) => count > 0);
+  if (stuck >= 0) {
+    const [name, node] = calls[stuck].references.find((reference) => !exists(reference))!;
+    const target = indexOf.has(name) ? `node ${node} of layer "${name}", which the model never makes` : `layer "${name}", which the model does not have`;
+    throw new TopologyError(`layer "${String(layers[calls[stuck].layer].name)}" of model "${model}" is called on ${target}`);
   }
   for (const key of ['input_layers', 'output_layers'] as const) {
     const references = config[key];
     if (!Array.isArray(references) || !references.every(isNodeReference)) throw new TopologyError(`model "${model}" has no valid "${key}" list`);
-    const missing = references.find((reference) => !exists(reference));
-    if (missing) throw new TopologyError(`model "${model}" lists node ${String((missing as Json[])[1])} of layer "${String((missing as Json[])[0])}" in "${key}", which the model does not make`);
+    const absent = references.find((reference) => !exists([(reference as Json[])[0] as string, (reference as Json[])[1] as number]));
+    if (absent) throw new TopologyError(`model "${model}" lists node ${String((absent as Json[])[1])} of layer "${String((absent as Json[])[0])}" in "${key}", which the model does not make`);
+  }
+  // Layers never called (InputLayers) keep their place: each goes just before the next layer of the file that was.
+  const position = layers.map((_, i) => firstMade.get(i));
+  let next = made;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    if (position[i] === undefined) position[i] = next - 0.5;
+    else next = position[i]!;
+  }
+  return layers.map((layer, i) => ({ layer, at: position[i]!, i })).sort((a, b) => a.at - b.at || a.i - b.i).map((entry) => entry.layer);
+}
+
+/** A binary heap: `pop` gives the least item by `compare`. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i], items[parent]) >= 0) break;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+
+  pop(): T {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let least = i;
+        if (left < items.length && this.compare(items[left], items[least]) < 0) least = left;
+        if (right < items.length && this.compare(items[right], items[least]) < 0) least = right;
+        if (least === i) break;
+        [items[i], items[least]] = [items[least], items[i]];
+        i = least;
+      }
+    }
+    return top;
   }
 }
 
@@ -205,8 +276,22 @@ const TFJS_DTYPES = new Set(['float32', 'int32', 'bool']);
 /** Other float widths, which run in float32 here. */
 const FLOAT_DTYPES = new Set(['float16', 'bfloat16', 'float64']);
 
+/** Keys holding an input shape: TF.js takes any value there and fails far from it (or not at all) on strings or fractions. */
+const INPUT_SHAPE_KEYS = ['batch_input_shape', 'batch_shape', 'input_shape'];
+
+function checkInputShapes(config: JsonObject, name: string): void {
+  for (const key of INPUT_SHAPE_KEYS) {
+    const shape = config[key];
+    if (shape === undefined || shape === null) continue;
+    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((dim) => dim === null || (typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 1))) {
+      throw new TopologyError(`layer "${name}" has ${key} ${JSON.stringify(shape)}; expected a list of whole numbers of at least 1, or null for a free dimension`);
+    }
+  }
+}
+
 function normaliseLayerConfig(className: string, config: JsonObject, name: string, notes: Notes): JsonObject {
   checkWindowSizes(config, name);
+  checkInputShapes(config, name);
   // TF.js checks a layer's data format only when the layer runs, and then throws a plain error.
   if (config.data_format != null && config.data_format !== 'channels_last' && config.data_format !== 'channels_first') {
     throw new TopologyError(`layer "${name}" has data_format ${JSON.stringify(config.data_format)}; expected "channels_last" or "channels_first"`);

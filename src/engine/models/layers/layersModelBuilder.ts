@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installTfjsPatches } from '../../tfjs/installTfjsPatches';
 import { checkingVariables, type VariableCheck } from '../../tfjs/variableCheck';
 import { InputError, describeError } from '../../../shared/errors';
+import { MAX_OUTPUT_ELEMENTS_PER_IMAGE } from '../../../shared/defaults';
 import { TopologyError, normaliseKerasTopology, type Json } from './kerasTopology';
 import { WeightMatchError, describeWeightMatch, matchWeights, type LayerSlots, type MatchRule, type ModelLayout, type StoredWeight } from './weightMatching';
 
@@ -126,13 +127,11 @@ function formatSize(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** A layer output larger than this (float32 elements, one image) is refused: 1 GiB. */
-const MAX_LAYER_OUTPUT_ELEMENTS = 2 ** 28;
-
 /**
  * Every layer's output shape must be whole numbers (or unknown, `null`), and not too large for
  * one image: TF.js computes shapes from the config without checking them, and a tensor of an
- * impossible size corrupts the WASM backend's memory instead of failing.
+ * impossible size corrupts the WASM backend's memory instead of failing. Free dimensions count as
+ * 1 here; every job checks again with the image size it uses (layerOutputSizes.ts).
  */
 function checkOutputShapes(model: tf.LayersModel, file: string): void {
   const visit = (container: tf.LayersModel) => {
@@ -150,8 +149,8 @@ function checkOutputShapes(model: tf.LayersModel, file: string): void {
           throw new InputError(file, `layer "${layer.name}" has an impossible output shape ${JSON.stringify(shape)}`);
         }
         const elements = (dims as (number | null)[]).reduce<number>((product, dim) => product * (dim ?? 1), 1);
-        if (elements > MAX_LAYER_OUTPUT_ELEMENTS) {
-          throw new InputError(file, `layer "${layer.name}" has an output of ${elements.toExponential(2)} values per image ${JSON.stringify(shape)}, over the limit of ${MAX_LAYER_OUTPUT_ELEMENTS}`);
+        if (elements > MAX_OUTPUT_ELEMENTS_PER_IMAGE) {
+          throw new InputError(file, `layer "${layer.name}" has an output of ${elements.toExponential(2)} values per image ${JSON.stringify(shape)}, over the limit of ${MAX_OUTPUT_ELEMENTS_PER_IMAGE}`);
         }
       }
       if (layer instanceof tf.LayersModel) visit(layer);

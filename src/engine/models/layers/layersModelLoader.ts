@@ -2,10 +2,11 @@
 // reads (confined to the model's folder, sizes matching the manifest) so that every problem names
 // the file at fault.
 import * as tf from '@tensorflow/tfjs';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInsideFolder } from '../../../files/confinedPath';
-import { InputError, describeError } from '../../../shared/errors';
+import { readRegularFile, statRegularFile } from '../../../files/regularFile';
+import { InputError } from '../../../shared/errors';
+import { parseConfigJson } from '../configJson';
 import { buildLayersModel, type BuiltModel, type WeightSource } from './layersModelBuilder';
 import { expectedWeightBytes, parseWeightsManifest, weightByteLength, type WeightSpec, type WeightsManifestGroup } from '../weightsManifest';
 import { DEFAULT_MODEL_LIMITS } from '../../../shared/defaults';
@@ -31,17 +32,11 @@ export function isGraphModelJson(json: ModelJson): boolean {
 }
 
 export async function readModelJson(modelPath: string, limits: ModelFileLimits): Promise<ModelJson> {
-  const info = await statModelFile(modelPath, 'model file');
-  if (info.size > limits.maxModelJsonBytes) {
-    throw new InputError(modelPath, `is ${formatBytes(info.size)}, over the ${formatBytes(limits.maxModelJsonBytes)} limit for a model.json`);
-  }
-  const text = await readFile(modelPath, 'utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(modelPath, `is not valid JSON (${describeError(error)})`);
-  }
+  const bytes = await readRegularFile(modelPath, 'model file', {
+    maxBytes: limits.maxModelJsonBytes,
+    tooLarge: (size) => `is ${formatBytes(size)}, over the ${formatBytes(limits.maxModelJsonBytes)} limit for a model.json`,
+  });
+  const parsed = parseConfigJson(bytes.toString('utf8'), modelPath, 'is not valid JSON');
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InputError(modelPath, 'is not a TF.js model (expected a JSON object with "modelTopology")');
   }
@@ -66,35 +61,44 @@ function checkIsLayersModel(json: ModelJson, modelPath: string): Record<string, 
   return topology;
 }
 
-/** Reads every shard, after checking that the files on disk hold exactly the bytes the manifest declares. */
+/**
+ * Reads every shard, after checking that the weights fit the limit both as stored and as decoded
+ * (quantized weights take two or four times their stored bytes once dequantized to float32) and
+ * that the regular files on disk hold exactly the bytes the manifest declares.
+ */
 export async function readWeightData(modelPath: string, groups: WeightsManifestGroup[], limits: ModelFileLimits): Promise<ArrayBuffer> {
   const folder = path.dirname(modelPath);
   const expected = expectedWeightBytes(groups);
   if (expected > limits.maxWeightBytes) {
     throw new InputError(modelPath, `declares ${formatBytes(expected)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit (setting convscope.limits.maxWeightMegabytes)`);
   }
+  checkWeightBytes(modelPath, groups.flatMap((group) => group.weights), limits, 'declares');
   const fileCount = groups.reduce((count, group) => count + group.paths.length, 0);
   if (fileCount > MAX_WEIGHT_FILES) throw new InputError(modelPath, `lists ${fileCount} weight files, over the limit of ${MAX_WEIGHT_FILES}`);
   const shardPaths: string[] = [];
   for (const group of groups) {
     for (const relative of group.paths) shardPaths.push(await resolveInsideFolder(folder, relative, modelPath));
   }
+  const what = `weight file named in ${path.basename(modelPath)}`;
   let onDisk = 0;
-  for (const shard of shardPaths) onDisk += (await statModelFile(shard, `weight file named in ${path.basename(modelPath)}`)).size;
-  if (onDisk !== expected) {
+  for (const shard of shardPaths) onDisk += (await statModelFile(shard, what)).size;
+  const sizeMismatch = (bytes: number) => {
     const shardList = shardPaths.map((p) => path.basename(p)).join(', ');
-    throw new InputError(
+    return new InputError(
       modelPath,
-      `its weight files (${shardList}) hold ${onDisk} bytes but the manifest declares ${expected}: a shard is truncated, missing data or belongs to another model`,
+      `its weight files (${shardList}) hold ${bytes} bytes but the manifest declares ${expected}: a shard is truncated, missing data or belongs to another model`,
     );
-  }
+  };
+  if (onDisk !== expected) throw sizeMismatch(onDisk);
   const data = new Uint8Array(expected);
   let offset = 0;
   for (const shard of shardPaths) {
-    const bytes = await readFile(shard);
+    // Read as it is now, never past the declared total: a shard may change after the sizes were checked.
+    const bytes = await readRegularFile(shard, what, { maxBytes: expected - offset, tooLarge: () => sizeMismatch(onDisk + 1).problem });
     data.set(bytes, offset);
     offset += bytes.byteLength;
   }
+  if (offset !== expected) throw sizeMismatch(offset);
   return data.buffer;
 }
 
@@ -145,24 +149,13 @@ function manifestWeights(groups: WeightsManifestGroup[], weightData: ArrayBuffer
 }
 
 /** Refuses a model whose weights, as float32 tensors, would exceed the weight limit, before any is read. */
-export function checkWeightBytes(file: string, weights: { shape: number[] }[], limits: ModelFileLimits): void {
+export function checkWeightBytes(file: string, weights: { shape: number[] }[], limits: ModelFileLimits, verb = 'holds'): void {
   const bytes = weights.reduce((sum, weight) => sum + weight.shape.reduce((product, dim) => product * dim, 1) * 4, 0);
-  if (bytes > limits.maxWeightBytes) throw new InputError(file, `holds ${formatBytes(bytes)} of weights, over the ${formatBytes(limits.maxWeightBytes)} limit (setting convscope.limits.maxWeightMegabytes)`);
+  if (bytes > limits.maxWeightBytes) throw new InputError(file, `${verb} ${formatBytes(bytes)} of weights as float32, over the ${formatBytes(limits.maxWeightBytes)} limit (setting convscope.limits.maxWeightMegabytes)`);
 }
 
-/** The file's stat, after checking it exists and is a file; `what` says what it is in messages. */
-export async function statModelFile(file: string, what: string) {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new InputError(file, `is not a file (expected the ${what})`);
-    return info;
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(file, `does not exist (the ${what})`);
-    throw new InputError(file, `cannot be read (the ${what}): ${code ?? describeError(error)}`);
-  }
-}
+/** The file's stat, after checking it exists and is a regular file (no FIFO, device or folder); `what` says what it is in messages. */
+export const statModelFile = statRegularFile;
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -1,0 +1,97 @@
+// What every filter-pattern preset maximises, and the part of the model it runs: the path from the
+// model's input to the layer whose filters are shown, and each filter's mean activation on it.
+import * as tf from '@tensorflow/tfjs';
+import type { GraphNetwork } from '../models/graph/graphNetwork';
+import { graphPatternPath } from '../models/graph/graphPatternPath';
+import { layerOutputPath, layerSites } from '../models/layers/layerSites';
+import { preprocessTensor } from '../input/preprocessTensor';
+import type { PreprocessMode, Shape } from '../../shared/types';
+
+/** A layers model, or a graph model (engine/graphModel) whose nodes are the layers. */
+export type PatternModel = tf.LayersModel | GraphNetwork;
+
+/** The model from its input to the layer whose filters are shown. */
+export interface PatternPath {
+  apply(input: tf.Tensor): tf.Tensor;
+  /** The layer's output shape for an input of `inputShape` (batch included). */
+  computeOutputShape(inputShape: number[]): number[];
+  /** The declared output shapes of the layers run on the way. */
+  shapesOnTheWay(): (Shape | Shape[])[];
+}
+
+export function patternPath(model: PatternModel, layer: { index: number; name: string }, modelPath: string): PatternPath {
+  if (!(model instanceof tf.LayersModel)) return graphPatternPath(model, layer.name);
+  const path = layerOutputPath(layerSites(model)[layer.index], modelPath);
+  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]) };
+}
+
+/** Scores image i of a batch by the mean activation of filter `filters[i]` (the notes' `K.mean(layer_output[:, :, :, f])`). */
+export class FilterObjective {
+  /** [batch, 1, 1, channels]: one-hot on each image's filter. */
+  private readonly mask: tf.Tensor4D;
+
+  constructor(
+    private readonly patternModel: Pick<PatternPath, 'apply'>,
+    private readonly filters: number[],
+    filterCount: number,
+    private readonly preprocess: PreprocessMode,
+  ) {
+    this.mask = tf.tidy(() => tf.oneHot(tf.tensor1d(filters, 'int32'), filterCount).reshape([filters.length, 1, 1, filterCount]) as tf.Tensor4D);
+  }
+
+  /** [batch]: each image's filter's mean activation, in inference mode, with the model's preprocessing applied to the pixels. */
+  scores(pixels: tf.Tensor4D): tf.Tensor1D {
+    const output = this.patternModel.apply(preprocessTensor(pixels, this.preprocess)) as tf.Tensor4D;
+    const [, height, width] = output.shape;
+    return output.mul(this.mask).sum([1, 2, 3]).div(height * width);
+  }
+
+  /**
+   * The same scores, with a cheaper gradient (the `lucid` preset's): the one-hot mask, already
+   * divided by height × width, is kept at the output's full shape, so neither the product nor the
+   * gradient broadcasts. TF.js's WASM kernels broadcast 5–10× slower than they multiply equal
+   * shapes, and differentiating a sum builds a tensor of ones as large as the output every step.
+   */
+  scoresWithFastGradient(pixels: tf.Tensor4D): tf.Tensor1D {
+    return this.reduce(this.patternModel.apply(preprocessTensor(pixels, this.preprocess))) as tf.Tensor1D;
+  }
+
+  private fullMask: tf.Tensor4D | undefined;
+
+  private readonly reduce = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const output = inputs[0] as tf.Tensor4D;
+    const full = this.fullMaskFor(output.shape);
+    const [batch] = output.shape;
+    return {
+      value: output.mul(full).sum([1, 2, 3]) as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor) => full.mul(dy.reshape([batch, 1, 1, 1])),
+    };
+  });
+
+  /** [batch, height, width, channels]: 1 / (height × width) at each image's filter, 0 elsewhere; made once per output shape. */
+  private fullMaskFor(shape: number[]): tf.Tensor4D {
+    if (this.fullMask && this.fullMask.shape.every((length, axis) => length === shape[axis])) return this.fullMask;
+    this.fullMask?.dispose();
+    const [batch, height, width, channels] = shape;
+    const values = new Float32Array(batch * height * width * channels);
+    for (let image = 0; image < batch; image++) {
+      for (let position = 0; position < height * width; position++) values[(image * height * width + position) * channels + this.filters[image]] = 1 / (height * width);
+    }
+    this.fullMask = tf.keep(tf.tensor4d(values, [batch, height, width, channels]));
+    return this.fullMask;
+  }
+
+  async meanActivations(pixels: tf.Tensor4D): Promise<number[]> {
+    const scores = tf.tidy(() => this.scores(pixels));
+    try {
+      return Array.from(await scores.data());
+    } finally {
+      scores.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.mask.dispose();
+    this.fullMask?.dispose();
+  }
+}

@@ -1,0 +1,50 @@
+// Lucid's redirected ReLU gradient (lucid/optvis/overrides/redirected_relu_grad.py), for the first
+// steps of the `lucid` preset. On a trained model many filters are silent on a near-gray start: the
+// ReLU at or before them outputs zero everywhere, its gradient is zero, and a plain ascent never
+// moves (the study notes' "dead" tiles). Here, for each image of a batch whose gradient a ReLU would
+// block entirely, the ReLU passes the gradient that pushes its input up (towards firing) instead,
+// so the ascent can start; images whose gradient gets through keep the true gradient.
+//
+// Within a gradient (tf.grad), TF.js runs fused convolutions and matrix products that have a ReLU
+// as their plain ops (`shouldFuse` is false while a gradient is taped), so every ReLU of a layers
+// or graph model goes through the Relu / Relu6 kernels' registered gradients, swapped here for the
+// length of one call.
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Ascent convention: `dy` is the gradient of the objective to raise, so `dy > 0` asks for a larger
+ * input. Built from float steps: TF.js's WASM boolean kernels are several times slower.
+ */
+function redirectedGradient(dy: tf.Tensor, x: tf.Tensor, upper?: number): tf.Tensor {
+  return tf.tidy(() => {
+    const open = upper === undefined ? tf.step(x) : tf.step(x).mul(tf.step(tf.sub(upper, x)));
+    const trueGradient = dy.mul(open);
+    // Where the ReLU is closed, only what pushes its input back into its open range.
+    const pushesIn = upper === undefined ? tf.step(dy) : tf.step(dy).mul(tf.step(x.neg())).add(tf.step(dy.neg()).mul(tf.step(x.sub(upper))));
+    const redirected = dy.mul(tf.maximum(open, pushesIn));
+    // Per image: does any of the true gradient get through?
+    const batch = x.shape[0] ?? 1;
+    const passes = trueGradient.abs().reshape([batch, -1]).max(1).sign();
+    const perImage = passes.reshape([batch, ...x.shape.slice(1).map(() => 1)]);
+    return redirected.add(trueGradient.sub(redirected).mul(perImage));
+  });
+}
+
+const REDIRECTED_GRADIENTS: tf.GradConfig[] = [
+  { kernelName: tf.Relu, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => redirectedGradient(dy as tf.Tensor, saved[0]) }) },
+  { kernelName: tf.Relu6, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => redirectedGradient(dy as tf.Tensor, saved[0], 6) }) },
+];
+
+/** Runs `compute` (which takes a gradient) with ReLU gradients redirected, then puts TF.js's own back, even when it throws. */
+export function withRedirectedReluGradients<T>(compute: () => T): T {
+  const originals = REDIRECTED_GRADIENTS.map(({ kernelName }) => ({ kernelName, config: tf.getGradient(kernelName) }));
+  for (const config of REDIRECTED_GRADIENTS) tf.registerGradient(config);
+  try {
+    return compute();
+  } finally {
+    for (const { kernelName, config } of originals) {
+      if (config) tf.registerGradient(config);
+      else tf.unregisterGradient(kernelName);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+// The `lucid` preset's image parameterisation, as Lucid and Lucent's `param.image(fft=True,
+// decorrelate=True)`: the numbers optimised are a spectrum, not pixels. Each image channel is an
+// orthonormal real Fourier basis times the spectrum, each frequency scaled by 1 / frequency (so an
+// equal step in every coefficient changes coarse structure more than fine: plain pixel ascent
+// spends its steps on high-frequency noise); colour images mix their three channels by the square
+// root of ImageNet's colour correlation (so a step changes brightness more than hue); a sigmoid
+// then maps everything into 0–255, so the image is always a valid input for the model.
+//
+// The basis is real (cos and sin columns) where Lucid uses a complex half-spectrum and irfft2d: the
+// two span the same images with the same frequency weights, and matrix products are all TF.js
+// needs to differentiate it (its FFT kernels are missing on WASM). Only frequencies up to a quarter
+// cycle per pixel are kept (the first N/2 basis columns per axis): the 1/frequency weights leave
+// the finer ones nearly still in a 40-step run anyway, Lucent's standard render (a 128-pixel image
+// upsampled to the model's 224) reaches 0.29, and it makes the products and Adam 3–4× cheaper.
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../seededRandom';
+
+/** Lucid's `color_correlation_svd_sqrt`: the square root of ImageNet's RGB correlation. */
+const COLOR_CORRELATION_SVD_SQRT = [
+  [0.26, 0.09, 0.02],
+  [0.27, 0.0, -0.05],
+  [0.27, -0.09, 0.03],
+];
+/** Lucid divides the image by 4 before the sigmoid ("reduces saturation"). */
+const SPECTRUM_OUTPUT_DIVISOR = 4;
+/** Lucid's starting spectrum: normal noise of standard deviation 0.01, a near-gray image. */
+const INITIAL_SPECTRUM_SD = 0.01;
+/** Lucid's decay_power: coefficient scale 1 / frequency¹. */
+const DECAY_POWER = 1;
+
+/** Column j of the N×N orthonormal real Fourier basis: 1/√N, then √(2/N)·cos and √(2/N)·sin of each frequency, then (N even) the alternating Nyquist column. */
+export function realFourierBasis(size: number): Float32Array {
+  const basis = new Float32Array(size * size);
+  for (let n = 0; n < size; n++) {
+    for (let column = 0; column < size; column++) {
+      const k = Math.ceil(column / 2);
+      let value: number;
+      if (column === 0) value = 1 / Math.sqrt(size);
+      else if (2 * k === size) value = (n % 2 === 0 ? 1 : -1) / Math.sqrt(size);
+      else value = Math.sqrt(2 / size) * (column % 2 === 1 ? Math.cos((2 * Math.PI * k * n) / size) : Math.sin((2 * Math.PI * k * n) / size));
+      basis[n * size + column] = value;
+    }
+  }
+  return basis;
+}
+
+/** Cycles per pixel of basis column j. */
+function columnFrequency(column: number, size: number): number {
+  return Math.ceil(column / 2) / size;
+}
+
+/** Basis columns kept per axis: frequencies up to a quarter cycle per pixel. */
+export function keptFrequencies(size: number): number {
+  return Math.max(1, Math.ceil(size / 2));
+}
+
+/** The first `kept` columns of realFourierBasis(size): [size, kept], row-major. */
+function truncatedBasis(size: number, kept: number): Float32Array {
+  const full = realFourierBasis(size);
+  const truncated = new Float32Array(size * kept);
+  for (let n = 0; n < size; n++) truncated.set(full.subarray(n * size, n * size + kept), n * kept);
+  return truncated;
+}
+
+/** Lucid's spectrum scale: 1 / max(|frequency|, 1/N)^decay, per kept (y column, x column). */
+export function spectrumScale(size: number, kept = keptFrequencies(size)): Float32Array {
+  const scale = new Float32Array(kept * kept);
+  for (let row = 0; row < kept; row++) {
+    for (let column = 0; column < kept; column++) {
+      const frequency = Math.hypot(columnFrequency(row, size), columnFrequency(column, size));
+      scale[row * kept + column] = 1 / Math.max(frequency, 1 / size) ** DECAY_POWER;
+    }
+  }
+  return scale;
+}
+
+/** Lucid's `color_correlation_normalized`: the correlation root divided by its largest column norm. */
+function normalizedColorCorrelation(): number[][] {
+  const columnNorms = [0, 1, 2].map((column) => Math.hypot(...COLOR_CORRELATION_SVD_SQRT.map((row) => row[column])));
+  const largest = Math.max(...columnNorms);
+  return COLOR_CORRELATION_SVD_SQRT.map((row) => row.map((value) => value / largest));
+}
+
+/**
+ * `x · right` for a constant `right`, differentiable in x only. TF.js differentiates a matMul by a
+ * matMul with transposeB, which its WASM kernel runs about 5× slower than a plain one; here the
+ * gradient is `dy · rightᵀ` with rightᵀ kept ready.
+ */
+class ConstantProduct {
+  private readonly right: tf.Tensor2D;
+  private readonly rightTransposed: tf.Tensor2D;
+  private readonly product: (x: tf.Tensor) => tf.Tensor;
+
+  constructor(right: tf.Tensor2D) {
+    this.right = right;
+    this.rightTransposed = right.transpose();
+    this.product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: (inputs[0] as tf.Tensor2D).matMul(this.right),
+      gradFunc: (dy: tf.Tensor) => (dy as tf.Tensor2D).matMul(this.rightTransposed),
+    }));
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return this.product(x) as tf.Tensor2D;
+  }
+
+  dispose(): void {
+    tf.dispose([this.right, this.rightTransposed]);
+  }
+}
+
+/** Images of `size`² pixels and 1 or 3 channels, drawn from a spectrum of shape [batch, channels, K, K] (K = keptFrequencies(size)). */
+export class FourierImageParameterization {
+  /** Coefficients per axis. */
+  readonly kept: number;
+  /** `coefficients [·, K] · basisᵀ [K, N]`: the basis applied along the last axis. */
+  private readonly alongLastAxis: ConstantProduct;
+  /** [K, K]: the frequency weight of each coefficient. */
+  private readonly scale: tf.Tensor2D;
+  /** Pixel colour = decorrelated colour · normalised correlationᵀ (Lucent's `t @ color_correlation_normalized.T`). */
+  private readonly colorMix: ConstantProduct | undefined;
+
+  constructor(
+    readonly size: number,
+    readonly channels: number,
+    kept = keptFrequencies(size),
+  ) {
+    this.kept = Math.min(size, kept);
+    this.alongLastAxis = new ConstantProduct(tf.tidy(() => tf.tensor2d(truncatedBasis(size, this.kept), [size, this.kept]).transpose<tf.Tensor2D>()));
+    // Lucid's division by 4 is folded into the weights.
+    this.scale = tf.tidy(() => tf.tensor2d(spectrumScale(size, this.kept), [this.kept, this.kept]).div<tf.Tensor2D>(SPECTRUM_OUTPUT_DIVISOR));
+    this.colorMix = channels === 3 ? new ConstantProduct(tf.tidy(() => tf.tensor2d(normalizedColorCorrelation()).transpose<tf.Tensor2D>())) : undefined;
+  }
+
+  /** Lucid's start: normal noise of sd 0.01 per coefficient, from each filter's own stream (a near-gray image). */
+  initialSpectrum(randoms: Random[]): tf.Tensor4D {
+    const perImage = this.channels * this.kept * this.kept;
+    const values = new Float32Array(randoms.length * perImage);
+    randoms.forEach((random, i) => {
+      for (let j = 0; j < perImage; j++) values[i * perImage + j] = standardNormal(random) * INITIAL_SPECTRUM_SD;
+    });
+    return tf.tensor4d(values, [randoms.length, this.channels, this.kept, this.kept]);
+  }
+
+  /** [batch, N, N, channels], 0–255: what the model is shown (before its preprocessing). Differentiable. */
+  pixels(spectrum: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [batch, channels, kept] = spectrum.shape;
+      const size = this.size;
+      let weighted = spectrum.mul<tf.Tensor4D>(this.scaleFor(batch, channels));
+      // The colour mix is the same linear map at every pixel, so it can act on the coefficients (4× fewer than pixels).
+      if (this.colorMix) weighted = this.colorMix.apply(weighted.transpose([0, 2, 3, 1]).reshape([-1, 3])).reshape([batch, kept, kept, 3]).transpose([0, 3, 1, 2]);
+      // Along x ([y-frequency, x-frequency] → [y-frequency, x]), then along y ([x, y-frequency] → [x, y]).
+      const alongX = this.alongLastAxis.apply(weighted.reshape([-1, kept])).reshape([batch * channels, kept, size]);
+      const alongY = this.alongLastAxis.apply(alongX.transpose([0, 2, 1]).reshape([-1, kept])).reshape([batch, channels, size, size]);
+      // [batch, channels, x, y] → [batch, y, x, channels].
+      return tf.sigmoid(alongY.transpose([0, 3, 2, 1])).mul(255) as tf.Tensor4D;
+    });
+  }
+
+  /** The weights at the spectrum's full shape (WASM broadcasts slowly), made once per batch size. */
+  private scaleFor(batch: number, channels: number): tf.Tensor4D {
+    let tiled = this.tiledScales.get(batch);
+    if (!tiled) {
+      tiled = tf.tidy(() => tf.keep(tf.stack(Array.from({ length: batch * channels }, () => this.scale)).reshape<tf.Tensor4D>([batch, channels, this.kept, this.kept])));
+      this.tiledScales.set(batch, tiled);
+    }
+    return tiled;
+  }
+
+  private readonly tiledScales = new Map<number, tf.Tensor4D>();
+
+  dispose(): void {
+    this.alongLastAxis.dispose();
+    this.colorMix?.dispose();
+    this.scale.dispose();
+    for (const tiled of this.tiledScales.values()) tiled.dispose();
+    this.tiledScales.clear();
+  }
+}
+
+/** A standard normal draw (Box–Muller) from a uniform stream. */
+function standardNormal(random: Random): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
