@@ -137,8 +137,8 @@ npx tsx scripts/train-example-model.ts
 \`\`\`
 
 This rewrites everything in this folder, this README included, in about six minutes on two CPU
-cores. It needs no tfjs-node: it trains on the WASM backend, after registering the gradient kernel
-WASM lacks (\`Conv2DBackpropFilter\`) and faster replacements for two slow ones
-(\`Conv2DBackpropInput\`, \`MaxPoolGrad\`), see \`scripts/example-data/wasmTrainingKernels.ts\`.
+cores. It needs no tfjs-node: it trains on the WASM backend with the engine's gradient kernels
+(\`src/engine/tfjs\`), which add the ones WASM lacks (\`Conv2DBackpropFilter\`, as a forward
+convolution) and replace slow or wrong ones (\`Conv2DBackpropInput\`, \`MaxPoolGrad\`).
 `;
 }

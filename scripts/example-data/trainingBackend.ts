@@ -1,22 +1,15 @@
-// Picks the fastest TF.js backend available for training without tfjs-node.
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// The backend the example model trains on: the engine's own WASM set-up (its kernel fixes and fast
+// gradients, each checked against the cpu backend by test/unit/wasmGradientKernels.unit.test.ts),
+// or the pure-JS 'cpu' backend where WASM cannot start.
 import path from 'node:path';
-import { registerWasmTrainingKernels } from './wasmTrainingKernels';
+import { initializeBackend } from '../../src/engine/tfjs/backend';
 
-/** WASM (XNNPACK) when it starts, else the pure-JS 'cpu' backend. Returns the backend in use. */
+/** Returns the backend in use, after printing why a preferred one was not used. */
 export async function useTrainingBackend(): Promise<string> {
-  // Node has no SharedArrayBuffer-backed worker threads for the threaded WASM build.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep);
-  try {
-    if (await tf.setBackend('wasm')) {
-      registerWasmTrainingKernels();
-      return tf.getBackend();
-    }
-  } catch (error) {
-    console.warn(`WASM backend unavailable (${(error as Error).message}); training on 'cpu'.`);
-  }
-  await tf.setBackend('cpu');
-  return tf.getBackend();
+  const selection = await initializeBackend('wasm', {
+    wasmDirectory: path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist'),
+    allowNative: false,
+  });
+  for (const note of selection.notes) console.warn(note);
+  return selection.backend;
 }

@@ -3,8 +3,8 @@
 // through; what it found is fixed here:
 // - kernels the WASM backend lacks run the cpu backend's own, with the tensors copied across
 //   (wasmCpuKernel.ts): the filter gradients of convolutions (which a backward pass computes only
-//   where it asks for them: lazyFusedConvolutionGradients.ts), and UnsortedSegmentSum (the
-//   gradient of gather);
+//   where it asks for them: lazyFusedConvolutionGradients.ts; stride-1 ones run as a forward
+//   convolution, wasmFastFilterGradient.ts), and UnsortedSegmentSum (the gradient of gather);
 // - the input gradient of depthwise convolutions, which the WASM backend lacks too, runs as a
 //   forward depthwise convolution (wasmFastDepthwiseGradients.ts);
 // - stock kernels that give wrong values are replaced: MaxPoolGrad, which passes no gradient
@@ -27,6 +27,7 @@ import { registerWasmBatchNormGradient } from './wasmBatchNormGradient';
 import { cpuHasKernel, runOnCpu } from './wasmCpuKernel';
 import { registerFastWasmActivationGradients } from './wasmFastActivationGradients';
 import { registerFastWasmDepthwiseInputGradient } from './wasmFastDepthwiseGradients';
+import { filterGradientAsConvolution } from './wasmFastFilterGradient';
 import { registerFastWasmInputGradient } from './wasmFastInputGradient';
 import { registerFastWasmMaxPoolGrad } from './wasmFastMaxPoolGrad';
 import { registerFastWasmSlice } from './wasmFastSlice';
@@ -38,6 +39,11 @@ import { registerWasmResizeGradients } from './wasmResizeGradients';
 /** Kernels the WASM backend of TF.js 4.22 lacks, on the gradients of ops it has. */
 const MISSING_KERNELS = [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput, tf.UnsortedSegmentSum];
 
+/** Missing kernels computed on WASM where the case allows (the cpu backend's kernel elsewhere). */
+const FAST_PATHS: Partial<Record<string, (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | undefined>> = {
+  [tf.Conv2DBackpropFilter]: filterGradientAsConvolution,
+};
+
 /** Stock WASM kernels that differ from the cpu backend's, and are rare enough in convnets to run on cpu. */
 const WRONG_KERNELS = [tf.MaxPool3D, tf.MaxPool3DGrad, tf.Dilation2D, tf.Dilation2DBackpropInput, tf.Dilation2DBackpropFilter, tf.Conv3DBackpropInputV2, tf.Conv3DBackpropFilterV2];
 
@@ -47,7 +53,8 @@ const cpuReplacements = WRONG_KERNELS.map((kernelName) => wasmKernelOverride(ker
 function registerMissingKernels(): void {
   for (const kernelName of MISSING_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') || !cpuHasKernel(kernelName)) continue;
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => runOnCpu(kernelName, args) });
+    const fastPath = FAST_PATHS[kernelName];
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => fastPath?.(args) ?? runOnCpu(kernelName, args) });
   }
 }
 
