@@ -10,6 +10,7 @@ import { GRAD_CAM_VIEW_TYPE } from './host/panel/gradCamPanel';
 import { MODEL_SUMMARY_VIEW_TYPE } from './host/panel/modelSummaryPanel';
 import { readSettings } from './host/settings';
 import { ModelStatusBarItem } from './host/statusBar/modelStatusBarItem';
+import type { ModelTreeNode } from './host/tree/modelTreeModel';
 import { ModelTreeProvider } from './host/tree/modelTreeProvider';
 import type { WebviewPersistedState } from './shared/protocol';
 
@@ -20,6 +21,7 @@ export interface ConvscopeApi {
 }
 
 export function activate(context: vscode.ExtensionContext): ConvscopeApi {
+  const activationStarted = performance.now();
   const log = vscode.window.createOutputChannel('Convscope', { log: true });
   const settings = readSettings();
   const engine = new EngineClient({
@@ -32,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
   });
   const host = new ConvscopeHost(context, engine, log);
   const tree = new ModelTreeProvider(host.treeModel);
+  const treeView = vscode.window.createTreeView('convscope.models', { treeDataProvider: tree, showCollapseAll: true });
   const statusBar = new ModelStatusBarItem(host.treeModel, engine, () => host.recentModels, host.onDidUseModel);
   const applyBackend = (allowNative: boolean) => void engine.setBackend(readSettings().backend, allowNative).then(() => statusBar.refreshBackend());
 
@@ -41,7 +44,8 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
     tree,
     statusBar,
     { dispose: () => void engine.dispose() },
-    vscode.window.createTreeView('convscope.models', { treeDataProvider: tree, showCollapseAll: true }),
+    treeView,
+    revealFocusedModel(host, treeView),
     ...registerCommands(host, context.extensionUri.fsPath),
     ...[ACTIVATIONS_VIEW_TYPE, FILTER_PATTERNS_VIEW_TYPE, GRAD_CAM_VIEW_TYPE, MODEL_SUMMARY_VIEW_TYPE].map((viewType) =>
       vscode.window.registerWebviewPanelSerializer(viewType, {
@@ -55,11 +59,34 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => applyBackend(true)),
   );
 
+  // Both times are read by the end-to-end tests from the output channel's log file.
+  const sinceActivation = () => `${Math.round(performance.now() - activationStarted)} ms`;
+  log.info(`Activated in ${sinceActivation()}.`);
+  const firstModelWatch = host.treeModel.onDidChange(() => {
+    if (!host.treeModel.roots().some((node) => node.kind === 'model' && node.model.state === 'loaded')) return;
+    log.info(`First model in the sidebar ${sinceActivation()} after activation.`);
+    firstModelWatch.dispose();
+  });
+  context.subscriptions.push(firstModelWatch);
+
   return {
     host,
     visualize: (target) => host.visualize(target),
     openModel: (modelPath) => host.openModel(modelPath),
   };
+}
+
+/** Selects the model in front in the sidebar when it changes, if the sidebar is showing. */
+function revealFocusedModel(host: ConvscopeHost, treeView: vscode.TreeView<ModelTreeNode>): vscode.Disposable {
+  let revealed: string | undefined;
+  return host.treeModel.onDidChange(() => {
+    const root = host.treeModel.focusedRoot();
+    const modelPath = root?.kind === 'model' ? root.model.modelPath : undefined;
+    if (!root || modelPath === revealed || !treeView.visible) return;
+    revealed = modelPath;
+    // Not focus: the user is working in the panel.
+    void Promise.resolve(treeView.reveal(root, { select: true, focus: false, expand: true })).catch(() => undefined);
+  });
 }
 
 export function deactivate(): void {}

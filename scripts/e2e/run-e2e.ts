@@ -15,7 +15,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runScenarios, type ScenarioResult } from '../../test/e2e/convscope.e2e';
+import { isScenarioChosen, runScenarios, type ScenarioResult } from '../../test/e2e/convscope.e2e';
 import { createProfile, installExtension, startCodeServer, type RunningCodeServer } from './codeServer';
 import { ensureCodeServer, ensureDebianPackages } from './installCodeServer';
 import { packageExtension } from './packageExtension';
@@ -241,6 +241,7 @@ async function main(): Promise<number> {
         sampleImage: workspace.sampleImage,
         allImages: workspace.allImages,
         resultsDir: RESULTS_DIR,
+        logsDir: path.join(profile.userDataDir, 'logs'),
         log,
       }),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the scenarios passed the ${RUN_LIMIT_MS / 60_000} min limit`)), RUN_LIMIT_MS).unref()),
@@ -252,7 +253,7 @@ async function main(): Promise<number> {
     await cleanup();
     clearTimeout(watchdog);
   }
-  for (const name of SCENARIO_NAMES) {
+  for (const name of SCENARIO_NAMES.filter(isScenarioChosen)) {
     if (!results.some((result) => result.name === name)) results.push({ name, passed: false, ms: 0, error: 'not run', screenshots: [] });
   }
   const failed = summarize(results, setupError);

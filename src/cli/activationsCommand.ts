@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { BACKEND_PREFERENCES, COLORMAP_NAMES, EXIF_ORIENTATION_MODES, PREPROCESS_MODES, type BackendPreference, type ColormapName, type ExifOrientationMode, type PreprocessMode } from '../shared/types';
 import { encodeNpy } from '../render/npy';
+import { formatShape } from '../shared/shapes';
 import { runActivationJob } from '../jobs/activationJob';
 import { UsageError, oneOf, positiveInteger, requirePositionals, startBackend, stringOption, type CliCommand, writeOut, reportReading } from './cliSupport';
 import { OutputFolder, fileNameForLayer } from './outputFolder';
@@ -74,7 +75,7 @@ export const activationsCommand: CliCommand = {
             const npy = values.raw ? await output.write(`${baseName}.npy`, encodeNpy(activation.data, activation.shape)) : undefined;
             const { png: _pngBytes, ...description } = layer;
             layerFiles.push({ ...description, png, npy });
-            writeOut(`${layer.layerName.padEnd(24)} ${layer.shape.join('×').padEnd(18)} dead ${layer.stats.deadChannelCount}/${layer.stats.channelCount}  → ${png}\n`);
+            writeOut(`${layer.layerName.padEnd(24)} ${formatShape(layer.shape).padEnd(20)} dead ${layer.stats.deadChannelCount}/${layer.stats.channelCount}  → ${png}\n`);
           },
         },
       );

@@ -120,6 +120,17 @@ describe('ModelTreeModel', function () {
     assert.equal(changes, 2);
   });
 
+  it('gives the root row of the model in front, for the sidebar to reveal', function () {
+    const tree = new ModelTreeModel();
+    tree.set({ state: 'loading', modelPath: '/a/model.json' });
+    tree.set({ state: 'failed', modelPath: '/b/model.json', message: 'broken' });
+    assert.equal(tree.focusedRoot(), undefined);
+    tree.setFocused('/b/model.json');
+    assert.deepEqual(tree.focusedRoot(), { kind: 'model', model: { state: 'failed', modelPath: '/b/model.json', message: 'broken' } });
+    tree.setFocused('/c/model.json');
+    assert.equal(tree.focusedRoot(), undefined, 'a model in front that the tree does not hold has no row');
+  });
+
   it('notifies listeners on change and replaces a model’s entry in place', function () {
     const tree = new ModelTreeModel();
     let changes = 0;

@@ -69,6 +69,12 @@ export class ModelTreeModel {
     return this.focused === modelPath;
   }
 
+  /** The root node of the model in front, if it is open in the tree. */
+  focusedRoot(): ModelTreeNode | undefined {
+    const model = this.focused === undefined ? undefined : this.models.get(this.focused);
+    return model && { kind: 'model', model };
+  }
+
   openModelPaths(): string[] {
     return [...this.models.keys()];
   }

@@ -17,6 +17,12 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelTreeNode>
     return node ? this.model.children(node) : this.model.roots();
   }
 
+  /** Only model rows are revealed (they are the roots); reveal needs this to exist. */
+  getParent(node: ModelTreeNode): ModelTreeNode | undefined {
+    if (node.kind !== 'model') throw new Error(`only model rows are revealed, not a ${node.kind} row`);
+    return undefined;
+  }
+
   getTreeItem(node: ModelTreeNode): vscode.TreeItem {
     switch (node.kind) {
       case 'model': {
