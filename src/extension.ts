@@ -8,6 +8,7 @@ import { ACTIVATIONS_VIEW_TYPE, type ActivationsOutcome, type ActivationsTarget 
 import { FILTER_PATTERNS_VIEW_TYPE } from './host/panel/filterPatternPanel';
 import { GRAD_CAM_VIEW_TYPE } from './host/panel/gradCamPanel';
 import { MODEL_SUMMARY_VIEW_TYPE } from './host/panel/modelSummaryPanel';
+import { withSafeLines } from './host/safeLog';
 import { readSettings } from './host/settings';
 import { ModelStatusBarItem } from './host/statusBar/modelStatusBarItem';
 import type { ModelTreeNode } from './host/tree/modelTreeModel';
@@ -22,7 +23,7 @@ export interface ConvscopeApi {
 
 export function activate(context: vscode.ExtensionContext): ConvscopeApi {
   const activationStarted = performance.now();
-  const log = vscode.window.createOutputChannel('Convscope', { log: true });
+  const log = withSafeLines(vscode.window.createOutputChannel('Convscope', { log: true }));
   const settings = readSettings();
   const engine = new EngineClient({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
