@@ -70,7 +70,7 @@ export const WORKLOADS: readonly Workload[] = [
 
 /**
  * MobileNetV2 at 224 (Teachable Machine's is α 0.35): forward, one step of 16 filters of
- * block_3_expand at 224 (the issue's measurement), the grid of block_6_expand (block_3_expand has
+ * block_3_expand at 224 (the first slow case measured), the grid of block_6_expand (block_3_expand has
  * only 48 filters at α 0.35), Grad-CAM.
  */
 function mobileNetV2Workloads(idWidth: string, model: BenchModelName, width: string): Workload[] {

@@ -1,6 +1,6 @@
 // The hostile-file suite's cases: model files, images, labels and requests built to make Convscope
 // read outside the model's folder, allocate without bound, hang, or print escape sequences, one
-// per way in that a hostile-input campaign found open (groups 1–9 of issue 16), plus seeded
+// per way in that a hostile-input campaign found open (nine groups of holes), plus seeded
 // random HDF5 and zip structures. Each case writes its files into a folder of its own (and what
 // must never be read into a folder beside it) and says what must happen: refused with an input
 // error naming a file, or works. The unit tests and the soak run them through the engine worker.

@@ -1,7 +1,7 @@
 // The default WASM backend against TF.js's pure-JavaScript `cpu` backend, end to end through the
 // jobs the extension runs: activations, Grad-CAM for every class at the default layer and at an
 // earlier one, and a short filter ascent, on the real models of ../shared/realmodels and on small
-// synthetic models built for the cases where back-propagation kernels go wrong (issue 13: WASM's
+// synthetic models built for the cases where back-propagation kernels go wrong (WASM's
 // MaxPoolGrad dropped the gradient of pooling windows whose values are all <= 0).
 //
 // Criteria, the cpu backend's result being the reference (b):

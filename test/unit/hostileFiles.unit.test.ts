@@ -1,4 +1,4 @@
-// The hostile-file suite (issue 16): model files, images, labels and requests built to read outside
+// The hostile-file suite: model files, images, labels and requests built to read outside
 // the model's folder, allocate without bound, hang, or smuggle escape sequences, each run through
 // the real engine worker. Every case must end within its time limit, refused with one line naming
 // a file of the case (or work, where it is harmless), having read nothing outside the model's
