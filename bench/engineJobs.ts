@@ -2,6 +2,9 @@
 // The time reported is the job's own measure of the engine work (computeActivations, the filter
 // ascent, computeGradCam), excluding model loading, image decoding and PNG rendering; the job's
 // wall time as the host sees it is kept beside it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { EngineClient } from '../src/host/engineClient';
 import type { Workload } from './workloads';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../src/shared/defaults';
@@ -17,6 +20,9 @@ export interface JobTiming {
   batchSize?: number;
   /** Grad-CAM: the layer the engine chose. */
   layer?: string;
+  /** Dataset jobs: images predicted, and the job's own rate over everything it does (reading, thumbnails included). */
+  images?: number;
+  jobImagesPerSecond?: number;
 }
 
 export interface JobInputs {
@@ -24,6 +30,8 @@ export interface JobInputs {
   imagePath: string;
   /** Filter jobs: gradient-ascent steps in this job. */
   steps?: number;
+  /** Dataset jobs: the folder of images (see datasetImages.ts). */
+  datasetFolder?: string;
 }
 
 export async function runWorkloadJob(engine: EngineClient, workload: Workload, inputs: JobInputs): Promise<JobTiming> {
@@ -53,10 +61,26 @@ export async function runWorkloadJob(engine: EngineClient, workload: Workload, i
     }
     case 'gradCam': {
       const { info } = await engine.runGradCam(
-        { modelPath: inputs.modelPath, imagePath: inputs.imagePath, score: 'output', intensity: 0.4, colormap: 'jet', limits: LIMITS },
+        { modelPath: inputs.modelPath, imagePath: inputs.imagePath, score: 'output', intensity: 0.4, colormap: 'jet', limits: LIMITS, methods: [workload.method ?? 'gradcam'], rescoringBatch: 32 },
         {},
       );
       return { engineMs: info.timings.gradCamMs, wallMs: wallMs(), backend: info.backend, preprocess: info.preprocess, layer: info.layer.name };
+    }
+    case 'dataset': {
+      if (!inputs.datasetFolder) throw new Error(`${workload.id}: no dataset folder`);
+      // A fresh cache each time: every run predicts every image.
+      const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'convscope-bench-dataset-'));
+      try {
+        const summary = await engine.runDataset(
+          { modelPath: inputs.modelPath, folder: inputs.datasetFolder, cacheRoot, batchSize: workload.batchSize, maxImages: workload.images, thumbnailSize: 64, colormap: 'jet', intensity: 0.4, limits: LIMITS },
+          {},
+        );
+        if (summary.predictedCount !== workload.images) throw new Error(`${workload.id}: ${summary.predictedCount} of ${workload.images} images predicted`);
+        const preprocess = (await engine.summarize(inputs.modelPath, LIMITS)).defaultPreprocess;
+        return { engineMs: summary.predictMs, wallMs: wallMs(), backend: summary.backend, preprocess, batchSize: workload.batchSize, images: summary.predictedCount, jobImagesPerSecond: summary.imagesPerSecond };
+      } finally {
+        await rm(cacheRoot, { recursive: true, force: true });
+      }
     }
   }
 }

@@ -22,7 +22,9 @@ export async function measureOurs(engine: EngineClient, workload: Workload, plan
   const firstSteps = plan.groups[0].steps ?? undefined;
   let job: JobTiming | undefined;
   for (let i = 0; i < plan.warmups; i++) job = await runWorkloadJob(engine, workload, { ...inputs, steps: firstSteps });
-  const before = await engine.measureMemory();
+  // Filter grids and dataset runs run on their own worker (src/host/engineJobs.ts): its tensors are the ones counted.
+  const lane = (workload.kind === 'filterSteps' && workload.filterCount > 1) || workload.kind === 'dataset' ? 'long' : 'short';
+  const before = await engine.measureMemory(lane);
   const timed: TimedGroup[] = plan.groups.map((group) => ({ steps: group.steps, ms: [] }));
   const { observation } = await observeHost(async () => {
     // Interleaved, so that drift in the machine's speed touches every group alike.
@@ -35,7 +37,7 @@ export async function measureOurs(engine: EngineClient, workload: Workload, plan
       }
     }
   });
-  const after = await engine.measureMemory();
+  const after = await engine.measureMemory(lane);
   if (!job) throw new Error(`${workload.id}: no job ran`);
   return { timed, job, host: observation, tensorsBefore: before.tensors, tensorsAfter: after.tensors, processPeakRssBytes: after.peakRssBytes };
 }

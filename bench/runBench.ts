@@ -15,10 +15,12 @@ import { measureOurs } from './measureOurs';
 import { planMeasurement, reportedMs, type BenchOptions } from './measurementPlan';
 import { describeMachine, formatTable, writeReport, type BenchReport, type WorkloadResult } from './report';
 import { TORCH_INSTALL_HINT, runTorchReference, torchVersion } from './torchReference';
-import { WORKLOADS, benchModelsUsed, type WorkloadModel } from './workloads';
+import { WORKLOADS, benchModelsUsed, type Workload, type WorkloadModel } from './workloads';
+import { datasetFolderFor } from './datasetImages';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const MODELS_DIRECTORY = path.join(__dirname, 'tmp', 'models');
+const DATASET_DIRECTORY = path.join(__dirname, 'tmp');
 const IMAGE_PATH = path.join(REPO_ROOT, 'examples', 'shapes', 'circle-1.png');
 const RESULTS_PATH = path.join(__dirname, 'results.json');
 
@@ -29,6 +31,13 @@ function modelPathOf(model: WorkloadModel): string {
 /** The worker bundle is what users run, so it is rebuilt from the current sources first. */
 function buildBundles(): void {
   execFileSync(process.execPath, ['esbuild.mjs'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** The images of the dataset workloads, also written by a child process. */
+function writeDatasetFolders(workloads: readonly Workload[]): void {
+  for (const count of new Set(workloads.flatMap((workload) => (workload.kind === 'dataset' ? [workload.images] : [])))) {
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'datasetImagesMain.ts'), datasetFolderFor(DATASET_DIRECTORY, count), String(count)], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
 }
 
 /** In a child process, so that this process's memory (measured during the jobs) never held them. */
@@ -53,6 +62,7 @@ async function main(): Promise<void> {
 
   buildBundles();
   writeModels(benchModelsUsed(workloads));
+  writeDatasetFolders(workloads);
   const loadAverage: BenchReport['loadAverage'] = { start: os.loadavg() };
   const engine = new EngineClient({
     workerPath: path.join(REPO_ROOT, 'dist', 'worker.js'),
@@ -71,7 +81,8 @@ async function main(): Promise<void> {
     // Each workload's PyTorch reference runs right after ours, so that both meet the same load on a shared machine.
     for (const workload of workloads) {
       const plan = planMeasurement(workload, options);
-      const ours = await measureOurs(engine, workload, plan, { modelPath: modelPathOf(workload.model), imagePath: IMAGE_PATH });
+      const datasetFolder = workload.kind === 'dataset' ? datasetFolderFor(DATASET_DIRECTORY, workload.images) : undefined;
+      const ours = await measureOurs(engine, workload, plan, { modelPath: modelPathOf(workload.model), imagePath: IMAGE_PATH, datasetFolder });
       const result: WorkloadResult = { workload, plan, ours, oursMs: reportedMs(workload, ours.timed) };
       console.error(`ours ${workload.id}: ${result.oursMs.toFixed(0)} ms (${plan.method}; runs ${JSON.stringify(ours.timed)})`);
       if (!torchMissing) {

@@ -198,6 +198,9 @@ def preprocess(pixels, mode):
         return pixels / 255
     if mode == "none":
         return pixels
+    if mode == "caffe":
+        # Keras' VGG preprocess_input: RGB to BGR, minus the ImageNet means (NCHW here).
+        return pixels[:, [2, 1, 0]] - torch.tensor([103.939, 116.779, 123.68]).reshape(1, 3, 1, 1)
     if mode == "tf":
         # Keras' MobileNet preprocess_input: [-1, 1].
         return pixels / 127.5 - 1
@@ -254,10 +257,25 @@ def filter_job(model, workload, steps):
     return results
 
 
+RESCORING_BATCH = 32
+
+
+def class_score(output, class_index, binary, logit=False):
+    """The class's score per batch row; one sigmoid unit scores class 0 by 1 − p (or −logit)."""
+    if not binary:
+        return output[:, class_index]
+    unit = output[:, 0]
+    return unit if class_index == 1 else (-unit if logit else 1 - unit)
+
+
 def grad_cam_job(model, workload):
-    """computeGradCam: the top class's output, differentiated back to the last convolution's output;
-    channel weights = mean gradient, heatmap = ReLU of the weighted channel mean, divided by its max.
-    The layer is the one the engine chose (gradCamLayer), else the last convolution."""
+    """computeGradCam and the other CAM methods (workload "method"): the top class's output,
+    differentiated back to the last convolution's output A (C × h × w) giving G; each method's map,
+    ReLU, divided by its max. The layer is the one the engine chose (gradCamLayer), else the last
+    convolution. Score-CAM and Ablation-CAM re-score RESCORING_BATCH channels per run, as
+    pytorch-grad-cam does: the whole model on the masked images, or on the image repeated with the
+    target layer's output replaced by ablated copies."""
+    method = workload.get("method") or "gradcam"
     target = model.index_of(workload["gradCamLayer"]) if workload.get("gradCamLayer") else model.last_convolution()
     x = preprocess(pixel_image(model.input_size), workload["preprocess"])
     outputs = {}
@@ -267,23 +285,98 @@ def grad_cam_job(model, workload):
     outputs[model.layers[target].name] = feature_map
     output = model.run(feature_map, target + 1, None, outputs)
     scores = output[0]
-    if scores.numel() == 1:
-        # One sigmoid unit: classes [1 − p, p].
-        p = scores[0]
-        class_index = 1 if p.item() >= 0.5 else 0
-        score = p if class_index == 1 else 1 - p
-    else:
-        class_index = int(scores.argmax())
-        score = scores[class_index]
+    binary = scores.numel() == 1
+    # One sigmoid unit: classes [1 − p, p].
+    class_index = (1 if scores[0].item() >= 0.5 else 0) if binary else int(scores.argmax())
+    score = class_score(output, class_index, binary)[0]
     (gradient,) = torch.autograd.grad(score, feature_map)
-    pooled = gradient.mean(dim=(0, 2, 3))
-    heatmap = (feature_map.detach()[0] * pooled.reshape(-1, 1, 1)).mean(dim=0).clamp(min=0)
+    A, G = feature_map.detach()[0], gradient[0]
+    per_channel = lambda weights: (A * weights.reshape(-1, 1, 1)).sum(dim=0)  # noqa: E731
+    if method == "gradcam":
+        heatmap = (A * G.mean(dim=(1, 2)).reshape(-1, 1, 1)).mean(dim=0)
+    elif method == "gradcampp":
+        g2, g3 = G**2, G**3
+        denominator = 2 * g2 + A.sum(dim=(1, 2)).reshape(-1, 1, 1) * g3
+        alpha = torch.where(denominator != 0, g2 / torch.where(denominator != 0, denominator, torch.ones_like(denominator)), torch.zeros_like(denominator))
+        heatmap = per_channel((alpha * F.relu(G)).sum(dim=(1, 2)))
+    elif method == "xgradcam":
+        sums = A.sum(dim=(1, 2))
+        heatmap = per_channel(torch.where(sums != 0, (G * A).sum(dim=(1, 2)) / torch.where(sums != 0, sums, torch.ones_like(sums)), torch.zeros_like(sums)))
+    elif method == "layercam":
+        heatmap = (F.relu(G) * A).sum(dim=0)
+    elif method == "hirescam":
+        heatmap = (G * A).sum(dim=0)
+    elif method == "eigencam":
+        matrix = A.reshape(A.shape[0], -1).T
+        projection = matrix @ torch.linalg.svd(matrix, full_matrices=False)[2][0]
+        heatmap = (projection if projection.sum() >= 0 else -projection).reshape(A.shape[1:])
+    elif method == "scorecam":
+        heatmap = per_channel(torch.softmax(score_cam_logits(model, x, A, class_index, binary), dim=0))
+    elif method == "ablationcam":
+        ablated = ablation_scores(model, x, target, A, class_index, binary)
+        heatmap = per_channel((score.detach() - ablated) / score.detach())
+    else:
+        raise ValueError(f"unknown CAM method {method}")
+    heatmap = heatmap.clamp(min=0)
     peak = heatmap.max()
     return (heatmap / peak if peak > 0 else heatmap).numpy()
 
 
+def score_cam_logits(model, x, A, class_index, binary):
+    """The class logit of the image masked by each channel, upsampled and scaled to 0..1."""
+    upsampled = F.interpolate(A[None], size=x.shape[2:], mode="bilinear", align_corners=False)[0]
+    low = upsampled.amin(dim=(1, 2), keepdim=True)
+    span = upsampled.amax(dim=(1, 2), keepdim=True) - low
+    masks = torch.where(span > 0, (upsampled - low) / torch.where(span > 0, span, torch.ones_like(span)), torch.zeros_like(upsampled))
+    head = model.layers[-1].module
+    logits = []
+    with torch.no_grad():
+        for start in range(0, masks.shape[0], RESCORING_BATCH):
+            masked = x * masks[start : start + RESCORING_BATCH, None]
+            features = model.run(masked, 0, len(model.layers) - 1)
+            logits.append(class_score(head[0](features), class_index, binary, logit=True))
+    return torch.cat(logits)
+
+
+def ablation_scores(model, x, target, A, class_index, binary):
+    """The class score with each channel of the target layer's output zeroed in turn."""
+    channels = A.shape[0]
+    scores = []
+    with torch.no_grad():
+        for start in range(0, channels, RESCORING_BATCH):
+            count = min(RESCORING_BATCH, channels - start)
+            outputs = {}
+            model.run(x.repeat(count, 1, 1, 1), 0, target + 1, outputs)
+            ablated = A[None].repeat(count, 1, 1, 1)
+            ablated[torch.arange(count), torch.arange(start, start + count)] = 0
+            outputs[model.layers[target].name] = ablated
+            scores.append(class_score(model.run(ablated, target + 1, None, outputs), class_index, binary))
+    return torch.cat(scores)
+
+
+# The decoded images, made once per size outside the timed jobs (the engine's time excludes decoding).
+DATASET_PIXELS = {}
+
+
+def dataset_job(model, workload):
+    """Explain Folder's predictions: `images` images, preprocessed and run forward in batches of
+    `batchSize`, each batch's scores read out (the engine's time excludes decoding too)."""
+    key = (model.input_size, workload["images"])
+    if key not in DATASET_PIXELS:
+        DATASET_PIXELS[key] = pixel_image(*key)
+    pixels = DATASET_PIXELS[key]
+    scores = []
+    with torch.no_grad():
+        for start in range(0, pixels.shape[0], workload["batchSize"]):
+            batch = preprocess(pixels[start : start + workload["batchSize"]], workload["preprocess"])
+            scores.append(model.run(batch).numpy())
+    return scores
+
+
 def run_job(model, workload, steps):
     kind = workload["kind"]
+    if kind == "dataset":
+        return dataset_job(model, workload)
     if kind == "activations":
         return activations_job(model, workload)
     if kind == "filterSteps":

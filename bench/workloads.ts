@@ -1,6 +1,7 @@
 // What the benchmark measures: each workload names a model, a job of the engine and its
 // parameters. The PyTorch reference receives the same description and does the same computation.
 import type { BenchModelName } from './benchModels';
+import { CAM_METHODS, type CamMethod } from '../src/shared/camMethods';
 
 /** The bundled example model is read as shipped; the others are built (see benchModels.ts). */
 export type WorkloadModel = BenchModelName | 'shapes';
@@ -31,12 +32,35 @@ export interface FilterStepsWorkload extends WorkloadBase {
   steps: number;
 }
 
-/** Grad-CAM of the top class at the model's default layer (the last convolution), score = the model's output. */
+/** A CAM map of the top class at the model's default layer (the last convolution), score = the model's output. */
 export interface GradCamWorkload extends WorkloadBase {
   kind: 'gradCam';
+  /** Omitted: Grad-CAM. Score-CAM and Ablation-CAM re-score 32 channels per run on both sides. */
+  method?: CamMethod;
 }
 
-export type Workload = ActivationsWorkload | FilterStepsWorkload | GradCamWorkload;
+/**
+ * Explain Folder's batched predictions: `images` generated images of a folder (no class subfolders,
+ * so no error is explained) in batches of `batchSize`; the time is the job's forward passes.
+ */
+export interface DatasetWorkload extends WorkloadBase {
+  kind: 'dataset';
+  images: number;
+  batchSize: number;
+}
+
+export type Workload = ActivationsWorkload | FilterStepsWorkload | GradCamWorkload | DatasetWorkload;
+
+/** Explain Folder's workloads: a folder of this many images, the job's default batch. */
+const DATASET_IMAGES = 128;
+const datasetWorkload = (id: string, model: BenchModelName, name: string, size: number): DatasetWorkload => ({
+  id,
+  title: `${name} Explain Folder, ${DATASET_IMAGES} images predicted in batches of 32 at ${size}`,
+  kind: 'dataset',
+  model,
+  images: DATASET_IMAGES,
+  batchSize: 32,
+});
 
 /** The study notes' filter grid: the first 64 filters, 40 steps, 64 pixels. */
 const GRID = { filterCount: 64, size: 64, steps: 40, report: 'grid' } as const;
@@ -64,8 +88,13 @@ export const WORKLOADS: readonly Workload[] = [
   { id: 'chollet-activations-150', title: 'Chollet 5.2 convnet forward 1×150×150, all activations', kind: 'activations', model: 'cholletConvnet' },
   { id: 'chollet-grid-conv2d_4', title: 'Chollet 5.2 convnet filter grid conv2d_4, 64 × 40 steps at 64 px', kind: 'filterSteps', model: 'cholletConvnet', layer: 'conv2d_4', ...GRID },
   { id: 'chollet-gradcam-150', title: 'Chollet 5.2 convnet Grad-CAM at 150 (→ conv2d_4)', kind: 'gradCam', model: 'cholletConvnet' },
+  ...camWorkloads('chollet', 'cholletConvnet', 'Chollet 5.2 convnet', 150),
+  ...camWorkloads('vgg16', 'vgg16', 'VGG16 + classifier', 224),
   ...mobileNetV2Workloads('035', 'mobilenetV2Alpha035', 'α 0.35'),
   ...mobileNetV2Workloads('100', 'mobilenetV2Alpha100', 'α 1.0'),
+  datasetWorkload('chollet-dataset-150', 'cholletConvnet', 'Chollet 5.2 convnet', 150),
+  datasetWorkload('mobilenetv2-035-dataset-224', 'mobilenetV2Alpha035', 'MobileNetV2 α 0.35', 224),
+  datasetWorkload('mobilenetv2-100-dataset-224', 'mobilenetV2Alpha100', 'MobileNetV2 α 1.0', 224),
 ];
 
 /**
@@ -91,6 +120,17 @@ function mobileNetV2Workloads(idWidth: string, model: BenchModelName, width: str
     { id: `mobilenetv2-${idWidth}-grid-block_6_expand`, title: `${name} filter grid block_6_expand, 64 filters × 40 steps at 64 px`, kind: 'filterSteps', model, layer: 'block_6_expand', ...GRID },
     { id: `mobilenetv2-${idWidth}-gradcam-224`, title: `${name} Grad-CAM at 224, score → out_relu`, kind: 'gradCam', model },
   ];
+}
+
+/** Every CAM method but Grad-CAM (timed above), at the last convolution. */
+function camWorkloads(idPrefix: string, model: BenchModelName, name: string, size: number): GradCamWorkload[] {
+  return CAM_METHODS.filter((method) => method.id !== 'gradcam').map((method) => ({
+    id: `${idPrefix}-${method.id}-${size}`,
+    title: `${name} ${method.label} at ${size} (→ last convolution)`,
+    kind: 'gradCam',
+    model,
+    method: method.id,
+  }));
 }
 
 export function benchModelsUsed(workloads: readonly Workload[]): BenchModelName[] {

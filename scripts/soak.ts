@@ -2,12 +2,14 @@
 // soak/soakSession.ts), every tenth job a hostile file, printing the worker's live tensors, memory
 // and answer times from start to end. CONVSCOPE_SOAK_RUNS sets the number of jobs (200 by default),
 // CONVSCOPE_SOAK_HOSTILE_EVERY how often a hostile file comes (10; 0 for none).
+// CONVSCOPE_SOAK_DATASET=N runs Explain Folder on N generated images instead (soak/datasetSoak.ts).
 import path from 'node:path';
 import { EngineClient } from '../src/host/engineClient';
 import type { EngineMemory } from '../src/shared/engineProtocol';
 import { answerTimes, countByKind, expectedTensors, runSoak, SOAK_KINDS } from './soak/soakSession';
 import { makeTempDir, removeDir, useWasmBackend } from '../test/support/engineFixtures';
 import { buildHostileFixtures, soakHostileJob } from '../test/support/hostileCases';
+import { runDatasetSoak } from './soak/datasetSoak';
 
 const root = path.resolve(__dirname, '..');
 const runs = Number(process.env.CONVSCOPE_SOAK_RUNS ?? 200);
@@ -69,7 +71,14 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+const datasetImages = process.env.CONVSCOPE_SOAK_DATASET;
+const soak =
+  datasetImages === undefined
+    ? main()
+    : runDatasetSoak(root, Number(datasetImages)).then((flat) => {
+        if (!flat) process.exitCode = 1;
+      });
+soak.catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;
 });

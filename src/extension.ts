@@ -8,6 +8,7 @@ import { ACTIVATIONS_VIEW_TYPE, type ActivationsOutcome, type ActivationsTarget 
 import { FILTER_PATTERNS_VIEW_TYPE } from './host/panel/filterPatternPanel';
 import { GRAD_CAM_VIEW_TYPE } from './host/panel/gradCamPanel';
 import { MODEL_SUMMARY_VIEW_TYPE } from './host/panel/modelSummaryPanel';
+import { DATASET_VIEW_TYPE } from './host/panel/datasetPanel';
 import { withSafeLines } from './host/safeLog';
 import { readSettings } from './host/settings';
 import { ModelStatusBarItem } from './host/statusBar/modelStatusBarItem';
@@ -48,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): ConvscopeApi {
     treeView,
     revealFocusedModel(host, treeView),
     ...registerCommands(host, context.extensionUri.fsPath),
-    ...[ACTIVATIONS_VIEW_TYPE, FILTER_PATTERNS_VIEW_TYPE, GRAD_CAM_VIEW_TYPE, MODEL_SUMMARY_VIEW_TYPE].map((viewType) =>
+    ...[ACTIVATIONS_VIEW_TYPE, FILTER_PATTERNS_VIEW_TYPE, GRAD_CAM_VIEW_TYPE, MODEL_SUMMARY_VIEW_TYPE, DATASET_VIEW_TYPE].map((viewType) =>
       vscode.window.registerWebviewPanelSerializer(viewType, {
         deserializeWebviewPanel: (panel, state: WebviewPersistedState | undefined) => host.revivePanel(panel, state),
       }),

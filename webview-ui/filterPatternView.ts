@@ -1,5 +1,6 @@
 // The filter-pattern panel: header (model, layer, filters, preset, size, steps), toolbar (preset,
-// Cancel, Export Grid), run status, and the grid whose tiles appear as the host streams them.
+// Example Images…, Cancel, Export Grid), run status, the grid whose tiles appear as the host streams
+// them, and below it each pattern beside the crops of the example images that excite its filter most.
 // Clicking a tile enlarges it.
 import type { FilterPatternImage, FilterPatternParameters } from '../src/shared/types';
 import type { FilterPanelSession, HostToWebviewMessage, RunStatus } from '../src/shared/protocol';
@@ -7,6 +8,7 @@ import { el, replaceChildren } from './dom';
 import { baseName, PREPROCESS_LABELS } from './format';
 import { FilterTileDialog } from './filterTileDialog';
 import { FilterTileGrid } from './filterTileGrid';
+import { FilterExampleRows } from './filterExampleRows';
 import { FilterToolbar } from './filterToolbar';
 import { RunView } from './runView';
 import type { HostConnection } from './vscodeApi';
@@ -18,6 +20,7 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
   private readonly gridArea: HTMLElement;
   private readonly dialog: FilterTileDialog;
   private grid: FilterTileGrid | undefined;
+  private exampleRows: FilterExampleRows | undefined;
 
   constructor(root: HTMLElement, host: HostConnection) {
     super(root, host);
@@ -25,6 +28,7 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
       setPreset: (preset) => this.host.post({ type: 'setFilterPreset', preset }),
       cancelRun: () => this.cancelRun(),
       exportGrid: () => this.host.post({ type: 'exportFilterGrid' }),
+      chooseExampleFolder: () => this.host.post({ type: 'chooseFilterExampleFolder' }),
     });
     this.summary = el('p', { class: 'filter-summary' });
     this.summary.hidden = true;
@@ -49,6 +53,8 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
     this.host.setState({ view: 'filters', modelPath: session.modelPath, layerName: session.layerName, preset: parameters.preset });
     this.dialog.close();
     this.grid?.dispose();
+    this.exampleRows?.dispose();
+    this.exampleRows = undefined;
 
     this.header.show({
       title: session.modelName || baseName(session.modelPath),
@@ -60,6 +66,11 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
         { term: 'Size', value: `${parameters.size} × ${parameters.size} px`, className: 'filter-size-detail' },
         { term: 'Steps', value: describeSteps(parameters), className: 'filter-steps-detail' },
         { term: 'Preprocess', value: PREPROCESS_LABELS[session.preprocess] ?? session.preprocess, className: 'preprocess-mode' },
+        {
+          term: 'Examples',
+          value: session.exampleSource ? `${session.exampleSource.description} (${session.exampleSource.imageCount})` : 'no images found: choose a folder with Example Images…',
+          className: 'filter-example-source',
+        },
       ],
     });
     this.toolbar.setEnabled(true);
@@ -80,7 +91,8 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
       filters: session.filters,
       onOpenTile: (tile, url) => this.dialog.open(session.layerName, tile, url),
     });
-    replaceChildren(this.gridArea, [this.grid.element]);
+    if (session.exampleSource) this.exampleRows = new FilterExampleRows(session.filters, session.exampleSource.description, session.exampleSource.imageCount);
+    replaceChildren(this.gridArea, [this.grid.element, ...(this.exampleRows ? [this.exampleRows.element] : [])]);
     this.toolbar.setRunning(true);
     this.status.showRunning(0, 0, 'steps', 'Starting…');
     this.updateSummary();
@@ -88,6 +100,7 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
 
   private showTile(tile: FilterPatternImage): void {
     if (!this.grid?.showTile(tile)) return;
+    this.exampleRows?.showTile(tile, this.grid.urlOf(tile.tile));
     this.updateSummary();
   }
 
@@ -122,8 +135,12 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
       this.summary.hidden = true;
       return;
     }
-    const dead = this.grid.deadCount;
-    this.summary.textContent = `${this.grid.shownCount} of ${this.grid.tileCount} filters done${dead > 0 ? ` · ${dead} dead (no pattern: drawn flat)` : ''}`;
+    const notRaised = this.grid.warningCount('not raised');
+    const silent = this.grid.warningCount('silent on real images');
+    this.summary.textContent =
+      `${this.grid.shownCount} of ${this.grid.tileCount} filters done` +
+      (notRaised > 0 ? ` · ${notRaised} not raised (the ascent did not raise the filter's mean activation meaningfully)` : '') +
+      (silent > 0 ? ` · ${silent} silent on real images (no image compared makes the filter fire)` : '');
     this.summary.hidden = false;
   }
 }

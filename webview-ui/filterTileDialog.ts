@@ -1,9 +1,13 @@
-// The enlarged view of one filter's pattern: the tile's image scaled up (pixelated), the loss (mean
-// activation of the filter) on the starting noise and at the end, the steps, and why a dead filter
-// shows no pattern. The image URL belongs to the grid; the dialog only borrows it.
+// The enlarged view of one filter's pattern: the tile's image scaled up (pixelated), the filter's
+// mean activation on the starting image and at the end, the steps, the verdict in words (raised, not
+// raised, silent on real images) with the best real image, and the crops of the example images that
+// excite the filter most. The image URL belongs to the grid; the dialog only borrows it.
 import type { FilterPatternImage } from '../src/shared/types';
 import { el } from './dom';
-import { formatValue } from './format';
+import { baseName, formatValue } from './format';
+import { exampleFigures } from './filterExampleRows';
+import { tileWarning } from './filterTileGrid';
+import type { ObjectUrlSlot } from './objectUrls';
 import { displayScale, MIN_CHANNEL_DISPLAY_WIDTH } from './gridGeometry';
 import { ModalDialog } from './modalDialog';
 
@@ -11,9 +15,17 @@ export class FilterTileDialog {
   readonly element: HTMLDivElement;
   private readonly dialog: ModalDialog;
   private shownFilter: number | undefined;
+  /** The example crops' URLs, revoked when the dialog closes. */
+  private exampleUrls: ObjectUrlSlot[] = [];
 
   constructor(doc: Document) {
-    this.dialog = new ModalDialog(doc, { kind: 'filter', onClosed: () => (this.shownFilter = undefined) });
+    this.dialog = new ModalDialog(doc, {
+      kind: 'filter',
+      onClosed: () => {
+        this.shownFilter = undefined;
+        this.revokeExamples();
+      },
+    });
     this.element = this.dialog.element;
   }
 
@@ -27,16 +39,22 @@ export class FilterTileDialog {
   }
 
   open(layerName: string, tile: FilterPatternImage, url: string | undefined): void {
+    this.revokeExamples();
     this.shownFilter = tile.filter;
+    const warning = tileWarning(tile);
     const image = el('img', {
       class: 'filter-image pixelated',
-      alt: `Pattern that maximally activates filter ${tile.filter} of ${layerName}${tile.dead ? ' (dead filter: flat)' : ''}`,
+      alt: `Pattern that maximally activates filter ${tile.filter} of ${layerName}${warning ? ` (${warning})` : ''}`,
       width: tile.size,
       height: tile.size,
     });
     image.style.width = `${tile.size * displayScale(tile.size, MIN_CHANNEL_DISPLAY_WIDTH)}px`;
     if (url !== undefined) image.src = url;
-    if (tile.dead) image.classList.add('dead');
+    if (tile.dead) image.classList.add('flat');
+    const verdictText =
+      tile.verdictText ?? (tile.dead ? 'Not raised: the gradient was zero from the start, so nothing near the starting image makes this filter respond; the tile is drawn flat.' : undefined);
+    const real = tile.realImages;
+    const examples = tile.examples;
 
     const gain = tile.lossStart > 0 && Number.isFinite(tile.lossEnd / tile.lossStart) ? ` (×${formatValue(tile.lossEnd / tile.lossStart)})` : '';
     this.dialog.open(`${layerName} — filter ${tile.filter}`, [
@@ -44,22 +62,37 @@ export class FilterTileDialog {
       el('dl', { class: 'filter-stats' }, [
         el('dt', {}, ['Filter']),
         el('dd', { class: 'filter-index' }, [String(tile.filter)]),
-        el('dt', {}, ['Loss at start']),
+        el('dt', {}, ['Mean activation at start']),
         el('dd', { class: 'filter-loss-start' }, [formatValue(tile.lossStart)]),
-        el('dt', {}, ['Loss at end']),
+        el('dt', {}, ['Mean activation at end']),
         el('dd', { class: 'filter-loss-end' }, [`${formatValue(tile.lossEnd)}${gain}`]),
+        ...(real
+          ? [
+              el('dt', {}, ['Best real image']),
+              el('dd', { class: 'filter-best-real', title: real.bestImage }, [`${formatValue(real.bestActivation)} (${baseName(real.bestImage)}, best of ${real.count})`]),
+            ]
+          : []),
         el('dt', {}, ['Steps']),
         el('dd', { class: 'filter-steps' }, [String(tile.steps)]),
         el('dt', {}, ['Size']),
         el('dd', { class: 'filter-size' }, [`${tile.size} × ${tile.size} px`]),
       ]),
-      el('p', { class: 'filter-loss-note' }, ['Loss: the mean activation of the filter over all positions, on the starting noise and on the final pattern.']),
-      tile.dead
-        ? el('p', { class: 'dead-note' }, [
-            'Dead filter: its gradient was zero from the start, so nothing near the starting image activates it. It is drawn flat rather than as noise.',
+      el('p', { class: 'filter-loss-note' }, ['Mean activation: the filter’s output averaged over all positions, on the starting image and on the final pattern.']),
+      verdictText ? el('p', { class: `filter-verdict-note${warning ? ' warning' : ''}` }, [verdictText]) : null,
+      examples
+        ? el('section', { class: 'filter-dialog-examples' }, [
+            el('h3', {}, ['What excites this filter in your images']),
+            examples.length > 0
+              ? el('div', { class: 'filter-example-strip' }, exampleFigures(examples, this.exampleUrls))
+              : el('p', { class: 'filter-example-none' }, ['It fires on none of the example images.']),
           ])
         : null,
     ]);
+  }
+
+  private revokeExamples(): void {
+    for (const slot of this.exampleUrls) slot.revoke();
+    this.exampleUrls = [];
   }
 
   close(): void {

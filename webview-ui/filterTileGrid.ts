@@ -2,12 +2,14 @@
 // row, the study notes' 5-pixel margins; the exported grid image keeps the notes' column-by-column
 // layout), built from one <img> per tile, placed as its `filterTile` message arrives. The frame keeps
 // the grid's aspect ratio at any width, and tiles are shown at a sensible size for any count; margins
-// are transparent, so they show the editor's background. Tiles are buttons: hover or focus shows the
-// filter's loss, a click or Enter enlarges it, the arrow keys move between tiles.
-import type { FilterGridLayout, FilterPatternImage } from '../src/shared/types';
+// are transparent, so they show the editor's background. Each tile shows its filter's mean activation
+// before → after the ascent, and says in words when the ascent did not raise it meaningfully or no
+// real image makes it fire. Tiles are buttons: hover or focus shows the filter's numbers and verdict,
+// a click or Enter enlarges it, the arrow keys move between tiles.
+import type { FilterGridLayout, FilterPatternImage, FilterPatternVerdict } from '../src/shared/types';
 import { FILTER_GRID_LINES, FILTER_GRID_MARGIN } from '../src/shared/filterGridLayout';
 import { el } from './dom';
-import { describeFilterLoss } from './format';
+import { describeFilterLoss, formatValue } from './format';
 import { displayScale, MIN_GRID_DISPLAY_WIDTH } from './gridGeometry';
 import { ObjectUrlSlot } from './objectUrls';
 
@@ -25,6 +27,19 @@ export interface FilterTileGridOptions {
 }
 
 type TileState = 'waiting' | 'shown' | 'missing';
+
+/** The verdicts a tile states in words; `raised` needs none. Tiles cached before verdicts existed have only `dead`, which is not raised. */
+export type TileWarning = Exclude<FilterPatternVerdict, 'raised'>;
+
+export function tileWarning(image: FilterPatternImage): TileWarning | undefined {
+  const verdict = image.verdict ?? (image.dead ? 'not raised' : 'raised');
+  return verdict === 'raised' ? undefined : verdict;
+}
+
+/** The class a warned tile gets: `not-raised`, `silent-on-real-images`. */
+function warningClass(warning: TileWarning): string {
+  return warning.replace(/ /g, '-');
+}
 
 interface TileSlot {
   readonly button: HTMLButtonElement;
@@ -133,8 +148,14 @@ export class FilterTileGrid {
     return this.slots.filter((slot) => slot.state === 'shown').length;
   }
 
-  get deadCount(): number {
-    return this.slots.filter((slot) => slot.state === 'shown' && slot.image?.dead).length;
+  /** Shown tiles with this warning. */
+  warningCount(warning: TileWarning): number {
+    return this.slots.filter((slot) => slot.state === 'shown' && slot.image && tileWarning(slot.image) === warning).length;
+  }
+
+  /** The object URL of a shown tile's image (owned by the grid). */
+  urlOf(tile: number): string | undefined {
+    return this.slots[tile]?.url.current;
   }
 
   get tileCount(): number {
@@ -156,9 +177,11 @@ export class FilterTileGrid {
       draggable: 'false',
     });
     if (url !== undefined) img.src = url;
-    const badge = image.dead ? el('span', { class: 'filter-tile-badge', 'aria-hidden': 'true' }, ['dead']) : null;
-    slot.button.replaceChildren(img, ...(badge ? [badge] : []));
-    slot.button.className = `filter-tile shown${image.dead ? ' dead' : ''}`;
+    const warning = tileWarning(image);
+    const badge = warning ? el('span', { class: 'filter-tile-badge', 'aria-hidden': 'true' }, [warning]) : null;
+    const objective = el('span', { class: 'filter-tile-objective', 'aria-hidden': 'true' }, [`${formatValue(image.lossStart)} → ${formatValue(image.lossEnd)}`]);
+    slot.button.replaceChildren(img, objective, ...(badge ? [badge] : []));
+    slot.button.className = `filter-tile shown${warning ? ` ${warningClass(warning)}` : ''}${image.dead ? ' flat' : ''}`;
     slot.button.removeAttribute('aria-disabled');
     slot.button.setAttribute('data-filter', String(image.filter));
     this.label(slot, image.tile);
@@ -190,7 +213,8 @@ export class FilterTileGrid {
       case 'shown': {
         const image = slot.image as FilterPatternImage;
         const text = describeFilterLoss(filter, image.lossStart, image.lossEnd);
-        return image.dead ? `${text} · dead` : text;
+        const warning = tileWarning(image);
+        return warning ? `${text} · ${warning}` : text;
       }
     }
   }

@@ -1,6 +1,6 @@
 // The filter-pattern panel's toolbar: the preset switch (Lucid-style `lucid`, the study notes'
-// `chollet` or the cleaner `clear`), Cancel while a run is in progress, and Export Grid once the
-// grid is complete.
+// `chollet` or the cleaner `clear`), Example Images… (the folder whose crops show what excites each
+// filter), Cancel while a run is in progress, and Export Grid once the grid is complete.
 import { FILTER_PATTERN_PRESETS, type FilterPatternPreset } from '../src/shared/types';
 import { el } from './dom';
 
@@ -8,6 +8,7 @@ export interface FilterToolbarActions {
   setPreset(preset: FilterPatternPreset): void;
   cancelRun(): void;
   exportGrid(): void;
+  chooseExampleFolder(): void;
 }
 
 const PRESET_TITLES: Readonly<Record<FilterPatternPreset, string>> = {
@@ -21,6 +22,7 @@ export class FilterToolbar {
   readonly presetButtons: ReadonlyMap<FilterPatternPreset, HTMLButtonElement>;
   readonly cancelButton: HTMLButtonElement;
   readonly exportButton: HTMLButtonElement;
+  readonly exampleFolderButton: HTMLButtonElement;
   private enabled = false;
 
   constructor(private readonly actions: FilterToolbarActions) {
@@ -58,8 +60,16 @@ export class FilterToolbar {
     ]);
     this.exportButton.addEventListener('click', () => this.actions.exportGrid());
 
+    this.exampleFolderButton = el(
+      'button',
+      { type: 'button', class: 'button secondary', 'data-action': 'chooseFilterExampleFolder', title: 'Choose the folder whose images show what excites each filter (default: the workspace’s images)' },
+      ['Example Images…'],
+    );
+    this.exampleFolderButton.addEventListener('click', () => this.actions.chooseExampleFolder());
+
     this.element = el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Filter pattern settings' }, [
       presetGroup,
+      this.exampleFolderButton,
       this.cancelButton,
       this.exportButton,
     ]);
@@ -71,6 +81,7 @@ export class FilterToolbar {
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
     for (const button of this.presetButtons.values()) button.disabled = !enabled;
+    this.exampleFolderButton.disabled = !enabled;
   }
 
   get isEnabled(): boolean {

@@ -1,9 +1,12 @@
-// The Grad-CAM panel's controls: Change Image…, target layer, overlay intensity, colormap, score, a
-// class typed by index or name, Export and Cancel. Each change asks the host to explain again with
-// only that field changed (`explain`); the host answers with a new run.
+// The Explain Prediction panel's controls: Change Image…, the CAM methods (each with its one-line
+// formula; several are mapped side by side), target layer and a layer to compare, overlay intensity,
+// colormap, score, a class (and one to compare) typed by index or name, Export and Cancel. Each change
+// asks the host to explain again with only that field changed (`explain`); the host answers with a
+// new run.
 import { formatShape } from '../src/shared/shapes';
 import { COLORMAP_NAMES, GRAD_CAM_SCORES, type ColormapName, type GradCamLayerChoice, type GradCamScore } from '../src/shared/types';
 import type { WebviewToHostMessage } from '../src/shared/protocol';
+import { CAM_METHODS, ATTRIBUTION_METHODS, DEFAULT_CAM_METHOD, EXPLAIN_METHODS, camMethodInfo, type CamMethodInfo, type ExplainMethod } from '../src/shared/camMethods';
 import { el, replaceChildren } from './dom';
 
 export type ExplainRequest = Omit<Extract<WebviewToHostMessage, { type: 'explain' }>, 'type'>;
@@ -42,7 +45,15 @@ export class GradCamControls {
   readonly explainButton: HTMLButtonElement;
   readonly exportButton: HTMLButtonElement;
   readonly cancelButton: HTMLButtonElement;
+  /** One checkbox per method, in EXPLAIN_METHODS' order. */
+  readonly methodBoxes: HTMLInputElement[];
+  readonly faithfulnessBox: HTMLInputElement;
+  /** The checked methods' formulas, one line each. */
+  readonly methodDoc: HTMLElement;
+  readonly compareLayerSelect: HTMLSelectElement;
+  readonly compareClassInput: HTMLInputElement;
   private layerNames: string[] = [];
+  private shownCompareClass = '';
 
   constructor(private readonly actions: GradCamControlActions) {
     this.chooseImageButton = el('button', { type: 'button', class: 'button', 'data-action': 'chooseImage', title: 'Choose another image (or drop or paste one onto the panel)' }, [
@@ -127,10 +138,57 @@ export class GradCamControls {
       this.actions.cancelRun();
     });
 
-    this.element = el('section', { class: 'gradcam-controls', 'aria-label': 'Grad-CAM settings' }, [
+    this.methodBoxes = EXPLAIN_METHODS.map((method) => {
+      const box = el('input', { type: 'checkbox', id: `gradcam-method-${method.id}`, value: method.id, 'data-action': 'method' });
+      box.addEventListener('change', () => this.methodsChanged(box));
+      return box;
+    });
+    const choice = (method: CamMethodInfo) =>
+      el('label', { class: 'method-choice', for: `gradcam-method-${method.id}`, title: `${method.summary} (${method.paper})` }, [
+        this.methodBoxes[EXPLAIN_METHODS.indexOf(method)],
+        method.label,
+      ]);
+    this.faithfulnessBox = el('input', { type: 'checkbox', id: 'gradcam-faithfulness', 'data-action': 'faithfulness' });
+    this.faithfulnessBox.addEventListener('change', () => this.actions.explain({ faithfulness: this.faithfulnessBox.checked }));
+    const methodChoices = el('fieldset', { class: 'method-choices' }, [
+      el('legend', {}, ['Methods (several: side by side)']),
+      el('span', { class: 'method-group' }, [el('span', { class: 'method-group-name' }, ['At the layer:']), ...CAM_METHODS.map(choice)]),
+      el('span', { class: 'method-group' }, [el('span', { class: 'method-group-name' }, ['On the input:']), ...ATTRIBUTION_METHODS.map(choice)]),
+      el(
+        'label',
+        {
+          class: 'method-choice',
+          for: 'gradcam-faithfulness',
+          title: 'Deletion and insertion AUC and the ROAD gap of every map, beside a random map and the image’s edges (many more model runs)',
+        },
+        [this.faithfulnessBox, 'Faithfulness scores'],
+      ),
+    ]);
+    this.methodDoc = el('ul', { class: 'method-doc', 'aria-label': 'What the chosen methods compute' });
+
+    this.compareLayerSelect = el('select', { id: 'gradcam-compare-layer', class: 'select', 'data-action': 'compareLayer' });
+    this.compareLayerSelect.addEventListener('change', () => {
+      this.actions.explain({ compareLayers: this.compareLayerSelect.value === '' ? [] : [this.compareLayerSelect.value] });
+    });
+    this.compareClassInput = el('input', {
+      id: 'gradcam-compare-class',
+      class: 'text-input',
+      type: 'text',
+      placeholder: 'and another',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-label': 'Class to compare, side by side',
+    });
+    this.compareClassInput.addEventListener('input', () => this.setClassError(undefined));
+    classForm.insertBefore(this.compareClassInput, this.explainButton);
+
+    this.element = el('section', { class: 'gradcam-controls', 'aria-label': 'Explain Prediction settings' }, [
+      methodChoices,
+      this.methodDoc,
       el('div', { class: 'toolbar' }, [
         this.chooseImageButton,
         field('gradcam-layer', 'Layer', this.layerSelect),
+        field('gradcam-compare-layer', 'Beside it', this.compareLayerSelect),
         el('span', { class: 'toolbar-field' }, [el('label', { for: 'gradcam-intensity' }, ['Intensity']), this.intensityInput, this.intensityOutput]),
         field('gradcam-colormap', 'Colormap', this.colormapSelect),
         field('gradcam-score', 'Score', this.scoreSelect),
@@ -139,6 +197,7 @@ export class GradCamControls {
       this.classError,
     ]);
     this.setLayerChoices([], false);
+    this.setMethods([DEFAULT_CAM_METHOD]);
     this.showIntensity(0.4);
     this.setEnabled(false);
     this.setExportable(false);
@@ -162,11 +221,50 @@ export class GradCamControls {
     this.layerNames = names;
     // Until a result says which layer the host picked, the list shows that it picks one itself.
     const automatic = el('option', { value: '', disabled: true }, ['automatic (last convolution layer)']);
-    replaceChildren(this.layerSelect, [
-      automatic,
-      ...choices.map((choice) => el('option', { value: choice.name }, [`${choice.name} — ${choice.className} ${formatShape(choice.outputShape)}`])),
-    ]);
+    const options = () => choices.map((choice) => el('option', { value: choice.name }, [`${choice.name} — ${choice.className} ${formatShape(choice.outputShape)}`]));
+    replaceChildren(this.layerSelect, [automatic, ...options()]);
     this.layerSelect.value = '';
+    replaceChildren(this.compareLayerSelect, [el('option', { value: '' }, ['no other layer']), ...options()]);
+    this.compareLayerSelect.value = '';
+  }
+
+  /** Checks the methods a run maps and lists their formulas. */
+  setMethods(methods: readonly ExplainMethod[]): void {
+    const shown = methods.length > 0 ? methods : [DEFAULT_CAM_METHOD];
+    for (const box of this.methodBoxes) box.checked = shown.includes(box.value as ExplainMethod);
+    replaceChildren(
+      this.methodDoc,
+      shown.map((method) => {
+        const info = camMethodInfo(method);
+        return el('li', { 'data-method': method }, [el('strong', {}, [info.label]), ` — ${info.summary}`]);
+      }),
+    );
+  }
+
+  /** Shows the layer and class compared with the main ones ('' and empty when none). */
+  setComparison(layers: readonly string[], classes: readonly (number | string)[]): void {
+    const [layer] = layers;
+    if (layer !== undefined && ![...this.compareLayerSelect.options].some((option) => option.value === layer)) {
+      this.compareLayerSelect.appendChild(el('option', { value: layer }, [layer]));
+    }
+    this.compareLayerSelect.value = layer ?? '';
+    this.shownCompareClass = classes.length > 0 ? String(classes[0]) : '';
+    this.compareClassInput.value = this.shownCompareClass;
+  }
+
+  setFaithfulness(measured: boolean): void {
+    this.faithfulnessBox.checked = measured;
+  }
+
+  private methodsChanged(changed: HTMLInputElement): void {
+    const methods = this.methodBoxes.filter((box) => box.checked).map((box) => box.value as ExplainMethod);
+    if (methods.length === 0) {
+      // A map needs a method: the last one stays checked.
+      changed.checked = true;
+      return;
+    }
+    this.setMethods(methods);
+    this.actions.explain({ methods });
   }
 
   /** Shows the layer a result was computed at (adding it when the session did not list it). */
@@ -225,7 +323,10 @@ export class GradCamControls {
       return;
     }
     this.setClassError(undefined);
-    this.actions.explain({ targetClass });
+    // The compared class is sent only when it was changed, so the run keeps it otherwise.
+    const compared = parseClassInput(this.compareClassInput.value);
+    const changed = this.compareClassInput.value.trim() !== this.shownCompareClass;
+    this.actions.explain(changed ? { targetClass, compareClasses: compared === undefined ? [] : [compared] } : { targetClass });
   }
 
   private setClassError(message: string | undefined): void {

@@ -1,9 +1,12 @@
-// A Grad-CAM result: the model's top predictions (buttons that re-target the heatmap), the class
-// explained, and side by side the heatmap over the original image (at its own resolution) and the
-// class heatmap at the layer's resolution (pixelated, like the study notes' matshow). When nothing
-// raises the class score at the layer, the host's message says so instead of an empty map.
-import type { ClassPrediction, GradCamRunInfo } from '../src/shared/types';
-import type { GradCamResultView } from '../src/shared/protocol';
+// An Explain Prediction result: the model's top predictions (buttons that re-target the heatmap), the
+// class explained, and side by side the heatmap over the original image (at its own resolution) and
+// the class heatmap at the layer's resolution (pixelated, like the study notes' matshow). When nothing
+// raises the class score at the layer, the host's message says so instead of an empty map. Several
+// maps (methods, layers or classes) are shown in one row instead, at one size and on one colour scale.
+import type { CamMapInfo, ClassPrediction, ColormapName, GradCamRunInfo } from '../src/shared/types';
+import type { CamMapView, GradCamResultView } from '../src/shared/protocol';
+import { camMethodInfo } from '../src/shared/camMethods';
+import { faithfulnessBlock } from './gradCamFaithfulness';
 import { formatShape } from '../src/shared/shapes';
 import { colourBar } from './colourBar';
 import { el, replaceChildren } from './dom';
@@ -28,6 +31,9 @@ export class GradCamResultPanel {
   readonly element: HTMLElement;
   private readonly overlayUrl = new ObjectUrlSlot();
   private readonly heatmapUrl = new ObjectUrlSlot();
+  private readonly rowUrls: ObjectUrlSlot[] = [];
+  /** The maps of the run in progress that have arrived, in their places. */
+  private arriving: { total: number; maps: (CamMapView | undefined)[] } | undefined;
 
   constructor(private readonly callbacks: GradCamResultCallbacks) {
     this.element = el('section', { class: 'gradcam-result', 'aria-label': 'Grad-CAM result' }, [
@@ -39,6 +45,7 @@ export class GradCamResultPanel {
   showPlaceholder(text: string): void {
     this.revoke();
     this.setStale(false);
+    this.arriving = undefined;
     replaceChildren(this.element, [el('p', { class: 'placeholder' }, [text])]);
   }
 
@@ -55,10 +62,14 @@ export class GradCamResultPanel {
     const focusedClass = active instanceof HTMLElement && this.element.contains(active) ? active.closest<HTMLElement>('.prediction')?.dataset.classIndex : undefined;
     this.revoke();
     this.setStale(false);
+    this.arriving = undefined;
+    const sideBySide = (result.maps?.length ?? 0) > 1;
     replaceChildren(this.element, [
       targetLine(info),
       this.predictionList(info),
-      ...(info.noPositiveEvidence ? [noEvidenceNotice(info)] : [this.figures(result)]),
+      ...(sideBySide ? [this.mapRow(result.maps ?? [], info)] : info.noPositiveEvidence ? [noEvidenceNotice(info)] : [this.figures(result)]),
+      // One map's faithfulness below it (side by side, each map has its own).
+      !sideBySide && result.maps?.[0]?.info.faithfulness ? faithfulnessBlock(result.maps[0].info.faithfulness) : null,
       classNameNotes(info),
     ]);
     if (focusedClass !== undefined) this.element.querySelector<HTMLElement>(`.prediction[data-class-index="${focusedClass}"]`)?.focus();
@@ -71,6 +82,53 @@ export class GradCamResultPanel {
   private revoke(): void {
     this.overlayUrl.revoke();
     this.heatmapUrl.revoke();
+    for (const slot of this.rowUrls.splice(0)) slot.revoke();
+  }
+
+  /** Every map over the image, in one row, each at the same size, with one colour bar for all. */
+  /**
+   * The maps of a run with several as they arrive, before its result: in their places in the row,
+   * the others still to come. The result replaces them.
+   */
+  showArrivingMap(index: number, total: number, map: CamMapView, imagePath: string, colormap: ColormapName): void {
+    if (this.arriving?.total !== total) {
+      this.arriving = { total, maps: new Array<CamMapView | undefined>(total) };
+    }
+    this.arriving.maps[index] = map;
+    const done = this.arriving.maps.filter((candidate) => candidate !== undefined);
+    this.revoke();
+    this.setStale(false);
+    replaceChildren(this.element, [el('p', { class: 'placeholder' }, [`${done.length} of ${total} maps computed…`]), this.mapRow(done, { imagePath, colormap })]);
+  }
+
+  private mapRow(maps: readonly CamMapView[], subject: { imagePath: string; colormap: ColormapName; imageSize?: [number, number] }): HTMLElement {
+    // Before the result, the image's size is not known: the maps are shown at the row's width.
+    const [imageHeight, imageWidth] = subject.imageSize ?? [MAX_ROW_MAP_WIDTH, MAX_ROW_MAP_WIDTH];
+    const width = Math.max(MIN_ROW_MAP_WIDTH, Math.min(imageWidth, MAX_ROW_MAP_WIDTH));
+    const scaled = width > imageWidth;
+    const figures = maps.map((map) => {
+      const method = camMethodInfo(map.info.method);
+      const image = el('img', {
+        class: scaled ? 'cam-row-map pixelated' : 'cam-row-map',
+        alt: `${method.label} for ${map.info.targetClass.name} at ${map.info.layer.name} over ${baseName(subject.imagePath)}`,
+        width: imageWidth,
+        height: imageHeight,
+      });
+      image.style.width = `${width}px`;
+      const slot = new ObjectUrlSlot();
+      this.rowUrls.push(slot);
+      const url = slot.setPng(map.overlayPng);
+      if (url !== undefined) image.src = url;
+      return el('figure', { class: `cam-row-figure${map.info.noPositiveEvidence ? ' no-evidence' : ''}`, 'data-method': map.info.method, title: `${method.summary} (${method.paper})` }, [
+        image,
+        el('figcaption', {}, [el('strong', {}, [method.label]), ...rowCaption(map.info, maps)]),
+        map.info.faithfulness ? faithfulnessBlock(map.info.faithfulness) : null,
+      ]);
+    });
+    return el('div', { class: 'cam-row-block' }, [
+      el('div', { class: 'cam-row', role: 'list', 'aria-label': 'Maps side by side' }, figures.map((figure) => el('div', { role: 'listitem' }, [figure]))),
+      colourBar(subject.colormap, 0, 1, '0', 'each map’s max'),
+    ]);
   }
 
   private predictionList(info: GradCamRunInfo): HTMLElement {
@@ -143,6 +201,23 @@ export class GradCamResultPanel {
       ]),
     ]);
   }
+}
+
+/** Maps shown in a row are at least, and at most, this wide (CSS pixels). */
+const MIN_ROW_MAP_WIDTH = 160;
+const MAX_ROW_MAP_WIDTH = 240;
+
+/** What tells a row's maps apart: the layer and class where they differ, then the time and any note. */
+function rowCaption(map: CamMapInfo, maps: readonly CamMapView[]): (HTMLElement | string)[] {
+  const layers = new Set(maps.map((other) => other.info.layer.name));
+  const classes = new Set(maps.map((other) => other.info.targetClass.index));
+  const lines = [
+    layers.size > 1 ? `at ${map.layer.name} (${map.heatmapSize[1]} × ${map.heatmapSize[0]})` : undefined,
+    classes.size > 1 ? `${map.targetClass.name} (class ${map.targetClass.index})` : undefined,
+    `${map.ms.toFixed(0)} ms`,
+    map.noPositiveEvidence ? 'no positive evidence: all zero' : undefined,
+  ].filter((line): line is string => line !== undefined);
+  return lines.map((line) => el('span', { class: 'cam-row-detail' }, [line]));
 }
 
 function targetLine(info: GradCamRunInfo): HTMLElement {

@@ -1,4 +1,4 @@
-// The Grad-CAM panel: header (model, image and its thumbnail, preprocessing and why), controls
+// The Explain Prediction panel (Grad-CAM and the other CAM methods): header (model, image and its thumbnail, preprocessing and why), controls
 // (Change Image… among them), run status, and the result (top predictions, heatmap over the image,
 // class heatmap). Every control change and every click on a prediction asks the host to explain
 // again; its new run replaces the result, which stays dimmed on screen until then. An image dropped
@@ -52,6 +52,9 @@ export class GradCamView extends RunView<GradCamPanelSession> {
 
   protected onMessage(message: HostToWebviewMessage): void {
     if (message.type === 'gradCamResult') this.showResult(message.runId, message.result);
+    if (message.type === 'gradCamMap' && message.runId === this.runId && this.session) {
+      this.resultPanel.showArrivingMap(message.index, message.total, message.map, this.session.imagePath, this.session.colormap);
+    }
   }
 
   protected showSession(session: GradCamPanelSession, previous: GradCamPanelSession | undefined): void {
@@ -78,6 +81,9 @@ export class GradCamView extends RunView<GradCamPanelSession> {
     this.controls.setIntensity(session.intensity);
     this.controls.setColormap(session.colormap);
     this.controls.setScore(session.score);
+    this.controls.setMethods(session.methods ?? []);
+    this.controls.setFaithfulness(session.faithfulness ?? false);
+    this.controls.setComparison(session.compareLayers ?? [], session.compareClasses ?? []);
     this.controls.setEnabled(true);
     this.controls.setRunning(true);
     this.controls.setExportable(false, 'Export is possible once the heatmap is shown');
@@ -99,8 +105,9 @@ export class GradCamView extends RunView<GradCamPanelSession> {
     this.controls.setIntensity(info.intensity);
     this.controls.setColormap(info.colormap);
     this.controls.setScore(info.score);
+    if (info.maps) this.controls.setMethods([...new Set(info.maps.map((map) => map.method))]);
     this.controls.setRunning(false);
-    if (info.noPositiveEvidence) this.controls.setExportable(false, 'Nothing to export: no positive evidence for this class at this layer');
+    if (info.noPositiveEvidence && (info.maps?.length ?? 1) <= 1) this.controls.setExportable(false, 'Nothing to export: no positive evidence for this class at this layer');
     else this.controls.setExportable(true);
     if (this.session) {
       this.persist({

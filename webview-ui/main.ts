@@ -7,6 +7,7 @@ import { ActivationsView } from './activationsView';
 import { FilterPatternView } from './filterPatternView';
 import { GradCamView } from './gradCamView';
 import { ModelSummaryView } from './modelSummaryView';
+import { DatasetView } from './datasetView';
 import { viewKindOf, type WebviewView } from './view';
 import { connectToHost, type HostConnection } from './vscodeApi';
 
@@ -20,8 +21,13 @@ const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostToWebviewMessage['ty
   'filterTile',
   'gradCamSession',
   'gradCamResult',
+  'gradCamMap',
   'status',
   'summary',
+  'datasetSession',
+  'datasetImages',
+  'datasetSummary',
+  'datasetExplanation',
 ]);
 
 function isHostMessage(data: unknown): data is HostToWebviewMessage {
@@ -47,6 +53,8 @@ function createView(kind: PanelViewKind, root: HTMLElement, host: HostConnection
       return new ModelSummaryView(root, host);
     case 'activations':
       return new ActivationsView(root, host);
+    case 'dataset':
+      return new DatasetView(root, host);
   }
 }
 

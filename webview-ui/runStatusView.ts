@@ -1,5 +1,6 @@
 // The run's progress line, shared by every panel kind: a VS Code-like progress bar and `k / n <unit>`
-// while running, the backend and timings when finished, a note when cancelled, an error box when failed.
+// while running, what the run waits behind (with Cancel) while its job is queued, the backend and
+// timings when finished, a note when cancelled, an error box when failed.
 import type { BackendName } from '../src/shared/types';
 import type { TimingEntry } from '../src/shared/protocol';
 import { el } from './dom';
@@ -12,6 +13,8 @@ export class RunStatusView {
   private readonly text: HTMLParagraphElement;
   private readonly detail: HTMLParagraphElement;
   private readonly errorBox: HTMLDivElement;
+  private readonly waitCancel: HTMLButtonElement;
+  private onWaitCancel: (() => void) | undefined;
 
   constructor() {
     this.progressFill = el('div', { class: 'progress-bar-fill' });
@@ -22,7 +25,11 @@ export class RunStatusView {
     this.detail.hidden = true;
     this.errorBox = el('div', { class: 'error-box', role: 'alert' });
     this.errorBox.hidden = true;
-    this.element = el('div', { class: 'run-status' }, [this.progressBar, this.text, this.detail, this.errorBox]);
+    this.waitCancel = el('button', { type: 'button', class: 'button secondary wait-cancel' }, ['Cancel']);
+    this.waitCancel.hidden = true;
+    this.waitCancel.addEventListener('click', () => this.onWaitCancel?.());
+    const line = el('div', { class: 'status-line' }, [this.text, this.waitCancel]);
+    this.element = el('div', { class: 'run-status' }, [this.progressBar, line, this.detail, this.errorBox]);
   }
 
   /** Before the first progress report: `Starting… 0 / n <unit>`. */
@@ -61,6 +68,14 @@ export class RunStatusView {
     this.detail.hidden = detailText === '';
   }
 
+  /** The run's job is queued behind another: says which, with a Cancel button of its own (the toolbar's belongs to the run shown). */
+  showWaiting(behind: string, onCancel: () => void): void {
+    this.reset();
+    this.text.textContent = `Waiting for ${behind} to finish`;
+    this.onWaitCancel = onCancel;
+    this.waitCancel.hidden = false;
+  }
+
   /** A cancelled run: the caller says what was kept (`Cancelled — 1 of 3 layers shown`). */
   showCancelled(text: string): void {
     this.reset();
@@ -86,6 +101,8 @@ export class RunStatusView {
     this.detail.textContent = '';
     this.errorBox.hidden = true;
     this.errorBox.textContent = '';
+    this.waitCancel.hidden = true;
+    this.onWaitCancel = undefined;
   }
 }
 

@@ -7,7 +7,7 @@ export interface WebviewView {
   handleMessage(message: HostToWebviewMessage): void;
 }
 
-export const PANEL_VIEW_KINDS: readonly PanelViewKind[] = ['activations', 'filters', 'gradcam', 'summary'];
+export const PANEL_VIEW_KINDS: readonly PanelViewKind[] = ['activations', 'filters', 'gradcam', 'summary', 'dataset'];
 
 /** The kind named by the root's `data-view`; activations when it is absent or unknown. */
 export function viewKindOf(root: HTMLElement): PanelViewKind {

@@ -62,6 +62,8 @@ function asPersistedState(value: unknown): WebviewPersistedState | undefined {
     }
     case 'summary':
       return { view: 'summary', modelPath };
+    case 'dataset':
+      return typeof record.folder === 'string' ? { view: 'dataset', modelPath, folder: record.folder } : undefined;
     default:
       return undefined;
   }

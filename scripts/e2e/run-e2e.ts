@@ -156,6 +156,9 @@ const SCENARIO_NAMES = [
   '11. Grad-CAM takes a dropped image (bytes or file) and Change Image…',
   '12. Activation grids: a colour bar per layer, tooltips with numbers, zoom and pan',
   '13. Four panels share one editor group and fit 800 px, in dark and light themes',
+  '14. A filter grid on a real trained model shows patterns, not noise, beside the crops that excite each filter',
+  '15. A filter grid runs on its own engine worker: activations opened meanwhile fill within seconds, on threaded WASM',
+  '16. Explorer → Explain Folder: accuracy, a confusion matrix whose cells filter the gallery, an error’s heatmap; the CLI report agrees',
 ];
 
 async function main(): Promise<number> {

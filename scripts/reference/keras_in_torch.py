@@ -9,6 +9,7 @@ PyTorch's NCHW and back. 'same' padding is TensorFlow's: the odd pixel goes afte
 import io
 import json
 import math
+import os
 import zipfile
 
 import h5py
@@ -342,3 +343,33 @@ def activations(network, x, layers):
     with torch.no_grad():
         outputs = network.run(x)
     return {name: outputs[name].numpy() for name in layers}
+
+
+def load_tfjs_sequential(path):
+    """A TF.js layers model.json holding a Sequential model (Keras config in modelTopology), with
+    its float32 weights read by name from the shards."""
+    with open(path) as file:
+        model_json = json.load(file)
+    topology = model_json["modelTopology"]
+    config = topology.get("model_config", topology)
+    if config["class_name"] != "Sequential":
+        raise NotImplementedError("only Sequential TF.js models are read here")
+    inner = config["config"]
+    layers = inner["layers"] if isinstance(inner, dict) else inner
+    folder = os.path.dirname(path)
+    weights = {}
+    for group in model_json["weightsManifest"]:
+        data = b"".join(open(os.path.join(folder, shard), "rb").read() for shard in group["paths"])
+        offset = 0
+        for spec in group["weights"]:
+            if spec["dtype"] != "float32":
+                raise NotImplementedError(f"weight dtype {spec['dtype']}")
+            count = int(np.prod(spec["shape"]))
+            weights[spec["name"]] = np.frombuffer(data, np.float32, count, offset).reshape(spec["shape"])
+            offset += 4 * count
+    specs = [("input", "InputLayer", {}, {})]
+    for layer in layers:
+        name = layer["config"]["name"]
+        own = {key.split("/")[-1]: value for key, value in weights.items() if key.rsplit("/", 1)[0] == name}
+        specs.append((name, layer["class_name"], layer["config"], own))
+    return Network(sequential_nodes(specs))

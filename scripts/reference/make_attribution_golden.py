@@ -111,31 +111,6 @@ CASES = [
 # Models and inputs
 
 
-def load_tfjs_sequential(path):
-    """A TF.js layers-format Sequential model: Keras config in modelTopology, float32 weights by name from the shards."""
-    with open(path) as file:
-        model_json = json.load(file)
-    topology = model_json["modelTopology"]
-    config = topology.get("model_config", topology)
-    if config["class_name"] != "Sequential":
-        raise NotImplementedError("only Sequential TF.js models are read here")
-    weights = {}
-    folder = os.path.dirname(path)
-    for group in model_json["weightsManifest"]:
-        data = b"".join(open(os.path.join(folder, shard), "rb").read() for shard in group["paths"])
-        offset = 0
-        for spec in group["weights"]:
-            if spec["dtype"] != "float32":
-                raise NotImplementedError(f"weight dtype {spec['dtype']}")
-            count = int(np.prod(spec["shape"]))
-            weights[spec["name"]] = np.frombuffer(data, np.float32, count, offset).reshape(spec["shape"])
-            offset += 4 * count
-    specs = [("input", "InputLayer", {}, {})]
-    for layer in config["config"]["layers"]:
-        name = layer["config"]["name"]
-        layer_weights = {key.split("/")[-1]: value for key, value in weights.items() if key.rsplit("/", 1)[0] == name}
-        specs.append((name, layer["class_name"], layer["config"], layer_weights))
-    return kt.Network(kt.sequential_nodes(specs))
 
 
 def seeded_sigmoid(seed):
@@ -157,7 +132,7 @@ def seeded_sigmoid(seed):
 def load_model(case):
     kind, source = case["model"]
     if kind == "tfjs":
-        return load_tfjs_sequential(os.path.join(REPO_ROOT, source))
+        return kt.load_tfjs_sequential(os.path.join(REPO_ROOT, source))
     if kind == "seeded":
         return seeded_sigmoid(source)
     path = os.path.join(REAL_MODELS, source)

@@ -199,15 +199,16 @@ export async function runSoak(engine: EngineClient, options: SoakOptions): Promi
 }
 
 /**
- * The live tensors the worker must hold after job `index`: the example model's weights (the
- * baseline) after every job that loads it; after a hostile file, whatever of that file's model
- * loaded (a model refused only for its input stays cached), not checked; after a channel, which
- * loads nothing, what the job before left.
+ * The live tensors the worker of short jobs (the one `measureMemory` measures) must hold after job
+ * `index`: the example model's weights (the baseline) after every job that loads it; after a
+ * hostile file, whatever of that file's model loaded (a model refused only for its input stays
+ * cached), not checked; after a channel, which loads nothing, and after a filter grid, which runs
+ * on the other worker (src/host/engineJobs.ts), what the job before left.
  */
 export function expectedTensors(report: SoakReport, index: number): number {
   const job = report.jobs[index];
   if (job.kind === 'hostile') return job.memory.tensors;
-  if (job.kind === 'channel' && index > 0) return report.jobs[index - 1].memory.tensors;
+  if ((job.kind === 'channel' || job.kind === 'filterPatterns') && index > 0) return report.jobs[index - 1].memory.tensors;
   return report.start.tensors;
 }
 

@@ -17,7 +17,7 @@ export function reportReading(file: string): void {
 }
 
 /** The engine job each command runs, whose deadline is the command's default `--timeout`. */
-const COMMAND_JOBS = { summary: 'summarize', activations: 'activations', filters: 'filterPatterns', gradcam: 'gradCam' } as const;
+const COMMAND_JOBS = { summary: 'summarize', activations: 'activations', filters: 'filterPatterns', gradcam: 'gradCam', dataset: 'dataset' } as const;
 
 /** A command's default deadline, in milliseconds. */
 export function defaultDeadlineMs(command: string): number {

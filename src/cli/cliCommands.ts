@@ -6,9 +6,10 @@ import { activationsCommand } from './activationsCommand';
 import { UsageError, parseCommandLine, writeError, writeOut, type CliCommand } from './cliSupport';
 import { filtersCommand } from './filtersCommand';
 import { gradcamCommand } from './gradcamCommand';
+import { datasetCommand } from './datasetCommand';
 import { summaryCommand } from './summaryCommand';
 
-const COMMANDS: CliCommand[] = [summaryCommand, activationsCommand, filtersCommand, gradcamCommand];
+const COMMANDS: CliCommand[] = [summaryCommand, activationsCommand, filtersCommand, gradcamCommand, datasetCommand];
 
 const USAGE = `Usage:
 ${COMMANDS.map((command) => command.usage.split('\n').map((line) => `  ${line}`).join('\n')).join('\n\n')}

@@ -5,9 +5,10 @@ import type * as tf from '@tensorflow/tfjs';
 import type { GradCamLayerChoice, ModelFileLimits, ModelSummary } from '../shared/types';
 import { computeActivations, type LayerActivation } from './analyses/activations';
 import type { PatternModel } from './analyses/filterPatterns';
-import { computeGradCam, describeClassifierOutput, listTargetLayers, type ClassifierOutput, type GradCamMap, type GradCamOptions } from './analyses/gradCam';
+import type { CamSource } from './analyses/cam/camSource';
+import { computeGradCam, describeClassifierOutput, openLayersCamSource, listTargetLayers, type ClassifierOutput, type GradCamMap, type GradCamOptions } from './analyses/gradCam';
 import { computeGraphActivations } from './models/graph/graphActivations';
-import { computeGraphGradCam, describeGraphClassifierOutput, listGraphTargetNodes } from './models/graph/graphGradCam';
+import { computeGraphGradCam, describeGraphClassifierOutput, listGraphTargetNodes, openGraphCamSource } from './models/graph/graphGradCam';
 import type { GraphNetwork } from './models/graph/graphNetwork';
 import { summarizeGraphModel } from './models/graph/graphSummary';
 import { disposeModel } from './models/layers/layersModelBuilder';
@@ -27,6 +28,8 @@ export interface LoadedModel {
   /** Every layer or node a heatmap can be computed at. */
   gradCamLayerChoices(): GradCamLayerChoice[];
   gradCam(input: Float32Array, inputShape: ImageShape, options: GradCamOptions): GradCamMap;
+  /** What every CAM method is computed from (analyses/cam/): disposed by the caller. */
+  camSource(input: Float32Array, inputShape: ImageShape, options: GradCamOptions): CamSource;
   /** Frees the weights: the model must not be used after. */
   dispose(): void;
 }
@@ -39,6 +42,7 @@ function layersLoadedModel(model: tf.LayersModel, modelPath: string, notes: stri
     classifierOutput: () => describeClassifierOutput(model, modelPath),
     gradCamLayerChoices: () => listTargetLayers(model),
     gradCam: (input, inputShape, options) => computeGradCam(model, modelPath, input, inputShape, options),
+    camSource: (input, inputShape, options) => openLayersCamSource(model, modelPath, input, inputShape, options),
     dispose: () => disposeModel(model),
   };
 }
@@ -52,6 +56,7 @@ function graphLoadedModel(network: GraphNetwork): LoadedModel {
     classifierOutput: () => describeGraphClassifierOutput(network),
     gradCamLayerChoices: () => listGraphTargetNodes(network),
     gradCam: (input, inputShape, options) => computeGraphGradCam(network, input, inputShape, options),
+    camSource: (input, inputShape, options) => openGraphCamSource(network, input, inputShape, options),
     dispose: () => network.model.dispose(),
   };
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConvscopeHost } from './convscopeHost';
 import { findExampleModel } from './exampleModel';
+import { pickDatasetFolder } from './panel/datasetPanel';
 import { activeEditorModelPath } from './focusedModel';
 import { pickConvolutionLayer, pickModel } from './pickers';
 import type { ModelTreeNode } from './tree/modelTreeModel';
@@ -39,6 +40,18 @@ async function explainPrediction(host: ConvscopeHost, target?: ModelTreeNode | v
   const imagePath = layer !== undefined && shown !== undefined ? shown : await host.pickImageFor(modelPath, shown);
   // A layer left out keeps the one chosen in an open Grad-CAM panel.
   if (imagePath) await host.explain({ modelPath, imagePath, ...(layer ? { layer } : {}) });
+}
+
+/**
+ * Explain Folder: the Explorer passes the folder; from the palette one is picked. The model is the
+ * one in front, else one the user picks.
+ */
+async function explainFolder(host: ConvscopeHost, uri?: vscode.Uri): Promise<void> {
+  const folder = uri?.fsPath ?? (await pickDatasetFolder());
+  if (!folder) return;
+  const modelPath = await chooseModel(host);
+  if (!modelPath || !(await host.openModel(modelPath))) return;
+  await host.explainFolder(modelPath, folder);
 }
 
 /** The model a summary is asked for: a tree node's, a path (the status bar), a file, else the palette's pick. */
@@ -99,6 +112,7 @@ export function registerCommands(host: ConvscopeHost, extensionPath: string): vs
       if (node?.kind === 'filter') await host.showFilterPatterns({ modelPath: node.modelPath, layerName: node.layer.name, filters: [node.filter] });
     }),
     register('convscope.explainPrediction', (target?: ModelTreeNode | vscode.Uri) => explainPrediction(host, target)),
+    register('convscope.explainFolder', (uri?: vscode.Uri) => explainFolder(host, uri instanceof vscode.Uri ? uri : undefined)),
     register('convscope.useAsGradCamLayer', async (node?: ModelTreeNode) => {
       if (node?.kind === 'layer') await explainPrediction(host, node, node.layer.name);
     }),

@@ -16,6 +16,7 @@ import { FILTER_PATTERNS_VIEW_TYPE, FilterPatternPanel, type FilterPatternOutcom
 import { GRAD_CAM_VIEW_TYPE, GradCamPanel, type GradCamOutcome, type GradCamTarget } from './panel/gradCamPanel';
 import { storePastedImage } from './panel/imageFiles';
 import { PREPROCESS_CHOSEN_IN_PANEL } from './panel/imageRunPanel';
+import { DATASET_VIEW_TYPE, DatasetPanel, pickDatasetFolder, type DatasetOutcome, type DatasetPanelServices } from './panel/datasetPanel';
 import { MODEL_SUMMARY_VIEW_TYPE, ModelSummaryPanel, type ModelSummaryOutcome, type ModelSummaryPanelServices } from './panel/modelSummaryPanel';
 import type { RunPanel } from './panel/runPanel';
 import { MAX_INPUT_SIDE, parseInputSide, takesAnySize } from './inputSide';
@@ -30,6 +31,10 @@ const COLORMAP_KEY = 'convscope.colormapByModel';
 const LAST_IMAGE_KEY = 'convscope.lastImageByModel';
 const RECENT_IMAGES_KEY = 'convscope.recentImages';
 const INPUT_SIDE_KEY = 'convscope.inputSideByModel';
+/** Explain Folder's predictions, thumbnails and heatmaps, in the extension's global storage. */
+const DATASET_CACHE_FOLDER = 'dataset-cache';
+/** The class of each class folder, as the user set it, by model and folder. */
+const DATASET_MAPPING_KEY = 'convscope.datasetMappingByModelAndFolder';
 /** Pasted images are kept here, in the extension's global storage, never beside the user's files. */
 const PASTED_IMAGES_FOLDER = 'pasted-images';
 
@@ -209,6 +214,29 @@ export class ConvscopeHost implements vscode.Disposable {
     return panel.run(imageChanged ? { targetClass: undefined, ...changes } : changes);
   }
 
+  /** Explain Folder: every image under `folder` through the model, in the model's dataset panel. */
+  async explainFolder(modelPath: string, folder: string): Promise<DatasetOutcome> {
+    await this.askInputSideOnce(modelPath);
+    const existing = this.panelOf<DatasetPanel>('dataset', modelPath);
+    const panel = existing ?? this.openPanel(DATASET_VIEW_TYPE, (webviewPanel) => new DatasetPanel(webviewPanel, this.datasetServices(), { modelPath, folder }));
+    panel.reveal();
+    // Another folder starts from its own remembered mapping.
+    return panel.run(existing && existing.folder !== folder ? { folder, folderToClass: undefined } : { folder });
+  }
+
+  private datasetServices(): DatasetPanelServices {
+    const mappingKey = (model: string, dataset: string) => JSON.stringify([model, dataset]);
+    return {
+      ...this.services,
+      datasetCacheRoot: path.join(this.context.globalStorageUri.fsPath, DATASET_CACHE_FOLDER),
+      datasetMappingFor: (model, dataset) => this.context.workspaceState.get<Record<string, Record<string, number>>>(DATASET_MAPPING_KEY, {})[mappingKey(model, dataset)],
+      rememberDatasetMapping: (model, dataset, mapping) =>
+        this.context.workspaceState.update(DATASET_MAPPING_KEY, { ...this.context.workspaceState.get(DATASET_MAPPING_KEY, {}), [mappingKey(model, dataset)]: mapping }),
+      explainImage: (model, imagePath) => this.explain({ modelPath: model, imagePath }),
+      pickFolder: (current) => pickDatasetFolder(current),
+    };
+  }
+
   /** The image shown in the model's open Grad-CAM panel, if one is open. */
   gradCamImageOf(modelPath: string): string | undefined {
     return this.panelOf<GradCamPanel>('gradcam', modelPath)?.currentTarget.imagePath;
@@ -268,7 +296,7 @@ export class ConvscopeHost implements vscode.Disposable {
 
   /** Brings back a panel VS Code restored after a reload, and runs it again. */
   async revivePanel(webviewPanel: vscode.WebviewPanel, state: WebviewPersistedState | undefined): Promise<void> {
-    const files = state ? [state.modelPath, ...('imagePath' in state ? [state.imagePath] : [])] : [];
+    const files = state ? [state.modelPath, ...('imagePath' in state ? [state.imagePath] : []), ...('folder' in state ? [state.folder] : [])] : [];
     if (!state || files.some((file) => !file || !existsSync(file))) {
       webviewPanel.dispose();
       return;
@@ -288,6 +316,9 @@ export class ConvscopeHost implements vscode.Disposable {
       case 'summary':
         await this.track(new ModelSummaryPanel(webviewPanel, this.services, { modelPath })).run();
         return;
+      case 'dataset':
+        await this.track(new DatasetPanel(webviewPanel, this.datasetServices(), { modelPath, folder: state.folder })).run();
+        return;
     }
   }
 
@@ -298,6 +329,8 @@ export class ConvscopeHost implements vscode.Disposable {
       filters: ['convscope.filters', 'convscope.preprocessing', 'convscope.limits'],
       gradcam: ['convscope.gradCam', 'convscope.preprocessing', 'convscope.image', 'convscope.limits'],
       summary: [],
+      // A folder run is long: a setting change shows on the next run rather than restarting it.
+      dataset: [],
     };
     for (const panel of this.panels.values()) {
       if (affects[panel.view].some((section) => event.affectsConfiguration(section))) void panel.run();

@@ -1,10 +1,12 @@
-// The extension host's (and tests') handle on the engine worker: request ids, progress and layer
-// callbacks, cancellation through an AbortSignal, a deadline for every job, and a fresh worker
-// after a crash, a job past its deadline or a job that left the worker's WASM memory too large.
-import { createInterface } from 'node:readline';
-import { Worker } from 'node:worker_threads';
-import { JOB_DEADLINES_MS, MAX_WORKER_WASM_HEAP_BYTES } from '../shared/defaults';
-import { safeForTerminal } from '../shared/errors';
+// The extension host's (and tests') handle on the engine: two lanes, each its own worker thread
+// (src/host/engineLane.ts), so that a short job (a summary, activations, Grad-CAM, one filter)
+// never waits behind a long one (a filter grid). The long lane's worker starts on demand and stops
+// when idle; the short lane's is stopped when idle with more WASM memory than a bound.
+import {
+  IDLE_WORKER_WASM_HEAP_BYTES,
+  LONG_LANE_IDLE_STOP_MS,
+  WORKER_IDLE_CHECK_MS,
+} from '../shared/defaults';
 import type {
   BackendPreference,
   ChannelDetail,
@@ -20,6 +22,7 @@ import type {
   ActivationJobRequest,
   ActivationJobResult,
   BackendReport,
+  CamMapImages,
   ChannelRequest,
   EngineLimits,
   EngineMemory,
@@ -27,26 +30,16 @@ import type {
   FilterPatternJobResult,
   GradCamJobRequest,
   GradCamJobResult,
-  JobEvent,
   JobKind,
   JobKinds,
-  WorkerFailure,
-  WorkerRequest,
-  WorkerResponse,
 } from '../shared/engineProtocol';
+import type { DatasetJobRequest, DatasetRunStart } from '../shared/engineProtocol';
+import type { DatasetImageResult, DatasetRunSummary, DatasetSkippedImage } from '../shared/types';
+import { describeJob, laneOf, type EngineLaneName } from './engineJobs';
+import { EngineLane, type JobListeners, type ProgressHandler, type WorkerSettings } from './engineLane';
 
-export class EngineError extends Error {
-  override readonly name = 'EngineError';
-
-  constructor(
-    readonly kind: WorkerFailure['kind'],
-    message: string,
-    readonly file?: string,
-    readonly workerStack?: string,
-  ) {
-    super(message);
-  }
-}
+export { EngineError } from './engineLane';
+export type { EngineLaneName } from './engineJobs';
 
 export interface EngineClientOptions {
   /** dist/worker.js */
@@ -61,6 +54,18 @@ export interface EngineClientOptions {
   jobDeadlinesMs?: Partial<Record<JobKind, number>>;
   /** WASM memory a worker may keep after a job (default MAX_WORKER_WASM_HEAP_BYTES); past it the worker is replaced. */
   maxWasmHeapBytes?: number;
+  /** How long a lane stays idle before its memory is checked (default WORKER_IDLE_CHECK_MS). */
+  idleCheckMs?: number;
+  /** WASM memory the short lane's worker may keep while idle (default IDLE_WORKER_WASM_HEAP_BYTES); past it the worker is stopped. */
+  idleWasmHeapBytes?: number;
+  /** How long the long lane's worker stays idle before it is stopped (default LONG_LANE_IDLE_STOP_MS). */
+  longLaneIdleMs?: number;
+}
+
+/** What a job waits behind, told to whoever watches its AbortSignal (see `onJobWaiting`). */
+export interface JobWait {
+  /** The job running before it, as the object of "Waiting for … to finish". */
+  behind: string;
 }
 
 export interface ActivationRunStart {
@@ -71,8 +76,6 @@ export interface ActivationRunStart {
   preprocess: PreprocessMode;
   thumbnail?: Uint8Array;
 }
-
-type ProgressHandler = (done: number, total: number, message: string) => void;
 
 export interface ActivationHandlers {
   onStarted?(start: ActivationRunStart): void;
@@ -95,55 +98,67 @@ export interface FilterPatternHandlers {
 
 export interface GradCamHandlers {
   onStarted?(summary: ModelSummary, layerChoices: GradCamLayerChoice[]): void;
+  /** Each map as soon as it is rendered (map `index` of `total` side by side). */
+  onMap?(map: CamMapImages, index: number, total: number): void;
   onProgress?: ProgressHandler;
 }
 
-interface JobListeners {
-  onEvent?(event: JobEvent): void;
+export interface DatasetHandlers {
+  onStarted?(start: DatasetRunStart): void;
+  /** Each batch's results as it finishes, with the batch's unreadable images. */
+  onImages?(images: DatasetImageResult[], skipped: DatasetSkippedImage[]): void;
   onProgress?: ProgressHandler;
 }
-
-interface PendingJob {
-  kind: JobKind;
-  /** The file the job reads now (the worker says so before each file), for a job that never ends. */
-  file?: string;
-  resolve(value: unknown): void;
-  reject(error: EngineError): void;
-  listeners: JobListeners;
-}
-
-/** How long a cancelled job may take to stop by itself before its worker is terminated. */
-const CANCEL_GRACE_MS = 5000;
-
-/**
- * Kept in step with src/worker/engineWorker.ts: a `progress` message whose counts are this names
- * the file the job reads next, and is no progress to show.
- */
-const READING_FILE_PROGRESS = -1;
-
-/** The worker thread's own JavaScript heap: past it the worker alone stops (out of memory), not the extension host. */
-const WORKER_HEAP_MEGABYTES = 4096;
 
 export class EngineClient {
-  private worker: Worker | undefined;
-  private ready: Promise<BackendReport> | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, PendingJob>();
-  /** Jobs go to the worker one at a time, so that each one's deadline counts from when it starts. */
-  private queue: Promise<void> = Promise.resolve();
+  private readonly lanes: Record<EngineLaneName, EngineLane>;
+  private readonly waitWatchers = new WeakMap<AbortSignal, Set<(wait: JobWait | undefined) => void>>();
 
-  constructor(private options: EngineClientOptions) {}
+  constructor(private options: EngineClientOptions) {
+    const common = {
+      settings: (): WorkerSettings => this.options,
+      log: options.log,
+      nextId: () => this.nextId++,
+      jobDeadlinesMs: options.jobDeadlinesMs,
+      maxWasmHeapBytes: options.maxWasmHeapBytes,
+    };
+    this.lanes = {
+      short: new EngineLane({
+        ...common,
+        label: 'the engine worker',
+        idle: { afterMs: options.idleCheckMs ?? WORKER_IDLE_CHECK_MS, maxWasmHeapBytes: options.idleWasmHeapBytes ?? IDLE_WORKER_WASM_HEAP_BYTES },
+      }),
+      // Started by the first filter grid, stopped when idle: a second model in memory only while grids run.
+      long: new EngineLane({ ...common, label: 'the engine worker for filter grids', idle: { afterMs: options.longLaneIdleMs ?? LONG_LANE_IDLE_STOP_MS, maxWasmHeapBytes: 0 } }),
+    };
+  }
 
-  /** Starts the worker (once) and reports the backend it chose. */
+  /** Starts the short lane's worker (once) and reports the backend it chose; the long lane's starts with its first job. */
   start(): Promise<BackendReport> {
-    this.ready ??= this.spawn();
-    return this.ready;
+    return this.lanes.short.start();
   }
 
   /** Applies a new backend preference: the next job starts a fresh worker with it. */
   async setBackend(backend: BackendPreference, allowNative: boolean): Promise<void> {
     this.options = { ...this.options, backend, allowNative };
-    await this.stopWorker();
+    await Promise.all([this.lanes.short.stop(), this.lanes.long.stop()]);
+  }
+
+  /**
+   * Tells `listener` while a job run with `signal` waits behind another (and `undefined` when it
+   * starts): a panel says what it waits for, whichever engine call its run makes.
+   */
+  onJobWaiting(signal: AbortSignal, listener: (wait: JobWait | undefined) => void): { dispose(): void } {
+    let watchers = this.waitWatchers.get(signal);
+    if (!watchers) this.waitWatchers.set(signal, (watchers = new Set()));
+    watchers.add(listener);
+    return { dispose: () => watchers.delete(listener) };
+  }
+
+  /** Whether a lane has a worker started: the long one only while grids run or lately ran. */
+  hasWorker(lane: EngineLaneName): boolean {
+    return this.lanes[lane].hasWorker;
   }
 
   summarize(modelPath: string, limits: EngineLimits, signal?: AbortSignal): Promise<ModelSummary> {
@@ -197,22 +212,39 @@ export class EngineClient {
         onProgress: handlers.onProgress,
         onEvent: (event) => {
           if (event.type === 'gradCamStarted') handlers.onStarted?.(event.summary, event.layerChoices);
+          if (event.type === 'camMap') handlers.onMap?.(event.map, event.index, event.total);
         },
       },
       signal,
     );
   }
 
-  /** The worker's live tensors and memory once the jobs asked for before have finished. */
-  measureMemory(): Promise<EngineMemory> {
-    return this.runJob('memory', {}, {});
+  /** Explain Folder: on the long lane, so Grad-CAM of one of its images runs beside it. */
+  runDataset(request: DatasetJobRequest, handlers: DatasetHandlers, signal?: AbortSignal): Promise<DatasetRunSummary> {
+    return this.runJob(
+      'dataset',
+      request,
+      {
+        onProgress: handlers.onProgress,
+        onEvent: (event) => {
+          if (event.type === 'datasetStarted') handlers.onStarted?.(event.start);
+          else if (event.type === 'datasetImages') handlers.onImages?.(event.images, event.skipped);
+        },
+      },
+      signal,
+    );
+  }
+
+  /** A lane's worker's live tensors and memory once the jobs asked for before on it have finished. */
+  measureMemory(lane: EngineLaneName = 'short'): Promise<EngineMemory> {
+    return this.lanes[lane].measureMemory();
   }
 
   async dispose(): Promise<void> {
-    await this.stopWorker();
+    await Promise.all([this.lanes.short.dispose(), this.lanes.long.dispose()]);
   }
 
-  /** Queues the job behind the ones asked for before; a job cancelled while it waits never starts. */
+  /** Sends the job to its lane, telling the watchers of its signal what it waits behind. */
   private runJob<K extends JobKind>(
     kind: K,
     request: JobKinds[K]['request'],
@@ -220,210 +252,9 @@ export class EngineClient {
     signal?: AbortSignal,
     onId?: (id: number) => void,
   ): Promise<JobKinds[K]['result']> {
-    if (signal?.aborted) return Promise.reject(new EngineError('cancelled', 'Cancelled'));
-    let posted = false;
-    const job = this.queue.then(() => {
-      if (signal?.aborted) throw new EngineError('cancelled', 'Cancelled');
-      posted = true;
-      return this.postJob(kind, request, listeners, signal, onId);
-    });
-    this.queue = job.then(
-      () => this.afterJob(kind),
-      () => this.afterJob(kind),
-    );
-    if (!signal) return job;
-    // A job still waiting for its turn is cancelled at once; a running one when the worker stops it.
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        if (!posted) reject(new EngineError('cancelled', 'Cancelled'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      job.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-  }
-
-  /**
-   * The WASM backend's memory only grows: a worker left holding more than the bound after a job
-   * (a file that made it allocate that much) is replaced, so that the memory goes back.
-   */
-  private async afterJob(kind: JobKind): Promise<void> {
-    if (kind === 'memory' || !this.worker) return;
-    const bound = this.options.maxWasmHeapBytes ?? MAX_WORKER_WASM_HEAP_BYTES;
-    try {
-      const memory = await this.postJob('memory', {}, {});
-      if (memory.wasmHeapBytes !== undefined && memory.wasmHeapBytes > bound) {
-        this.log(`The engine worker's WASM memory grew to ${(memory.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB, over ${(bound / 2 ** 20).toFixed(0)} MiB; restarting it.`);
-        await this.stopWorker();
-      }
-    } catch {
-      // A worker that cannot answer is replaced when the next job finds it gone.
-    }
-  }
-
-  private async postJob<K extends JobKind>(
-    kind: K,
-    request: JobKinds[K]['request'],
-    listeners: JobListeners,
-    signal?: AbortSignal,
-    onId?: (id: number) => void,
-  ): Promise<JobKinds[K]['result']> {
-    await this.start();
-    const worker = this.worker;
-    if (!worker) throw new EngineError('internal', 'The engine worker is not running');
-    const id = this.nextId++;
-    onId?.(id);
-    const deadlineMs = this.options.jobDeadlinesMs?.[kind] ?? JOB_DEADLINES_MS[kind];
-    return new Promise((resolve, reject) => {
-      let graceTimer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        worker.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
-        graceTimer = setTimeout(() => {
-          this.log(`Job ${id} did not stop within ${CANCEL_GRACE_MS} ms of cancelling; restarting the engine worker.`);
-          this.failAll(new EngineError('cancelled', 'Cancelled'));
-          void this.stopWorker();
-        }, CANCEL_GRACE_MS);
-      };
-      // A job past its deadline is stuck (a file built to make it loop or allocate): its worker is
-      // ended, wherever it is, and a fresh one serves the next job.
-      const deadline = setTimeout(() => {
-        const job = this.pending.get(id);
-        const file = job?.file ?? fileOf(request);
-        const message = `did not finish within ${formatSeconds(deadlineMs)} s (the ${kind} job), so it was stopped; the engine restarts for the next job`;
-        this.log(`${file ?? 'Engine'}: ${message}`);
-        job?.reject(file ? new EngineError('input', safeForTerminal(`${file}: ${message}`), file) : new EngineError('internal', `The engine ${message}`));
-        void this.stopWorker();
-      }, deadlineMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = () => {
-        signal?.removeEventListener('abort', onAbort);
-        if (graceTimer) clearTimeout(graceTimer);
-        clearTimeout(deadline);
-        this.pending.delete(id);
-      };
-      this.pending.set(id, {
-        kind,
-        file: fileOf(request),
-        listeners,
-        resolve: (value) => {
-          settle();
-          resolve(value as JobKinds[K]['result']);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      });
-      worker.postMessage({ type: 'job', id, kind, request } as WorkerRequest);
-    });
-  }
-
-  private spawn(): Promise<BackendReport> {
-    // With a log, the worker's own console output (TF.js banners, Emscripten's abort traces when a
-    // WASM build is missing) goes there instead of the extension host's console.
-    const capture = this.options.log !== undefined;
-    const worker = new Worker(this.options.workerPath, {
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MEGABYTES },
-      stdout: capture,
-      stderr: capture,
-    });
-    this.worker = worker;
-    if (capture) {
-      for (const stream of [worker.stdout, worker.stderr]) {
-        createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
-          if (line.trim() !== '') this.log(`[engine] ${line}`);
-        });
-      }
-    }
-    worker.on('message', (message: WorkerResponse) => this.onMessage(message));
-    worker.on('error', (error) => {
-      this.log(`Engine worker error: ${error.stack ?? error.message}`);
-      const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.onWorkerGone(worker, outOfMemory ? 'the engine ran out of memory' : `the engine worker failed (${error.message})`, outOfMemory);
-    });
-    worker.on('exit', (code) => this.onWorkerGone(worker, `the engine worker stopped unexpectedly (exit code ${code})`));
-    return new Promise<BackendReport>((resolve, reject) => {
-      const onReady = (message: WorkerResponse) => {
-        if (message.type === 'ready') {
-          worker.off('message', onReady);
-          for (const note of message.backend.notes) this.log(note);
-          this.log(`Engine ready on the ${message.backend.backend} backend.`);
-          resolve(message.backend);
-        } else if (message.type === 'initFailed') {
-          worker.off('message', onReady);
-          reject(new EngineError('internal', message.message));
-          void this.stopWorker();
-        }
-      };
-      worker.on('message', onReady);
-      worker.postMessage({
-        type: 'init',
-        backend: this.options.backend,
-        wasmDirectory: this.options.wasmDirectory,
-        allowNative: this.options.allowNative,
-      } satisfies WorkerRequest);
-    });
-  }
-
-  private onMessage(message: WorkerResponse): void {
-    if (!('id' in message)) return;
-    const job = this.pending.get(message.id);
-    if (!job) return;
-    switch (message.type) {
-      case 'progress':
-        if (message.done === READING_FILE_PROGRESS) job.file = message.message;
-        else job.listeners.onProgress?.(message.done, message.total, message.message);
-        return;
-      case 'event':
-        job.listeners.onEvent?.(message.event);
-        return;
-      case 'done':
-        job.resolve(message.result);
-        return;
-      case 'failed':
-        if (message.failure.stack) this.log(message.failure.stack);
-        job.reject(new EngineError(message.failure.kind, safeForTerminal(message.failure.message), message.failure.file, message.failure.stack));
-        return;
-    }
-  }
-
-  /**
-   * The worker died under a job: the job fails naming the file it was reading (a problem with that
-   * file when the worker ran out of memory, else an internal error), every other waiting job is
-   * told, and the next job starts a fresh worker.
-   */
-  private onWorkerGone(worker: Worker, reason: string, outOfMemory = false): void {
-    if (this.worker !== worker) return;
-    this.worker = undefined;
-    this.ready = undefined;
-    for (const job of [...this.pending.values()]) {
-      const message = job.file ? `${job.file}: ${reason} while the ${job.kind} job read it; the engine restarts for the next job` : `${reason[0].toUpperCase()}${reason.slice(1)}; it will restart for the next job.`;
-      job.reject(new EngineError(outOfMemory && job.file ? 'input' : 'internal', safeForTerminal(message), job.file));
-    }
-  }
-
-  private failAll(error: EngineError): void {
-    for (const job of [...this.pending.values()]) job.reject(error);
-  }
-
-  private async stopWorker(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.ready = undefined;
-    this.failAll(new EngineError('cancelled', 'The engine was restarted'));
-    // A worker stuck in a blocking call may never finish terminating: nothing waits for it longer than a moment.
-    if (worker) await Promise.race([worker.terminate(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-  }
-
-  /** Lines for the output channel, with any control characters a file put into them made visible. */
-  private log(line: string): void {
-    this.options.log?.(safeForTerminal(line, { keepLineBreaks: true }));
+    const onWaiting = (behind: string | undefined) => {
+      for (const watcher of (signal && this.waitWatchers.get(signal)) ?? []) watcher(behind === undefined ? undefined : { behind });
+    };
+    return this.lanes[laneOf(kind, request)].run(kind, request, { ...listeners, onWaiting }, describeJob(kind, request), signal, onId);
   }
 }
-
-/** The model file a request names, if any. */
-function fileOf(request: object): string | undefined {
-  const modelPath = (request as { modelPath?: unknown }).modelPath;
-  return typeof modelPath === 'string' ? modelPath : undefined;
-}
-
-const formatSeconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 1 : 0);

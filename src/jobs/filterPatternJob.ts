@@ -1,8 +1,9 @@
 // The filter-pattern job, shared by the worker and the CLI: load the model, optimise the requested
 // filters of one convolution layer in batches, and hand out each filter's tile as its batch finishes.
 import { currentBackend } from '../engine/tfjs/backend';
-import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../engine/analyses/filterPatterns';
-import type { FilterGridLayout, FilterPatternImage, FilterPatternPlan, ModelSummary, PreprocessMode } from '../shared/types';
+import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern, type PatternModel } from '../engine/analyses/filterPatterns';
+import { findFilterExamples } from '../engine/analyses/filterPatternExamples';
+import type { FilterExampleCrop, FilterGridLayout, FilterPatternImage, FilterPatternPlan, ModelSummary, PreprocessMode } from '../shared/types';
 import type { FilterPatternJobRequest, FilterPatternJobResult } from '../shared/engineProtocol';
 import { constantImageTile, deprocessImage } from '../render/deprocessImage';
 import { filterGridLayout } from '../shared/filterGridLayout';
@@ -46,6 +47,9 @@ export async function runFilterPatternJob(request: FilterPatternJobRequest, hook
   const preprocess = request.preprocess ?? summary.defaultPreprocess;
   const layout = filterGridLayout(plan.filters.length, size);
   await hooks.onStarted?.(summary, plan, layout, preprocess);
+  // The example images take one forward pass each, far less than one batch's ascent: read first,
+  // so every tile arrives with its crops.
+  const examples = request.examples ? await exampleCrops(model, summary, plan, preprocess, request.examples, hooks) : undefined;
 
   const batches = filterBatches(plan.filters, plan.batchSize);
   const totalSteps = batches.length * plan.stepsPerFilter;
@@ -72,7 +76,8 @@ export async function runFilterPatternJob(request: FilterPatternJobRequest, hook
       const tile = pattern.dead ? constantImageTile(pattern.pixels.length) : deprocessImage(pattern.pixels);
       const png = await encodePng(tile, size, size, plan.inputChannels);
       const { pixels: _pixels, channels: _channels, ...measures } = pattern;
-      await hooks.onFilter({ layerIndex: plan.layerIndex, layerName: plan.layerName, tile: tiles.length, png, ...measures }, pattern);
+      const crops = examples?.get(pattern.filter);
+      await hooks.onFilter({ layerIndex: plan.layerIndex, layerName: plan.layerName, tile: tiles.length, png, ...measures, ...(crops ? { examples: crops } : {}) }, pattern);
       tiles.push(tile);
     }
     renderMs += now() - started;
@@ -100,4 +105,27 @@ export async function runFilterPatternJob(request: FilterPatternJobRequest, hook
       timings: { loadModelMs, optimizeMs, renderMs },
     },
   };
+}
+
+/** Per filter, the crops of the example images where it fires most, as PNGs; unreadable images are skipped. */
+async function exampleCrops(
+  model: PatternModel,
+  summary: ModelSummary,
+  plan: FilterPatternPlan,
+  preprocess: PreprocessMode,
+  { images, top }: { images: string[]; top: number },
+  hooks: FilterPatternJobHooks,
+): Promise<Map<number, FilterExampleCrop[]>> {
+  const { results } = await findFilterExamples(model, summary, { layerName: plan.layerName, filters: plan.filters, top, preprocess }, images, {
+    checkCancelled: () => hooks.checkCancelled(),
+    onImage: (done, total) => hooks.onProgress?.(0, 1, `reading example images ${done}/${total}`),
+  });
+  const crops = new Map<number, FilterExampleCrop[]>();
+  for (const { filter, examples } of results) {
+    crops.set(
+      filter,
+      await Promise.all(examples.map(async ({ image, activation, crop, pixels, channels }) => ({ image, activation, crop, png: await encodePng(pixels, crop.width, crop.height, channels) }))),
+    );
+  }
+  return crops;
 }

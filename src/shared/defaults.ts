@@ -30,10 +30,27 @@ export const JOB_DEADLINES_MS = {
   filterPatterns: 900_000,
   channel: 60_000,
   memory: 60_000,
+  // A folder of 10,000 photos with a few hundred errors to explain, on the slowest backend.
+  dataset: 3_600_000,
 } as const;
+
+/** Explain Folder: images per forward pass, the most images one run reads, the gallery's thumbnail side. */
+export const DATASET_DEFAULTS = { batchSize: 32, maxImages: 100_000, thumbnailSize: 128 } as const;
 
 /** The WASM backend's memory grows and never shrinks: a worker holding more than this after a job is replaced by a fresh one. */
 export const MAX_WORKER_WASM_HEAP_BYTES = 2 * 1024 ** 3;
+
+/**
+ * An idle engine worker holding more WASM memory than this (a large model's run grew it; VGG16's
+ * Grad-CAM leaves about 2 GB) is stopped so the memory goes back; the next job starts a fresh one.
+ */
+export const IDLE_WORKER_WASM_HEAP_BYTES = 1024 ** 3;
+
+/** How long an engine worker stays idle before the bound above is checked. */
+export const WORKER_IDLE_CHECK_MS = 30_000;
+
+/** How long the worker for filter grids stays idle before it is stopped, with its model and memory. */
+export const LONG_LANE_IDLE_STOP_MS = 60_000;
 
 export const DEFAULT_MODEL_LIMITS: ModelFileLimits = {
   maxModelJsonBytes: 64 * 1024 * 1024,

@@ -5,6 +5,7 @@ import type {
   ActivationRunInfo,
   BackendName,
   BackendPreference,
+  CamMapInfo,
   ChannelDetail,
   ColormapName,
   FilterGridLayout,
@@ -22,6 +23,8 @@ import type {
   ModelSummary,
   PreprocessMode,
 } from './types';
+import type { DatasetImageResult, DatasetLabelMapping, DatasetRunSummary, DatasetSkippedImage } from './types';
+import type { ExplainMethod } from './camMethods';
 
 export interface EngineLimits {
   model: ModelFileLimits;
@@ -60,6 +63,8 @@ export interface FilterPatternJobRequest {
   /** Filters optimised together at most; the plan may choose fewer for a large layer. */
   maxBatchSize?: number;
   limits: { model: ModelFileLimits };
+  /** Also find what excites each filter in these images: each tile carries its `top` best crops. */
+  examples?: { images: string[]; top: number };
 }
 
 export interface FilterPatternJobResult {
@@ -87,6 +92,24 @@ export interface GradCamJobRequest {
   limits: EngineLimits;
   /** For a model whose input takes any height or width: the side images are resized to (default 224). */
   inputSide?: number;
+  /** The methods, side by side; omitted: Grad-CAM alone. */
+  methods?: ExplainMethod[];
+  /** Further layers, each mapped beside `layer` (side by side). */
+  compareLayers?: string[];
+  /** Further classes, each mapped beside `targetClass` (side by side). */
+  compareClasses?: (number | string)[];
+  /** Channels per model run for Score-CAM and Ablation-CAM (default 32). */
+  rescoringBatch?: number;
+  /** Also measure each map's faithfulness (deletion, insertion, ROAD, beside a random and an edge map). */
+  faithfulness?: boolean;
+}
+
+/** One map of a Grad-CAM job's run (the first is also the result's `heatmap`, `heatmapPng`, `overlayPng`). */
+export interface CamMapImages {
+  info: CamMapInfo;
+  heatmap: Float32Array;
+  heatmapPng: Uint8Array;
+  overlayPng: Uint8Array;
 }
 
 export interface GradCamJobResult {
@@ -100,6 +123,8 @@ export interface GradCamJobResult {
   heatmapPng: Uint8Array;
   /** The heatmap over the original image, at the image's own size. */
   overlayPng: Uint8Array;
+  /** Every map, in `info.maps`' order. */
+  maps: CamMapImages[];
 }
 
 export interface ChannelRequest {
@@ -128,6 +153,40 @@ export interface EngineMemory {
 export interface BackendReport {
   backend: BackendName;
   notes: string[];
+  /** The WASM backend's thread pool (1: the single-threaded build); absent on other backends. */
+  wasmThreads?: number;
+}
+
+/** Explain Folder: every image under a folder, predicted in batches, its errors explained. */
+export interface DatasetJobRequest {
+  modelPath: string;
+  folder: string;
+  labelsPath?: string;
+  /** Omitted: the model's default (see modelSummary.defaultPreprocessFor). */
+  preprocess?: PreprocessMode;
+  inputSide?: number;
+  /** Folder name → class index, as the user confirmed it; folders not named are mapped by the rules of labelMapping.ts. */
+  folderToClass?: Record<string, number>;
+  /** Where the cache of predictions, thumbnails and heatmaps lives (one subfolder per model content and settings). */
+  cacheRoot: string;
+  /** Images per forward pass. */
+  batchSize: number;
+  /** A folder with more images is refused. */
+  maxImages: number;
+  thumbnailSize: number;
+  colormap: ColormapName;
+  intensity: number;
+  limits: EngineLimits;
+}
+
+/** What a dataset run knows once the model is loaded and the folder listed. */
+export interface DatasetRunStart {
+  summary: ModelSummary;
+  classNames: string[];
+  classFolders: string[];
+  mapping: DatasetLabelMapping;
+  imageCount: number;
+  cacheFolder: string;
 }
 
 /** Each kind of job, with what it is asked and what it finally returns. */
@@ -139,6 +198,7 @@ export interface JobKinds {
   gradCam: { request: GradCamJobRequest; result: GradCamJobResult };
   /** Queued like a job, so it measures once the jobs before it have finished. */
   memory: { request: Record<string, never>; result: EngineMemory };
+  dataset: { request: DatasetJobRequest; result: DatasetRunSummary };
 }
 export type JobKind = keyof JobKinds;
 
@@ -148,7 +208,11 @@ export type JobEvent =
   | { type: 'layer'; layer: LayerActivationImage }
   | { type: 'filterPatternsStarted'; summary: ModelSummary; plan: FilterPatternPlan; grid: FilterGridLayout; preprocess: PreprocessMode }
   | { type: 'filterTile'; tile: FilterPatternImage }
-  | { type: 'gradCamStarted'; summary: ModelSummary; layerChoices: GradCamLayerChoice[] };
+  | { type: 'gradCamStarted'; summary: ModelSummary; layerChoices: GradCamLayerChoice[] }
+  /** One map of a Grad-CAM job, as soon as it is rendered: map `index` of `total` side by side. */
+  | { type: 'camMap'; index: number; total: number; map: CamMapImages }
+  | { type: 'datasetStarted'; start: DatasetRunStart }
+  | { type: 'datasetImages'; images: DatasetImageResult[]; skipped: DatasetSkippedImage[] };
 
 export type WorkerRequest =
   | { type: 'init'; backend: BackendPreference; wasmDirectory: string; allowNative: boolean }

@@ -4,6 +4,7 @@
 // says which.
 import type {
   BackendName,
+  CamMapInfo,
   ChannelDetail,
   ColormapName,
   FilterGridLayout,
@@ -18,8 +19,10 @@ import type {
   ModelSummary,
   PreprocessMode,
 } from './types';
+import type { ExplainMethod } from './camMethods';
+import type { DatasetImageResult, DatasetLabelMapping, DatasetRunSummary, DatasetSkippedImage } from './types';
 
-export type PanelViewKind = 'activations' | 'filters' | 'gradcam' | 'summary';
+export type PanelViewKind = 'activations' | 'filters' | 'gradcam' | 'summary' | 'dataset';
 
 /** An image's bytes and media type, for an `<img>` in the webview or an image handed to the host. */
 export interface ImageBytes {
@@ -58,6 +61,8 @@ export interface FilterPanelSession {
   grid: FilterGridLayout;
   parameters: FilterPatternParameters;
   preprocess: PreprocessMode;
+  /** Where the example crops beside each pattern come from (a folder, or the workspace's images), and how many images; absent when none are searched. */
+  exampleSource?: { description: string; imageCount: number };
 }
 
 /** A Grad-CAM run, before its result arrives. */
@@ -74,6 +79,13 @@ export interface GradCamPanelSession {
   intensity: number;
   colormap: ColormapName;
   score: GradCamScore;
+  /** The methods mapped, side by side (the first is the main map); absent: Grad-CAM alone. */
+  methods?: ExplainMethod[];
+  /** Each map's faithfulness is measured. */
+  faithfulness?: boolean;
+  /** Layers and classes mapped beside the main one. */
+  compareLayers?: string[];
+  compareClasses?: (number | string)[];
 }
 
 export interface GradCamResultView {
@@ -82,6 +94,40 @@ export interface GradCamResultView {
   heatmapPng: Uint8Array;
   /** The heatmap over the original image at its own resolution. */
   overlayPng: Uint8Array;
+  /** Every map side by side, the one above first; absent or one entry: one map. */
+  maps?: CamMapView[];
+}
+
+/** One map of a run: its heatmap and its overlay on the image. */
+export interface CamMapView {
+  info: CamMapInfo;
+  heatmapPng: Uint8Array;
+  overlayPng: Uint8Array;
+}
+
+/** An Explain Folder run: its images arrive a batch at a time (`datasetImages`), then `datasetSummary`. */
+export interface DatasetPanelSession {
+  runId: number;
+  modelPath: string;
+  modelName: string;
+  folder: string;
+  classNames: string[];
+  classFolders: string[];
+  mapping: DatasetLabelMapping;
+  imageCount: number;
+  /** Thumbnails and heatmaps are files in the run's cache folder, shown from `${imageBase}/${name}`. */
+  imageBase: string;
+}
+
+/** The map asked for one image of a dataset run (`explainDatasetImage`), or why there is none. */
+export interface DatasetImageExplanation {
+  requestId: number;
+  relativePath: string;
+  method: ExplainMethod;
+  overlayPng?: Uint8Array;
+  /** What the map shows: the method, class and layer. */
+  caption?: string;
+  message?: string;
 }
 
 /** One channel's statistics for the grid's tooltip (the enlarged channel's numbers, without its image). */
@@ -104,7 +150,9 @@ export type RunStatus =
   | { state: 'running'; done: number; total: number; unit: string; message: string }
   | { state: 'finished'; backend: BackendName; timings: TimingEntry[]; details: string[] }
   | { state: 'cancelled'; done: number; total: number; unit: string }
-  | { state: 'failed'; message: string };
+  | { state: 'failed'; message: string }
+  /** The run's engine job is queued behind another: `behind` names it ("the filter grid of conv2d_3 (shapes/model.json)"). */
+  | { state: 'waiting'; behind: string };
 
 export type HostToWebviewMessage =
   | { type: 'session'; session: PanelSession }
@@ -116,9 +164,16 @@ export type HostToWebviewMessage =
   | { type: 'filterTile'; runId: number; tile: FilterPatternImage }
   | { type: 'gradCamSession'; session: GradCamPanelSession }
   | { type: 'gradCamResult'; runId: number; result: GradCamResultView }
+  /** A map of a run with several, as soon as it is computed (the result follows with all of them). */
+  | { type: 'gradCamMap'; runId: number; index: number; total: number; map: CamMapView }
   | { type: 'status'; runId: number; status: RunStatus }
   /** The model summary panel's table (the study notes' `model.summary()`). */
-  | { type: 'summary'; runId: number; summary: ModelSummary };
+  | { type: 'summary'; runId: number; summary: ModelSummary }
+  // Explain Folder panel
+  | { type: 'datasetSession'; session: DatasetPanelSession }
+  | { type: 'datasetImages'; runId: number; images: DatasetImageResult[]; skipped: DatasetSkippedImage[] }
+  | { type: 'datasetSummary'; runId: number; summary: DatasetRunSummary }
+  | { type: 'datasetExplanation'; explanation: DatasetImageExplanation };
 
 export type WebviewToHostMessage =
   /** The webview has loaded its script and can receive messages (sent again after each reload). */
@@ -142,13 +197,34 @@ export type WebviewToHostMessage =
   // Filter-pattern panel
   | { type: 'setFilterPreset'; preset: FilterPatternPreset }
   | { type: 'exportFilterGrid' }
+  /** Pick the folder whose images show what excites each filter (instead of the workspace's). */
+  | { type: 'chooseFilterExampleFolder' }
   // Grad-CAM panel: any field left out keeps its current value
-  | { type: 'explain'; targetClass?: number | string; layer?: string; intensity?: number; colormap?: ColormapName; score?: GradCamScore }
-  | { type: 'exportGradCam' };
+  | {
+      type: 'explain';
+      targetClass?: number | string;
+      layer?: string;
+      intensity?: number;
+      colormap?: ColormapName;
+      score?: GradCamScore;
+      methods?: ExplainMethod[];
+      faithfulness?: boolean;
+      compareLayers?: string[];
+      compareClasses?: (number | string)[];
+    }
+  | { type: 'exportGradCam' }
+  // Explain Folder panel: a map of one image (beside the gallery), that image in the Explain
+  // Prediction panel, the folders' classes chosen again.
+  | { type: 'explainDatasetImage'; requestId: number; relativePath: string; method: ExplainMethod }
+  | { type: 'openDatasetImage'; relativePath: string }
+  | { type: 'changeDatasetMapping' }
+  /** Explain another folder, picked in a dialog. */
+  | { type: 'chooseDatasetFolder' };
 
 /** What `vscode.setState` keeps in the webview so a reload can tell the host what it showed. */
 export type WebviewPersistedState =
   | { view: 'activations'; modelPath: string; imagePath: string }
   | { view: 'filters'; modelPath: string; layerName: string; preset: FilterPatternPreset }
   | { view: 'gradcam'; modelPath: string; imagePath: string; targetClass?: number; layer?: string }
-  | { view: 'summary'; modelPath: string };
+  | { view: 'summary'; modelPath: string }
+  | { view: 'dataset'; modelPath: string; folder: string };

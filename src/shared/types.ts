@@ -1,4 +1,5 @@
 // Plain data shared by the engine, the renderer, the worker, the CLI and (as types) the webview.
+import type { ExplainMethod } from './camMethods';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -216,6 +217,46 @@ export interface GradCamRunInfo {
   intensity: number;
   classNames: ClassNamesInfo;
   timings: GradCamTimings;
+  /** The method of the map above (absent in results from before there were several: Grad-CAM). */
+  method?: ExplainMethod;
+  /** Every map of the run, side by side, the one above first (methods, then layers, then classes). */
+  maps?: CamMapInfo[];
+}
+
+/** One map of a run: which method, layer and class it explains, and what it found. */
+export interface CamMapInfo {
+  method: ExplainMethod;
+  layer: GradCamLayerChoice;
+  targetClass: ClassPrediction;
+  /** The score the method explains for the class (Score-CAM weighs by the logit, whatever this is). */
+  scoreValue: number;
+  heatmapSize: [number, number];
+  noPositiveEvidence: boolean;
+  message?: string;
+  /** The map's own computation, rendering excluded. */
+  ms: number;
+  /** When asked for: how well the map (at the input's size) predicts what the score depends on. */
+  faithfulness?: FaithfulnessSummary;
+}
+
+/** One relevance map's faithfulness measures, on the class's output. */
+export interface FaithfulnessMeasures {
+  /** Score as the most relevant pixels are deleted (set to 0), at each fraction: lower area is better. */
+  deletion: { fractions: number[]; scores: number[]; auc: number };
+  /** Score as the most relevant pixels are put back into a blurred image: higher area is better. */
+  insertion: { fractions: number[]; scores: number[]; auc: number };
+  /** ROAD: mean score with the least relevant pixels imputed minus with the most relevant: larger is better. */
+  roadGap: number;
+}
+
+/** A map's measures beside those of a seeded random map and of the image's Sobel edges. */
+export interface FaithfulnessSummary {
+  map: FaithfulnessMeasures;
+  random: FaithfulnessMeasures;
+  edges: FaithfulnessMeasures;
+  beatsRandom: { deletion: boolean; insertion: boolean; road: boolean };
+  beatsEdges: { deletion: boolean; insertion: boolean; road: boolean };
+  ms: number;
 }
 
 /**
@@ -308,6 +349,18 @@ export interface FilterPatternImage {
   verdictText?: string;
   /** The real images the pattern was compared with; absent when there were none. */
   realImages?: RealImageComparison;
+  /** What excites this filter in the example images: their crops where it fires most, best first (absent when none were searched). */
+  examples?: FilterExampleCrop[];
+  png: Uint8Array;
+}
+
+/** One crop of an example image where a filter fires most (Lucid's dataset examples). */
+export interface FilterExampleCrop {
+  image: string;
+  /** The filter's largest activation in the image, at the crop's centre. */
+  activation: number;
+  /** The receptive field of that position, in the pixels the model read (the image resized to its input). */
+  crop: { x: number; y: number; width: number; height: number };
   png: Uint8Array;
 }
 
@@ -392,4 +445,81 @@ export interface LayerSelection {
   names?: string[];
   /** The first N layers that have a 4-D output (the study notes' `model.layers[:8]`). */
   first?: number;
+}
+
+/** How a dataset's class subfolders map to the model's classes (engine/analyses/dataset/labelMapping.ts). */
+export interface DatasetLabelMapping {
+  /** Folder name → class index; folders absent here are unmapped. */
+  folderToClass: Record<string, number>;
+  /** Why each mapped folder has its class: the user's mapping, a class name, or flow_from_directory's sorted order. */
+  how: Record<string, 'given' | 'name' | 'sortedOrder'>;
+  unmapped: string[];
+  /** The mapping is a guess (sorted order without class names) or incomplete: the user should confirm it. */
+  needsConfirmation: boolean;
+}
+
+/** One image of a dataset run. File names are inside the run's cache folder. */
+export interface DatasetImageResult {
+  /** Path below the dataset folder, '/' separated. */
+  relativePath: string;
+  folderLabel?: string;
+  /** The true class, when the image's folder is mapped to one. */
+  trueClass?: number;
+  predictedClass: number;
+  /** The predicted class's score (its softmax or sigmoid output). */
+  confidence: number;
+  /** Present when the true class is known. */
+  correct?: boolean;
+  /** For errors: the share of the heatmap outside the centre region and on the border (0–1; see evidenceLocation.ts). */
+  offCentre?: number;
+  onBorder?: number;
+  /** Thumbnail PNG, in the cache folder. */
+  thumbnail?: string;
+  /** For errors: the heatmap (of the predicted class) over the image, PNG in the cache folder. */
+  heatmapOverlay?: string;
+  /** Read from the cache rather than computed. */
+  cached: boolean;
+}
+
+export interface DatasetSkippedImage {
+  relativePath: string;
+  reason: string;
+}
+
+export interface DatasetErrorHeatmap {
+  /** The true class whose misclassified images are averaged. */
+  classIndex: number;
+  errorCount: number;
+  /** PNG in the cache folder. */
+  png: string;
+}
+
+export interface DatasetRunSummary {
+  modelPath: string;
+  folder: string;
+  /** Where thumbnails and heatmaps are: the file names in results are inside it. */
+  cacheFolder: string;
+  classNames: string[];
+  classFolders: string[];
+  mapping: DatasetLabelMapping;
+  imageCount: number;
+  /** Images predicted (read from the cache or computed). */
+  predictedCount: number;
+  cachedCount: number;
+  skipped: DatasetSkippedImage[];
+  /** Images with a known true class, and how many of them are right. */
+  labelledCount: number;
+  correctCount: number;
+  /** `correctCount / labelledCount`; absent without labels. */
+  accuracy?: number;
+  /** confusion[true][predicted]: counts of labelled images. */
+  confusion: number[][];
+  meanErrorHeatmaps: DatasetErrorHeatmap[];
+  /** The CAM layer the error heatmaps were computed at. */
+  heatmapLayer?: string;
+  backend: BackendName;
+  elapsedMs: number;
+  /** Of which in the model's batched forward passes (input upload and scores read back included; no decoding, thumbnails or heatmaps). */
+  predictMs: number;
+  imagesPerSecond: number;
 }

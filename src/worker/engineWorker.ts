@@ -1,6 +1,7 @@
 // Entry point of the engine worker thread: all TensorFlow.js work happens here, one job at a
 // time, so the extension host's thread never blocks on it.
 import { parentPort } from 'node:worker_threads';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { LayerActivation } from '../engine/analyses/activations';
 import { initializeBackend } from '../engine/tfjs/backend';
 import { InputError, JobCancelledError, describeError } from '../shared/errors';
@@ -10,6 +11,7 @@ import { runActivationJob } from '../jobs/activationJob';
 import { measureEngineMemory } from '../jobs/engineMemory';
 import { runFilterPatternJob } from '../jobs/filterPatternJob';
 import { runGradCamJob } from '../jobs/gradCamJob';
+import { runDatasetJob } from '../jobs/datasetJob';
 import { loadModelCached } from '../jobs/modelCache';
 import type { ChannelRequest, JobEvent, JobKind, JobKinds, WorkerFailure, WorkerRequest, WorkerResponse } from '../shared/engineProtocol';
 
@@ -83,9 +85,19 @@ const jobHandlers: JobHandlers = {
       onProgress: context.progress,
       onReading: context.reading,
       onStarted: (summary, layerChoices) => context.emit({ type: 'gradCamStarted', summary, layerChoices }),
+      onMap: (map, index, total) => context.emit({ type: 'camMap', index, total, map }),
     }),
 
   memory: async () => measureEngineMemory(),
+
+  dataset: (request, context) =>
+    runDatasetJob(request, {
+      checkCancelled: context.checkCancelled,
+      onProgress: context.progress,
+      onReading: context.reading,
+      onStarted: (start) => context.emit({ type: 'datasetStarted', start }),
+      onImages: (images, skipped) => context.emit({ type: 'datasetImages', images, skipped }),
+    }),
 };
 
 async function renderChannel(request: ChannelRequest) {
@@ -158,7 +170,7 @@ port.on('message', (message: WorkerRequest) => {
       queue = queue.then(async () => {
         try {
           const selection = await initializeBackend(message.backend, { wasmDirectory: message.wasmDirectory, allowNative: message.allowNative });
-          post({ type: 'ready', backend: selection });
+          post({ type: 'ready', backend: { ...selection, wasmThreads: selection.backend === 'wasm' ? getThreadsCount() : undefined } });
         } catch (error) {
           post({ type: 'initFailed', message: describeError(error) });
         }

@@ -8,6 +8,7 @@
 // themes. Each step has a time limit and leaves a screenshot in test-results/e2e/.
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -15,6 +16,9 @@ import { pathToFileURL } from 'node:url';
 import { lastMilliseconds, readConvscopeLog } from './outputLog';
 import { TM_LABELS, writeTeachableMachineModel, type TeachableMachineModel } from './teachableMachineModel';
 import { Workbench, escapeRegExp } from './workbench';
+import { REAL_MODEL, copyRealModel, median, readTileTextures } from './realModelFilterGrid';
+import { spawnSync } from 'node:child_process';
+import { writeShapesDataset, type WrittenDatasetImage } from '../support/datasetFixtures';
 
 export interface E2EEnvironment {
   page: Page;
@@ -61,6 +65,8 @@ export interface LayerExpectation {
 const IMAGES_PER_ROW = 16;
 /** The folder the Teachable Machine-style model is written to (scenario 9). */
 const TM_FOLDER = 'tm-model';
+/** The class-subfolder dataset scenario 16 writes into the workspace and explains. */
+const DATASET_FOLDER = 'shapes-validation';
 const DEFAULT_LAYER_COUNT = 8;
 
 class StepFailure extends Error {
@@ -891,7 +897,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         });
         await steps.run(`Pick ${env.sampleImage} → the Grad-CAM panel opens for ${env.goodFolder}/model.json`, 45_000, async () => {
           await workbench.quickPickChoose(env.sampleImage);
-          const tab = workbench.tab(/^Grad-CAM: /).first();
+          const tab = workbench.tab(/^Explain Prediction: /).first();
           await tab.waitFor({ state: 'visible' });
           log(`      tab: ${(await tab.innerText()).trim()}`);
           gradCamPanel = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 25_000);
@@ -984,7 +990,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           const how = await workbench.explorerContextMenu(row, 'Explain Prediction (Grad-CAM)');
           if (how === 'enter') log('      (the click left the menu open; chosen with Enter)');
           const asked = await Promise.race([
-            workbench.tab(/^Grad-CAM: /).first().waitFor({ state: 'visible', timeout: 25_000 }).then(() => false),
+            workbench.tab(/^Explain Prediction: /).first().waitFor({ state: 'visible', timeout: 25_000 }).then(() => false),
             workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible', timeout: 25_000 }).then(() => true),
           ]);
           if (asked) await workbench.quickPickChoose(env.sampleImage);
@@ -1098,7 +1104,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         if (!model) throw new Error('no Teachable Machine model');
         let goodName = '';
         await steps.run(`Bring ${env.goodFolder}’s Grad-CAM panel to front: the status bar names its model`, 30_000, async () => {
-          await workbench.tab(`Grad-CAM: ${env.sampleImage}`).first().click();
+          await workbench.tab(`Explain Prediction: ${env.sampleImage}`).first().click();
           const frame = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 20_000);
           goodName = await textNow(frame.locator('h1.model-name'));
           await pollUntil(page, 15_000, async () => {
@@ -1113,7 +1119,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           await summary.locator('table.summary-table').waitFor({ state: 'visible' });
         });
         await steps.run('Bring the Teachable Machine model’s panel to front: the status bar and the sidebar follow', 30_000, async () => {
-          await workbench.tab(`Grad-CAM: ${model.imageName}`).first().click();
+          await workbench.tab(`Explain Prediction: ${model.imageName}`).first().click();
           await pollUntil(page, 15_000, async () => {
             const text = await statusBarModelText();
             return text.startsWith('tm-my-image-model · ') ? undefined : `the status bar says “${text}”, not tm-my-image-model`;
@@ -1147,7 +1153,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         let frame: FrameLocator | undefined;
         let before: string[] = [];
         await steps.run(`Bring ${env.goodFolder}’s Grad-CAM panel to front`, 30_000, async () => {
-          await workbench.tab(`Grad-CAM: ${env.sampleImage}`).first().click();
+          await workbench.tab(`Explain Prediction: ${env.sampleImage}`).first().click();
           frame = await workbench.findWebview('.gradcam-panel .model-path', goodModel, 20_000);
           before = await listFiles(env.workspace);
         });
@@ -1323,7 +1329,7 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         const tabs = [
           { title: 'Activations: ', selector: '.activations-panel .model-path' },
           { title: `Filter 0: ${singleLayer}`, selector: '.filter-panel .model-path' },
-          { title: 'Grad-CAM: ', selector: '.gradcam-panel .model-path' },
+          { title: 'Explain Prediction: ', selector: '.gradcam-panel .model-path' },
           { title: 'Summary: ', selector: '.summary-panel .model-path' },
         ];
         await steps.run('Open Activations, a filter, Grad-CAM and the Summary of the model', 150_000, async () => {
@@ -1384,6 +1390,273 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
         await steps.run(`Back to the ${initialTheme} theme and the full window`, 20_000, async () => {
           await setColorTheme(initialTheme);
           await page.setViewportSize({ width: 1600, height: 1000 });
+        });
+      },
+    },
+    {
+      name: '14. A filter grid on a real trained model shows patterns, not noise, beside the crops that excite each filter',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        const copied = await steps.run(`Copy ${REAL_MODEL.folder} from the shared real models into the workspace`, 15_000, () => copyRealModel(env.workspace));
+        if ('skipped' in copied) {
+          log(`      skipped: ${copied.skipped}`);
+          return;
+        }
+        const { modelPath } = copied;
+        const modelFolder = new RegExp(`(^|/)${escapeRegExp(REAL_MODEL.folder)}$`);
+        await steps.run(`Command Palette → Convscope: Open Model… → ${REAL_MODEL.file} with ${REAL_MODEL.image}`, 90_000, async () => {
+          await workbench.runCommand('View: Close All Editors');
+          await workbench.runCommand('Convscope: Open Model…');
+          await workbench.quickPickChooseRow(modelQuickPickTitle, REAL_MODEL.file, modelFolder);
+          await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+          await workbench.quickPickChoose(REAL_MODEL.image);
+          await workbench.findWebview('.activations-panel .model-path', modelPath, 60_000);
+        });
+        let grid: FrameLocator | undefined;
+        await steps.run(`Command Palette → Convscope: Show Filter Grid → ${REAL_MODEL.layer}`, 45_000, async () => {
+          await workbench.runCommand('Convscope: Show Filter Grid');
+          await workbench.quickInput.locator('.quick-input-title', { hasText: /Show Filter Grid/ }).waitFor({ state: 'visible' });
+          await workbench.quickPickChoose(REAL_MODEL.layer);
+          await workbench.tab(`Filters: ${REAL_MODEL.layer}`).first().waitFor({ state: 'visible' });
+          grid = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(REAL_MODEL.layer)}$`), 30_000);
+          const preset = await textNow(grid.locator('.filter-preset'));
+          if (preset !== 'lucid') throw new Error(`the grid uses the ${preset} preset, not the default lucid`);
+        });
+        await steps.run('The whole grid arrives with the default preset: patterns, each with its objective before → after', 300_000, async () => {
+          const frame = grid;
+          if (!frame) throw new Error('no filter-pattern panel');
+          await pollUntil(
+            page,
+            295_000,
+            async () => {
+              const failed = await failedStatus(frame);
+              if (failed) throw new Error(failed);
+              const tiles = await readFilterTiles(frame);
+              const shown = tiles.filter((tile) => tile.state === 'shown').length;
+              if (tiles.length === 0 || shown < tiles.length) return `${shown} of ${tiles.length} tiles shown (status “${await statusText(frame)}”)`;
+              if (await frame.locator('button[data-action="cancelRun"]').isVisible()) return 'the run is still in progress';
+              return undefined;
+            },
+            1000,
+          );
+          const captions = await frame.locator('.filter-tile.shown .filter-tile-objective').allInnerTexts();
+          const tiles = await frame.locator('.filter-tile.shown').count();
+          if (captions.length !== tiles || !captions.every((caption) => /→/.test(caption))) throw new Error(`${captions.length} of ${tiles} tiles show their objective before → after`);
+          const panelText = await textNow(frame.locator('.filter-panel'));
+          if (/\bdead\b/i.test(panelText)) throw new Error('the filter panel says "dead", the activation view\'s word for a constant channel');
+          log(`      ${await textNow(frame.locator('.filter-summary'))}; status: ${await statusText(frame)}`);
+        });
+        await steps.run('The tiles are patterns, not gray noise (neighbouring pixels alike)', 20_000, async () => {
+          const frame = grid;
+          if (!frame) throw new Error('no filter-pattern panel');
+          const textures = await readTileTextures(frame.locator('.filter-tile.shown img.filter-tile-image'));
+          const structured = textures.filter((texture) => texture.spread > 4);
+          const roughness = median(structured.map((texture) => texture.roughness));
+          log(`      ${structured.length} of ${textures.length} tiles have contrast; median roughness ${roughness.toFixed(2)} (white noise ≈ 1.13)`);
+          if (structured.length < textures.length * 0.75) throw new Error(`only ${structured.length} of ${textures.length} tiles have any contrast`);
+          if (!(roughness < 0.5)) throw new Error(`the tiles look like noise: median roughness ${roughness.toFixed(2)} (white noise ≈ 1.13, a pattern well under 0.5)`);
+          await frame.locator('.filter-grid').scrollIntoViewIfNeeded();
+        });
+        await steps.run('Below the grid, each pattern sits beside the crops of the images that excite its filter most', 20_000, async () => {
+          const frame = grid;
+          if (!frame) throw new Error('no filter-pattern panel');
+          const rows = await frame.locator('.filter-example-row.shown').count();
+          const crops = await frame.locator('.filter-example-row.shown figure.filter-example').count();
+          const activations = await frame.locator('.filter-example-row.shown .filter-example-activation').allInnerTexts();
+          if (rows === 0) throw new Error('no example rows below the grid');
+          if (crops === 0) throw new Error(`${rows} example rows, but no crop in any (source: ${await textNow(frame.locator('.filter-examples-source'))})`);
+          log(`      ${rows} rows, ${crops} crops; first activations ${activations.slice(0, 4).join(', ')}; ${await textNow(frame.locator('.filter-examples-source'))}`);
+          await frame.locator('.filter-example-row.shown').first().scrollIntoViewIfNeeded();
+        });
+      },
+    },
+    {
+      name: '15. A filter grid runs on its own engine worker: activations opened meanwhile fill within seconds, on threaded WASM',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        const otherImage = env.allImages.find((name) => name !== env.sampleImage) ?? env.sampleImage;
+        await steps.run(`Command Palette → Convscope: Open Model… → ${env.goodFolder}/model.json with ${env.sampleImage}`, 90_000, async () => {
+          await workbench.runCommand('View: Close All Editors');
+          await workbench.clearNotifications();
+          await workbench.runCommand('Convscope: Open Model…');
+          await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
+          await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+          await workbench.quickPickChoose(env.sampleImage);
+          const frame = await workbench.findWebview('.activations-panel .model-path', goodModel, 60_000);
+          await waitForGrids(page, frame, expected, expectedCount, 60_000);
+        });
+        await steps.run('The output log says the engine runs threaded WASM', 20_000, async () => {
+          // The WASM backend's pool: the cores available, at most 8 (src/engine/tfjs/wasmThreads.ts).
+          const cores = Math.min(os.availableParallelism(), 8);
+          let ready: string[] = [];
+          await pollUntil(page, 15_000, async () => {
+            ready = (await readConvscopeLog(env.logsDir)).filter((line) => /Engine ready on /.test(line));
+            return ready.some((line) => /\(the engine worker\)\.$/.test(line)) ? undefined : `no “Engine ready … (the engine worker).” line in ${env.logsDir} yet`;
+          });
+          for (const line of ready) {
+            const match = /Engine ready on the (\w+) backend(?: with (\d+) threads?)? \(/.exec(line);
+            if (!match) throw new Error(`an unexpected ready line: ${line}`);
+            if (match[1] !== 'wasm') throw new Error(`the engine runs on the ${match[1]} backend, not wasm: ${line}`);
+            if (Number(match[2]) !== cores) throw new Error(`the engine runs ${match[2] ?? 'an unknown number of'} WASM threads, expected ${cores} (this machine's cores, at most 8): ${line}`);
+            if (cores > 1 && Number(match[2]) < 2) throw new Error(`the installed build runs single-threaded WASM: ${line}`);
+          }
+          log(`      ${ready.at(-1)?.replace(/^.*?\] /, '')}`);
+        });
+        await steps.run(`Command Palette → Convscope: Show Filter Grid → ${gridLayer}; its steps start`, 90_000, async () => {
+          await workbench.runCommand('Convscope: Show Filter Grid');
+          await workbench.quickInput.locator('.quick-input-title', { hasText: /Show Filter Grid/ }).waitFor({ state: 'visible' });
+          await workbench.quickPickChoose(gridLayer);
+          await workbench.tab(`Filters: ${gridLayer}`).first().waitFor({ state: 'visible' });
+          const frame = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 30_000);
+          await pollUntil(page, 80_000, async () => {
+            const failed = await failedStatus(frame);
+            if (failed) throw new Error(failed);
+            const status = await statusText(frame);
+            return /\d+ \/ \d+ steps/.test(status) ? undefined : `the grid has not started its steps (status “${status}”)`;
+          });
+          log(`      grid status: ${await statusText(frame)}`);
+        });
+        await steps.run(`While the grid runs: Explorer → Visualize Model with ${otherImage} → its activations fill within seconds`, 60_000, async () => {
+          await visualizeFromExplorer(env.goodFolder);
+          await workbench.quickPickChoose(otherImage);
+          const started = Date.now();
+          const frame = await workbench.findWebview('.activations-panel .model-path', goodModel, 20_000);
+          const waits: string[] = [];
+          // Filled: the header names the new image (its run's session came) and every grid is drawn.
+          await pollUntil(page, 20_000, async () => {
+            const status = await statusText(frame);
+            if (/^Waiting for/.test(status)) waits.push(status);
+            if (/^Failed/.test(status)) throw new Error(`the run failed: ${await textNow(frame.locator('.run-status'))}`);
+            const image = await textNow(frame.locator('.session-header .image-path'));
+            if (!image.endsWith(otherImage)) return `the panel still shows ${image || 'no image'} (status “${status}”)`;
+            return checkSections(await readSections(frame), expected, expectedCount);
+          });
+          const filledMs = Date.now() - started;
+          if (waits.length > 0) throw new Error(`the activations waited: “${waits[0]}”`);
+          log(`      ${expectedCount} layer grids filled ${(filledMs / 1000).toFixed(1)} s after the image was chosen; status: ${await statusText(frame)}`);
+        });
+        await steps.run('The grid is still under way: Cancel it', 45_000, async () => {
+          await workbench.tab(`Filters: ${gridLayer}`).first().click();
+          const frame = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 20_000);
+          const cancel = frame.locator('button[data-action="cancelRun"]');
+          // Still running after the activations filled: they did not wait for it.
+          if (!(await cancel.isVisible())) throw new Error(`the grid ended before the activations filled or soon after (status “${await statusText(frame)}”): this machine is too fast for ${gridLayer}`);
+          log(`      grid status: ${await statusText(frame)}`);
+          await cancel.click();
+          await pollUntil(page, 30_000, async () => {
+            const status = await statusText(frame);
+            return /^Cancelled/.test(status) ? undefined : `the status says “${status}”, not Cancelled…`;
+          });
+        });
+        await steps.run('The grid’s own engine worker said it was ready, on threaded WASM too', 15_000, async () => {
+          const lines = await readConvscopeLog(env.logsDir);
+          const longLane = lines.filter((line) => /Engine ready on the wasm backend with \d+ threads? \(the engine worker for filter grids\)\.$/.test(line));
+          if (longLane.length === 0) throw new Error('no ready line of the engine worker for filter grids in the log');
+          log(`      ${longLane.at(-1)?.replace(/^.*?\] /, '')}`);
+        });
+      },
+    },
+    {
+      name: '16. Explorer → Explain Folder: accuracy, a confusion matrix whose cells filter the gallery, an error’s heatmap; the CLI report agrees',
+      requires: ['1. The workbench opens the example workspace'],
+      async run(steps) {
+        const folder = path.join(env.workspace, DATASET_FOLDER);
+        let written: WrittenDatasetImage[] = [];
+        let frame: FrameLocator | undefined;
+        /** The panel's confusion matrix, row by row (true class), read from its cells. */
+        let panelMatrix: number[][] = [];
+        const classes = ['circle', 'square', 'triangle'];
+        await steps.run(`Write ${DATASET_FOLDER}/ with one subfolder per class (some images filed under the wrong class, one unreadable)`, 30_000, async () => {
+          written = await writeShapesDataset(folder, { count: 45, seed: 16, mislabelEvery: 5, broken: ['unreadable.png'], scale: 2 });
+          await workbench.runCommand('View: Close All Editors');
+          await workbench.runCommand('View: Show Explorer');
+          // The file watcher shows the new folder by itself, usually; the palette lists this command without its category.
+          await workbench.runCommand('Refresh Explorer');
+          await workbench.explorerRow(DATASET_FOLDER).first().waitFor({ state: 'visible' });
+        });
+        await steps.run(`Right-click ${DATASET_FOLDER} → Explain Folder → ${env.goodFolder}/model.json`, 45_000, async () => {
+          const how = await workbench.explorerContextMenu(workbench.explorerRow(DATASET_FOLDER).first(), 'Explain Folder');
+          if (how === 'enter') log('      (the click left the menu open; chosen with Enter)');
+          await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
+          await workbench.tab(`Explain Folder: ${DATASET_FOLDER}`).first().waitFor({ state: 'visible' });
+          frame = await workbench.findWebview('.dataset-panel .model-path', goodModel, 30_000);
+        });
+        await steps.run('Every image is predicted: accuracy, and a confusion matrix whose rows hold each folder’s images', 90_000, async () => {
+          const panel = frame!;
+          await pollUntil(page, 85_000, async () => {
+            const failed = await failedStatus(panel);
+            if (failed) throw new Error(failed);
+            const status = await statusText(panel);
+            return /images\/s/.test(await textNow(panel.locator('.status-detail'))) ? undefined : `the run has not finished (status “${status}”)`;
+          });
+          panelMatrix = await panel.locator('.dataset-confusion-table tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('.dataset-cell')].map((cell) => Number(cell.textContent))));
+          const filed = classes.map((name) => written.filter((image) => image.folderLabel === name).length);
+          const rowSums = panelMatrix.map((row) => row.reduce((sum, count) => sum + count, 0));
+          if (JSON.stringify(rowSums) !== JSON.stringify(filed)) throw new Error(`the matrix's rows hold ${rowSums.join('/')} images, the folders ${filed.join('/')}`);
+          const errors = panelMatrix.flatMap((row, t) => row.filter((_, p) => p !== t)).reduce((sum, count) => sum + count, 0);
+          if (errors === 0) throw new Error('no image is misclassified, though some are filed under the wrong class');
+          const accuracy = await textNow(panel.locator('.dataset-accuracy b'));
+          const correct = panelMatrix.reduce((sum, row, t) => sum + row[t], 0);
+          if (accuracy !== `${((100 * correct) / written.length).toFixed(1)}%`) throw new Error(`the panel says accuracy ${accuracy}, the matrix ${correct} of ${written.length}`);
+          const skipped = await textNow(panel.locator('.dataset-skipped summary'));
+          if (!/1 unreadable image/.test(skipped)) throw new Error(`the unreadable image is not listed (“${skipped}”)`);
+          log(`      accuracy ${accuracy}; matrix ${JSON.stringify(panelMatrix)}; ${await textNow(panel.locator('.status-detail'))}`);
+        });
+        await steps.run('Click an off-diagonal cell → the gallery shows only its images', 20_000, async () => {
+          const panel = frame!;
+          const cell = panel.locator('.dataset-cell.off-diagonal:not([disabled])').first();
+          const [t, p] = [Number(await cell.getAttribute('data-true')), Number(await cell.getAttribute('data-predicted'))];
+          await cell.click();
+          await pollUntil(page, 15_000, async () => {
+            const count = await textNow(panel.locator('.dataset-count'));
+            return count.startsWith(`${panelMatrix[t][p]} of `) ? undefined : `the gallery says “${count}”, the cell ${panelMatrix[t][p]}`;
+          });
+          const paths = await panel.locator('.dataset-tile').evaluateAll((tiles) => tiles.map((tile) => (tile as HTMLElement).dataset.path ?? ''));
+          if (!paths.every((relative) => relative.startsWith(`${classes[t]}/`))) throw new Error(`tiles outside ${classes[t]}/: ${paths.join(', ')}`);
+          // The thumbnails are files of the run's cache folder, loaded by the webview as they scroll into view.
+          await pollUntil(page, 10_000, async () => {
+            const widths = await panel.locator('.dataset-tile img').evaluateAll((images) => (images as HTMLImageElement[]).map((image) => image.naturalWidth));
+            return widths.length > 0 && widths.every((width) => width > 0) ? undefined : `thumbnails not loaded: widths ${widths.join(', ')}`;
+          });
+          log(`      true ${classes[t]}, predicted ${classes[p]}: ${paths.join(', ')}`);
+        });
+        await steps.run('Click an error → its Grad-CAM is shown beside the gallery; the mean heatmap of the errors is shown', 60_000, async () => {
+          const panel = frame!;
+          await panel.locator('.dataset-tile.wrong').first().click();
+          await pollUntil(page, 55_000, async () => {
+            const problem = await textNow(panel.locator('.dataset-map .error-text'));
+            if (problem) throw new Error(`no map: ${problem}`);
+            const [map] = await readImages(panel.locator('.dataset-map-image'));
+            if (!loaded(map)) return 'the map has not loaded';
+            return map.colours < 2 ? 'the map is a single colour' : undefined;
+          });
+          await pollUntil(page, 10_000, async () => {
+            const widths = await panel.locator('.dataset-mean img').evaluateAll((images) => (images as HTMLImageElement[]).map((image) => image.naturalWidth));
+            return widths.length > 0 && widths.every((width) => width > 0) ? undefined : `mean error heatmaps not loaded: widths ${widths.join(', ')}`;
+          });
+          log(`      ${await textNow(panel.locator('.dataset-detail-verdict'))}; ${await textNow(panel.locator('.dataset-map figcaption'))}`);
+        });
+        await steps.run('convscope dataset writes the same confusion matrix, and its report.html shows it and an error’s heatmap', 90_000, async () => {
+          const out = path.join(env.resultsDir, 's16-dataset-cli');
+          const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+          const run = spawnSync(process.execPath, [cli, 'dataset', goodModel, folder, '--out', out, '--cache', path.join(os.tmpdir(), 'convscope-e2e-dataset-cache')], { encoding: 'utf8', timeout: 80_000 });
+          if (run.status !== 0) throw new Error(`convscope dataset exited ${run.status}: ${run.stderr}`);
+          const confusion = JSON.parse(await readFile(path.join(out, 'confusion.json'), 'utf8')) as { confusion: number[][] };
+          if (JSON.stringify(confusion.confusion) !== JSON.stringify(panelMatrix)) throw new Error(`the CLI's matrix ${JSON.stringify(confusion.confusion)} is not the panel's ${JSON.stringify(panelMatrix)}`);
+          const report = await page.context().newPage();
+          try {
+            await report.goto(pathToFileURL(path.join(out, 'report.html')).href);
+            const cells = await report.locator('table.confusion tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].slice(0, -1).map((cell) => Number(cell.textContent))));
+            if (JSON.stringify(cells) !== JSON.stringify(panelMatrix)) throw new Error(`the report's matrix ${JSON.stringify(cells)} is not the panel's`);
+            const heatmap = report.locator('#errors ~ .grid .pic[aria-label^="Grad-CAM of"]').first();
+            const background = await heatmap.evaluate((element) => getComputedStyle(element).backgroundImage);
+            if (!background.startsWith('url("data:image/png;base64,')) throw new Error(`the error's heatmap is not an inlined PNG (${background.slice(0, 40)})`);
+            await report.locator('table.confusion').screenshot({ path: path.join(env.resultsDir, 's16-report-confusion.png') });
+            await heatmap.locator('xpath=ancestor::figure').screenshot({ path: path.join(env.resultsDir, 's16-report-error-heatmap.png') });
+          } finally {
+            await report.close();
+          }
+          log(`      CLI: ${run.stdout.trim().split('\n').join(' · ')}`);
         });
       },
     },

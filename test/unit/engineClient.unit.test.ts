@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import type { Worker } from 'node:worker_threads';
 import type { LayerActivationImage } from '../../src/shared/types';
 import { EngineClient, EngineError } from '../../src/host/engineClient';
 import type { ActivationJobRequest } from '../../src/shared/engineProtocol';
@@ -9,6 +10,9 @@ import { buildCatsVsDogsConvnet, makeTempDir, removeDir, useWasmBackend, writeMo
 import { DEFAULT_IMAGE_LIMITS, DEFAULT_MODEL_LIMITS } from '../../src/shared/defaults';
 
 const limits = { model: DEFAULT_MODEL_LIMITS, image: DEFAULT_IMAGE_LIMITS };
+
+/** The worker of the lane that runs summaries and activations. */
+const shortWorker = (engine: EngineClient) => (engine as unknown as { lanes: { short: { worker?: Worker } } }).lanes.short.worker;
 
 describe('EngineClient and the engine worker', function () {
   let dir: string;
@@ -54,6 +58,20 @@ describe('EngineClient and the engine worker', function () {
     if (!nativeInstalled) {
       assert.equal(report.backend, 'wasm');
       assert.match(report.notes.join('\n'), /tensorflow backend unavailable/);
+    }
+  });
+
+  it('says on its ready line how many threads the WASM backend runs', async function () {
+    const lines: string[] = [];
+    const logged = new EngineClient({ workerPath: WORKER_PATH, wasmDirectory: BUILT_WASM_DIRECTORY, backend: 'wasm', allowNative: false, log: (line) => lines.push(line) });
+    try {
+      const report = await logged.start();
+      assert.equal(report.backend, 'wasm');
+      assert.ok(report.wasmThreads !== undefined && report.wasmThreads >= 1, `wasmThreads ${report.wasmThreads}`);
+      const threads = report.wasmThreads === 1 ? '1 thread' : `${report.wasmThreads} threads`;
+      assert.ok(lines.includes(`Engine ready on the wasm backend with ${threads} (the engine worker).`), lines.join('\n'));
+    } finally {
+      await logged.dispose();
     }
   });
 
@@ -174,7 +192,7 @@ describe('EngineClient and the engine worker', function () {
 
   it('fails a running job when the worker dies, and restarts it for the next', async function () {
     const run = engine.runActivations(request(), {
-      onStarted: () => void (engine as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate(),
+      onStarted: () => void shortWorker(engine)?.terminate(),
     });
     await assert.rejects(run, (error: unknown) => error instanceof EngineError && error.kind === 'internal' && /stopped unexpectedly/.test(error.message));
     const summary = await engine.summarize(modelPath, limits);
@@ -183,8 +201,7 @@ describe('EngineClient and the engine worker', function () {
 
   it('restarts the worker after it dies between jobs', async function () {
     await engine.start();
-    const worker = (engine as unknown as { worker: import('node:worker_threads').Worker }).worker;
-    await worker.terminate();
+    await shortWorker(engine)?.terminate();
     const summary = await engine.summarize(modelPath, limits);
     assert.equal(summary.modelName, 'cats_and_dogs_small');
   });

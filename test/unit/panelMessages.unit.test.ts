@@ -1,6 +1,7 @@
 // The host's message handling as pure functions: which webview message becomes which panel action,
 // and which messages are refused because they do not fit the protocol.
 import assert from 'node:assert/strict';
+import { datasetActionFor } from '../../src/host/panel/datasetPanelMessages';
 import {
   activationsActionFor,
   filterPatternActionFor,
@@ -26,8 +27,13 @@ const EVERY_MESSAGE: WebviewToHostMessage[] = [
   { type: 'exportActivations' },
   { type: 'setFilterPreset', preset: 'clear' },
   { type: 'exportFilterGrid' },
+  { type: 'chooseFilterExampleFolder' },
   { type: 'explain', targetClass: 386, layer: 'block5_conv3', intensity: 0.6, colormap: 'jet', score: 'logit' },
   { type: 'exportGradCam' },
+  { type: 'explainDatasetImage', requestId: 3, relativePath: 'cats/cat.1.jpg', method: 'gradcam' },
+  { type: 'openDatasetImage', relativePath: 'dogs/dog.2.jpg' },
+  { type: 'changeDatasetMapping' },
+  { type: 'chooseDatasetFolder' },
 ];
 
 /** Every message type, as the compiler requires (a new type left out here does not compile). */
@@ -45,8 +51,13 @@ const MESSAGE_TYPES: Record<WebviewToHostMessage['type'], true> = {
   exportActivations: true,
   setFilterPreset: true,
   exportFilterGrid: true,
+  chooseFilterExampleFolder: true,
   explain: true,
   exportGradCam: true,
+  explainDatasetImage: true,
+  openDatasetImage: true,
+  changeDatasetMapping: true,
+  chooseDatasetFolder: true,
 };
 
 describe('parseWebviewMessage', function () {
@@ -152,6 +163,7 @@ describe('panel actions', function () {
   it('maps the filter-pattern and Grad-CAM panels’ messages to theirs', function () {
     assert.deepEqual(filterPatternActionFor({ type: 'setFilterPreset', preset: 'clear' }), { action: 'rerun', change: { preset: 'clear' } });
     assert.deepEqual(filterPatternActionFor({ type: 'exportFilterGrid' }), { action: 'export' });
+    assert.deepEqual(filterPatternActionFor({ type: 'chooseFilterExampleFolder' }), { action: 'chooseExampleFolder' });
     assert.deepEqual(gradCamActionFor({ type: 'explain', targetClass: 3, intensity: 0.2 }), { action: 'rerun', change: { targetClass: 3, intensity: 0.2 } });
     assert.deepEqual(gradCamActionFor({ type: 'exportGradCam' }), { action: 'export' });
   });
@@ -167,11 +179,12 @@ describe('panel actions', function () {
     const handledBy = (decide: (message: WebviewToHostMessage) => unknown) => EVERY_MESSAGE.filter((message) => decide(message) !== undefined).map((message) => message.type);
     assert.deepEqual(handledBy(imageActionFor), ['chooseImage', 'useImageFile', 'useImageBytes']);
     assert.deepEqual(handledBy(activationsActionFor), ['requestChannel', 'requestChannelStats', 'chooseLayers', 'setPreprocess', 'setColormap', 'exportActivations']);
-    assert.deepEqual(handledBy(filterPatternActionFor), ['setFilterPreset', 'exportFilterGrid']);
+    assert.deepEqual(handledBy(filterPatternActionFor), ['setFilterPreset', 'exportFilterGrid', 'chooseFilterExampleFolder']);
     assert.deepEqual(handledBy(gradCamActionFor), ['explain', 'exportGradCam']);
+    assert.deepEqual(handledBy(datasetActionFor), ['explainDatasetImage', 'openDatasetImage', 'changeDatasetMapping', 'chooseDatasetFolder']);
     // Every message but ready and cancelRun (which every panel handles) has exactly one handler.
     for (const message of EVERY_MESSAGE.filter((candidate) => candidate.type !== 'ready' && candidate.type !== 'cancelRun')) {
-      const owners = [imageActionFor, activationsActionFor, filterPatternActionFor, gradCamActionFor].filter((decide) => decide(message) !== undefined);
+      const owners = [imageActionFor, activationsActionFor, filterPatternActionFor, gradCamActionFor, datasetActionFor].filter((decide) => decide(message) !== undefined);
       assert.equal(owners.length, 1, message.type);
     }
   });

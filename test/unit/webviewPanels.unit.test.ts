@@ -230,20 +230,21 @@ describe('webview filter-pattern panel', () => {
     assert.equal(panel.$$('img.filter-tile-image').length, 1);
   });
 
-  it('marks dead tiles instead of showing them as patterns', () => {
+  it('says in words when nothing raised a filter (a tile cached before verdicts: only `dead`), never "dead"', () => {
     panel = loadPanel('filters');
     panel.send({ type: 'filterSession', session: makeFilterSession() });
     panel.send({ type: 'filterTile', runId: 5, tile: makeTile(2) });
     panel.send({ type: 'filterTile', runId: 5, tile: makeTile(3, { dead: true, lossStart: 0, lossEnd: 0 }) });
 
-    const dead = tileButton(panel, 3);
-    assert.ok(dead.classList.contains('dead'));
-    assert.equal(text(dead.querySelector('.filter-tile-badge')), 'dead');
-    assert.equal(dead.getAttribute('aria-label'), 'filter 3 · mean activation 0 → 0 · dead');
+    const flat = tileButton(panel, 3);
+    assert.ok(flat.classList.contains('not-raised') && flat.classList.contains('flat'));
+    assert.equal(text(flat.querySelector('.filter-tile-badge')), 'not raised');
+    assert.equal(flat.getAttribute('aria-label'), 'filter 3 · mean activation 0 → 0 · not raised');
     const alive = tileButton(panel, 2);
-    assert.equal(alive.classList.contains('dead'), false);
+    assert.equal(alive.classList.contains('not-raised'), false);
     assert.equal(alive.querySelector('.filter-tile-badge'), null);
-    assert.match(text(panel.$('.filter-summary')), /^2 of 64 filters done · 1 dead/);
+    assert.match(text(panel.$('.filter-summary')), /^2 of 64 filters done · 1 not raised/);
+    assert.doesNotMatch(text(panel.$('.filter-grid-area')) + text(panel.$('.filter-summary')), /dead/i);
   });
 
   it('shows the filter and its loss on hover and on focus', () => {
@@ -298,7 +299,7 @@ describe('webview filter-pattern panel', () => {
     assert.equal(text(panel.$('.filter-loss-start')), '0.0125');
     assert.equal(text(panel.$('.filter-loss-end')), '4.5 (×360)');
     assert.equal(text(panel.$('.filter-steps')), '40');
-    assert.equal(panel.$$('.filter-dialog .dead-note').length, 0);
+    assert.equal(panel.$$('.filter-dialog .filter-verdict-note').length, 0);
     const image = panel.$<HTMLImageElement>('img.filter-image');
     assert.equal(image.src, tile.querySelector('img')?.src, 'the enlarged view shows the tile image');
     assert.ok(image.classList.contains('pixelated'));
@@ -314,7 +315,7 @@ describe('webview filter-pattern panel', () => {
     deadTile.focus();
     key(panel, deadTile, 'Enter');
     assert.equal(backdrop.hidden, false);
-    assert.match(text(panel.$('.filter-dialog .dead-note')), /^Dead filter: its gradient was zero from the start/);
+    assert.match(text(panel.$('.filter-dialog .filter-verdict-note')), /^Not raised: the gradient was zero from the start/);
     panel.$<HTMLButtonElement>('.filter-dialog-close').click();
     assert.equal(backdrop.hidden, true);
   });

@@ -5,7 +5,9 @@
 // - Adam on the spectrum (Lucid and Lucent use Adam; each image's gradient is first divided by its
 //   RMS, so Adam's epsilon means the same on every model whatever its activations' scale).
 // - Transformation robustness: every step the model sees the image randomly shifted, scaled and
-//   rotated (filterPatternTransforms.ts), with 'wrap' fill, which suits a periodic Fourier image.
+//   rotated (filterPatternTransforms.ts), with 'wrap' fill, which suits a periodic Fourier image;
+//   the last quarter of the steps settle the image untransformed, as it is shown.
+// - The rate warms up over the first fifth of the steps (see WARM_UP_FRACTION).
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
 //   Lucid's redirected ReLU gradient instead, during the first `redirectedReluSteps` steps
 //   (filterPatternRedirectedRelu.ts); the extra gradient is taken only for batches that have one.
@@ -26,6 +28,19 @@ export const LUCID_LEARNING_RATE = 1;
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
+/**
+ * Adam's first steps move every coefficient by the full rate whatever its gradient (m̂ / √v̂ is ±1
+ * at step 1), which at this rate saturates the sigmoid into a binary image in one step and can
+ * leave a filter below where the near-gray start had it; the rate grows linearly over this
+ * fraction of the steps instead.
+ */
+const WARM_UP_FRACTION = 0.2;
+/**
+ * The last steps see the image as it is shown, untransformed: the robustness steps leave it slightly
+ * off the optimum for the exact image, and these settle it there (FER's first layer went from 0.32×
+ * to 1.24× of the best real image; see bench/README.md, "Filter patterns on real models").
+ */
+const SETTLING_FRACTION = 0.25;
 /** Keeps the RMS division finite where a gradient is exactly zero (a dead filter: then Adam does not move). */
 const RMS_FLOOR = 1e-30;
 
@@ -69,8 +84,8 @@ export async function ascendLucid(
     for (let step = 1; step <= steps; step++) {
       await beforeStep(step);
       // No transformation at all when every range is 0 (the resampling costs much of a small model's step).
-      const settle = step > steps * Number(process.env.CS_SETTLE ?? 1); // TUNING
-      const transforms = !settle && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
+      const settling = step > steps * (1 - SETTLING_FRACTION);
+      const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
       let { gradient, rms } = normalisedGradient(objective, parameterization, spectrum, transforms);
       try {
         if (step === 1) silentAtStart = Array.from(await rms.data(), (value) => value === 0);
@@ -82,8 +97,7 @@ export async function ascendLucid(
             ({ gradient, rms } = merged);
           }
         }
-        const floor = Number(process.env.CS_DECAY_TO ?? 1); // TUNING
-        const rate = learningRate * (floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / Math.max(1, steps - 1))));
+        const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
         const next = adamStep(spectrum, firstMoment, secondMoment, gradient, step, rate);
         tf.dispose([firstMoment, secondMoment, spectrum]);
         ({ spectrum, firstMoment, secondMoment } = next);

@@ -13,6 +13,7 @@ import { checkSingleInput } from '../models/modelSummary';
 import { isSpatialShape } from '../../shared/shapes';
 import { replaceProperty, type Restore } from '../tfjs/propertyPatch';
 import type { GradCamLayerChoice, GradCamScore, Shape } from '../../shared/types';
+import type { CamSource } from './cam/camSource';
 
 const CONVOLUTION_CLASSES = new Set(['Conv2D', 'SeparableConv2D', 'DepthwiseConv2D']);
 /** Layers that only normalise or activate a convolution's output: the default target extends through them. */
@@ -223,10 +224,10 @@ function probeTarget(layer: tf.layers.Layer, gate: tf.Scalar, recording: TargetR
 }
 
 /** The recorded feature map and gradient, or why there are none. */
-function checkRecording(recording: TargetRecording, target: LayerSite, modelPath: string): { output: tf.Tensor; gradient: tf.Tensor } {
+function checkRecording(recording: TargetRecording, target: LayerSite, modelPath: string, withGradient = true): { output: tf.Tensor; gradient?: tf.Tensor } {
   if (recording.severalOutputs) throw new InputError(modelPath, `layer "${target.name}" has several outputs; Grad-CAM needs one feature map`);
   if (recording.calls > 1) throw new InputError(modelPath, `layer "${target.name}" is applied more than once in the model, so it has no single feature map to explain`);
-  if (!recording.output || !recording.gradient) throw new InputError(modelPath, `layer "${target.name}" does not lead to the model's class output`);
+  if (!recording.output || (withGradient && !recording.gradient)) throw new InputError(modelPath, `layer "${target.name}" does not lead to the model's class output`);
   return { output: recording.output, gradient: recording.gradient };
 }
 
@@ -255,6 +256,8 @@ export interface GradCamOptions {
   /** The class to explain; the top prediction when omitted. */
   classIndex?: number;
   score: GradCamScore;
+  /** Only the feature map and the forward pass (CamSource's gradient is then absent). */
+  withoutGradient?: boolean;
 }
 
 export interface GradCamMap {
@@ -279,22 +282,92 @@ export interface GradCamMap {
  * made here is disposed before returning.
  */
 export function computeGradCam(model: tf.LayersModel, modelPath: string, input: Float32Array, inputShape: [number, number, number], options: GradCamOptions): GradCamMap {
+  const source = openLayersCamSource(model, modelPath, input, inputShape, options);
+  try {
+    const { layer, classIndex, classScores, activation, scoreValue } = source;
+    return { layer, classIndex, classScores, activation, scoreValue, ...heatmapOf(source.featureMap, source.gradient!, modelPath, source.where) };
+  } finally {
+    source.dispose();
+  }
+}
+
+/**
+ * The target layer's feature map and the class score's gradient there, from one differentiated run
+ * (see probeTarget), with the model's re-scoring for the CAM methods that need it. The caller
+ * disposes the source; nothing else made here outlives the call.
+ */
+export function openLayersCamSource(model: tf.LayersModel, modelPath: string, input: Float32Array, inputShape: [number, number, number], options: GradCamOptions): CamSource {
   checkSingleInput(model, modelPath);
   const sites = leafSites(model);
   const target = options.layer === undefined ? defaultTarget(sites, modelPath) : findTarget(model, options.layer, modelPath);
   const head = classifierHead(model, modelPath);
   if (options.classIndex !== undefined) checkClassIndex(options.classIndex, head.classCount, modelPath);
 
-
   const recording: TargetRecording = { calls: 0, severalOutputs: false };
-  const x = tf.tensor4d(input, [1, ...inputShape]);
+  const x = tf.keep(tf.tensor4d(input, [1, ...inputShape]));
   try {
     const forward = differentiatedRun(model, x, target, head, options, recording, modelPath);
-    const { output, gradient } = checkRecording(recording, target, modelPath);
-    return { layer: choiceOf(target), ...forward, activation: head.activation, ...heatmapOf(output, gradient, modelPath, `layer "${target.name}"`) };
-  } finally {
+    const { output, gradient } = checkRecording(recording, target, modelPath, !options.withoutGradient);
+    const tensors = { input: x, featureMap: output as tf.Tensor4D, gradient: gradient as tf.Tensor4D | undefined };
+    return {
+      layer: choiceOf(target),
+      where: `layer "${target.name}"`,
+      ...forward,
+      activation: head.activation,
+      ...tensors,
+      ...layersRescoring(model, x, target, head, forward.classIndex),
+      dispose: () => tf.dispose([x, output, gradient].filter((tensor): tensor is tf.Tensor => tensor !== undefined)),
+    };
+  } catch (error) {
     tf.dispose([x, recording.output, recording.gradient].filter((tensor): tensor is tf.Tensor => tensor !== undefined));
+    throw error;
   }
+}
+
+/** The class's score for each row of a batch of outputs (see classScore). */
+export function batchClassScores(output: tf.Tensor, head: Pick<ClassifierHead, 'binary'>, classIndex: number, score: GradCamScore): tf.Tensor1D {
+  if (!head.binary) return tf.reshape(tf.slice(output, [0, classIndex], [-1, 1]), [-1]);
+  const unit = tf.reshape(output, [-1]) as tf.Tensor1D;
+  if (classIndex === 1) return unit;
+  return score === 'logit' ? tf.neg(unit) : tf.sub(1, unit);
+}
+
+/**
+ * Re-scoring a layers model: whole images, or feature maps returned by the target layer in place
+ * of its output. The layers before the target then run on the one image; an op that joins a branch
+ * bypassing the target broadcasts it over the batch. A join that cannot (a concatenation) is
+ * run again on the image repeated once per feature map.
+ */
+function layersRescoring(model: tf.LayersModel, x: tf.Tensor4D, target: LayerSite, head: ClassifierHead, classIndex: number): Pick<CamSource, 'scoreImages' | 'scoreFeatureMaps'> {
+  const scoreRun = (images: tf.Tensor, score: GradCamScore, restores: Restore[]): Float32Array =>
+    tf.tidy(() => {
+      if (score === 'logit') restores.push(removeHeadActivation(head));
+      try {
+        const outputs = model.apply(images, { training: false }) as tf.Tensor | tf.Tensor[];
+        const output = Array.isArray(outputs) ? outputs[head.outputIndex] : outputs;
+        return batchClassScores(output, head, classIndex, score).dataSync() as Float32Array;
+      } finally {
+        restores.reverse().forEach((restore) => restore());
+      }
+    });
+  let repeatImage = false;
+  const scoreFeatureMaps = (featureMaps: tf.Tensor4D, score: GradCamScore): Float32Array => {
+    const replaceOutput = () => replaceProperty(target.layer, 'call', () => featureMaps);
+    if (!repeatImage) {
+      try {
+        return scoreRun(x, score, [replaceOutput()]);
+      } catch {
+        repeatImage = true;
+      }
+    }
+    const repeated = tf.tile(x, [featureMaps.shape[0], 1, 1, 1]);
+    try {
+      return scoreRun(repeated, score, [replaceOutput()]);
+    } finally {
+      repeated.dispose();
+    }
+  };
+  return { scoreImages: (images, score) => scoreRun(images, score, []), scoreFeatureMaps };
 }
 
 interface ForwardResult {
@@ -333,7 +406,9 @@ function differentiatedRun(
   };
   const gate = tf.scalar(1);
   try {
-    tf.grad(classScoreOfRun)(gate).dispose();
+    // Without the gradient, the same run, forward only (the recording keeps the feature map).
+    if (options.withoutGradient) tf.tidy(() => classScoreOfRun(gate));
+    else tf.grad(classScoreOfRun)(gate).dispose();
   } catch (error) {
     if (error instanceof Error && /Cannot compute gradient/.test(error.message)) {
       throw new InputError(modelPath, `layer "${target.name}" does not lead to the model's class output`, { cause: error });

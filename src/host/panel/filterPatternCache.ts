@@ -46,8 +46,11 @@ export async function modelContentHash(modelPath: string): Promise<string> {
   return digest;
 }
 
-export function filterRunKey(contentHash: string, layerName: string, filters: number[] | undefined, parameters: FilterPatternParameters, preprocess: string | undefined): string {
-  return createHash('sha256').update(JSON.stringify({ contentHash, layerName, filters: filters ?? 'default', parameters, preprocess: preprocess ?? 'default' })).digest('hex');
+/** `imagesStamp`: the example images' paths, sizes and times (imageSetStamp), when the run shows their crops. */
+export function filterRunKey(contentHash: string, layerName: string, filters: number[] | undefined, parameters: FilterPatternParameters, preprocess: string | undefined, imagesStamp?: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ contentHash, layerName, filters: filters ?? 'default', parameters, preprocess: preprocess ?? 'default', ...(imagesStamp === undefined ? {} : { imagesStamp }) }))
+    .digest('hex');
 }
 
 // Typed arrays as base64 in JSON.

@@ -8,7 +8,8 @@ import { filterRunKey, modelContentHash, type CachedFilterRun, type FilterPatter
 import { RunPanel, type ActiveRun, type PanelServices, type PanelTarget, type RunCancelled, type RunFailure } from './runPanel';
 import { writeNewFile } from './exportFiles';
 import { filterPatternActionFor } from './panelMessages';
-import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../shared/defaults';
+import { DEFAULT_FILTER_EXAMPLE_COUNT, DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../shared/defaults';
+import { filterExampleImages, imageSetStamp } from './filterExampleImages';
 
 export const FILTER_PATTERNS_VIEW_TYPE = 'convscope.filterPatterns';
 
@@ -27,6 +28,8 @@ export interface FilterPatternPanelServices extends PanelServices {
 
 export class FilterPatternPanel extends RunPanel<FilterPatternTarget, FilterPatternOutcome> {
   private lastGridPng: Uint8Array | undefined;
+  /** The folder whose images show what excites each filter; undefined: the workspace's images. */
+  private exampleFolder: string | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -54,14 +57,26 @@ export class FilterPatternPanel extends RunPanel<FilterPatternTarget, FilterPatt
     const cache = this.filterServices.filterCache;
     const title = `Convscope: filter patterns of ${layerName} (${preset})`;
     return this.startRun(title, async (run) => {
-      const key = cache.enabled ? filterRunKey(await modelContentHash(modelPath), layerName, filters, parameters, preprocess) : undefined;
+      // The same images give each pattern's crops and its comparison with real images.
+      const examples = await filterExampleImages(modelPath, this.exampleFolder);
+      parameters.realImages = examples.images;
+      const exampleSource = examples.images.length > 0 ? { description: examples.description, imageCount: examples.images.length } : undefined;
+      const key = cache.enabled ? filterRunKey(await modelContentHash(modelPath), layerName, filters, parameters, preprocess, await imageSetStamp(examples.images)) : undefined;
       const cached = key ? await cache.get(key) : undefined;
       if (cached) return this.showCached(run, cached);
 
       const tiles: FilterPatternImage[] = [];
       let session: FilterPanelSession | undefined;
       const result = await this.services.engine.runFilterPatterns(
-        { modelPath, layerName, filters, parameters, preprocess, limits: { model: limits.model } },
+        {
+          modelPath,
+          layerName,
+          filters,
+          parameters,
+          preprocess,
+          limits: { model: limits.model },
+          ...(exampleSource ? { examples: { images: examples.images, top: DEFAULT_FILTER_EXAMPLE_COUNT } } : {}),
+        },
         {
           onStarted: ({ summary, plan, grid, preprocess }) => {
             session = {
@@ -75,6 +90,7 @@ export class FilterPatternPanel extends RunPanel<FilterPatternTarget, FilterPatt
               grid,
               parameters,
               preprocess,
+              ...(exampleSource ? { exampleSource } : {}),
             };
             run.post({ type: 'filterSession', session });
           },
@@ -111,6 +127,22 @@ export class FilterPatternPanel extends RunPanel<FilterPatternTarget, FilterPatt
     const action = filterPatternActionFor(message);
     if (action?.action === 'rerun') await this.run(action.change);
     else if (action?.action === 'export') await this.exportGrid();
+    else if (action?.action === 'chooseExampleFolder') await this.chooseExampleFolder();
+  }
+
+  /** Asks for the folder whose images show what excites each filter, then runs again with them. */
+  private async chooseExampleFolder(): Promise<void> {
+    const uris = await vscode.window.showOpenDialog({
+      title: 'Images that show what excites each filter',
+      canSelectFiles: false,
+      canSelectFolders: true,
+      canSelectMany: false,
+      ...(this.exampleFolder ? { defaultUri: vscode.Uri.file(this.exampleFolder) } : {}),
+    });
+    const folder = uris?.[0]?.fsPath;
+    if (!folder) return;
+    this.exampleFolder = folder;
+    await this.run();
   }
 
   private async exportGrid(): Promise<void> {

@@ -1,9 +1,11 @@
-// The Grad-CAM panel: top-5 predictions, the class heatmap and its overlay on the original image;
-// any control (class, layer, intensity, colormap, score) re-runs it, Export saves the images.
+// The Explain Prediction panel: top-5 predictions, the class heatmap and its overlay on the original
+// image, by Grad-CAM or another CAM method, several side by side (methods, layers or classes); any
+// control (methods, class, layer, intensity, colormap, score) re-runs it, Export saves the images.
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { ColormapName, GradCamRunInfo, GradCamScore } from '../../shared/types';
-import type { WebviewToHostMessage } from '../../shared/protocol';
+import type { GradCamResultView, WebviewToHostMessage } from '../../shared/protocol';
+import { DEFAULT_CAM_METHOD, type ExplainMethod } from '../../shared/camMethods';
 import { writeNewFile } from './exportFiles';
 import { announceExport, askExportFolder } from './exportFolderDialog';
 import { readImageThumbnail } from './imageFiles';
@@ -21,6 +23,13 @@ export interface GradCamTarget extends ImageTarget {
   intensity?: number;
   colormap?: ColormapName;
   score?: GradCamScore;
+  /** Omitted: Grad-CAM alone; several are mapped side by side. */
+  methods?: ExplainMethod[];
+  /** Measure each map's faithfulness too. */
+  faithfulness?: boolean;
+  /** Layers and classes mapped beside the main one. */
+  compareLayers?: string[];
+  compareClasses?: (number | string)[];
 }
 
 export type GradCamOutcome = { state: 'finished'; info: GradCamRunInfo } | RunFailure | RunCancelled;
@@ -28,7 +37,7 @@ export type GradCamOutcome = { state: 'finished'; info: GradCamRunInfo } | RunFa
 export type GradCamPanelServices = ImageRunServices;
 
 export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
-  private lastResult: { info: GradCamRunInfo; heatmapPng: Uint8Array; overlayPng: Uint8Array } | undefined;
+  private lastResult: GradCamResultView | undefined;
 
   constructor(panel: vscode.WebviewPanel, services: GradCamPanelServices, target: GradCamTarget) {
     super(panel, services, 'gradcam', target);
@@ -45,8 +54,12 @@ export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
     const intensity = this.target.intensity ?? settings.gradCam.intensity;
     const colormap = this.target.colormap ?? settings.gradCam.colormap;
     const score = this.target.score ?? settings.gradCam.score;
+    const methods = this.target.methods?.length ? this.target.methods : [DEFAULT_CAM_METHOD];
+    const compareLayers = this.target.compareLayers ?? [];
+    const compareClasses = this.target.compareClasses ?? [];
+    const faithfulness = this.target.faithfulness ?? false;
     const preprocess = this.preprocessRequest();
-    this.panel.title = `Grad-CAM: ${path.basename(imagePath)}`;
+    this.panel.title = `Explain Prediction: ${path.basename(imagePath)}`;
     this.lastResult = undefined;
     return this.startRun(`Convscope: explaining ${path.basename(imagePath)}`, async (run) => {
       // The engine's Grad-CAM job makes no thumbnail: the header shows the file itself, scaled down.
@@ -64,6 +77,10 @@ export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
           labelsPath: settings.gradCam.labelsPath,
           limits: settings.limits,
           inputSide: this.imageServices.inputSideFor(modelPath),
+          methods,
+          compareLayers,
+          compareClasses,
+          faithfulness,
         },
         {
           onStarted: (summary, layerChoices) =>
@@ -81,13 +98,21 @@ export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
                 intensity,
                 colormap,
                 score,
+                methods,
+                compareLayers,
+                compareClasses,
+                faithfulness,
               },
             }),
           onProgress: (done, total, message) => run.progress(done, total, 'steps', message),
+          onMap: (map, index, total) => {
+            if (total > 1) run.post({ type: 'gradCamMap', runId: run.runId, index, total, map: { info: map.info, heatmapPng: map.heatmapPng, overlayPng: map.overlayPng } });
+          },
         },
         run.signal,
       );
-      const view = { info: result.info, heatmapPng: result.heatmapPng, overlayPng: result.overlayPng };
+      const maps = result.maps.map((map) => ({ info: map.info, heatmapPng: map.heatmapPng, overlayPng: map.overlayPng }));
+      const view: GradCamResultView = { info: result.info, heatmapPng: result.heatmapPng, overlayPng: result.overlayPng, maps };
       if (run.isCurrent()) this.lastResult = view;
       run.post({ type: 'gradCamResult', runId: run.runId, result: view });
       const { timings } = result.info;
@@ -95,7 +120,7 @@ export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
         state: 'finished',
         backend: result.info.backend,
         timings: [
-          { label: 'Grad-CAM', ms: timings.gradCamMs },
+          { label: methods.length > 1 ? 'maps' : 'map', ms: timings.gradCamMs },
           { label: 'render', ms: timings.renderMs },
           { label: 'model load', ms: timings.loadModelMs },
           { label: 'image read', ms: timings.readImageMs },
@@ -105,9 +130,10 @@ export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
           `layer ${result.info.layer.name}`,
           `score ${result.info.score}`,
           `heatmap ${result.info.heatmapSize[1]} × ${result.info.heatmapSize[0]}`,
+          ...(maps.length > 1 ? [`${maps.length} maps side by side`] : []),
         ],
       });
-      this.services.log.info(`Grad-CAM of ${modelPath} on ${imagePath}: ${result.info.targetClass.name} at ${result.info.layer.name} on ${result.info.backend} (${timings.gradCamMs.toFixed(0)} ms)`);
+      this.services.log.info(`${methods.join(', ')} of ${modelPath} on ${imagePath}: ${result.info.targetClass.name} at ${result.info.layer.name} on ${result.info.backend} (${timings.gradCamMs.toFixed(0)} ms)`);
       return { state: 'finished', info: result.info } as const;
     });
   }
@@ -128,10 +154,16 @@ export class GradCamPanel extends ImageRunPanel<GradCamTarget, GradCamOutcome> {
     const { imagePath } = this.target;
     const target = folder ?? (await askExportFolder('Convscope: Export Grad-CAM Images To', imagePath, this.services.extensionUri.fsPath));
     if (!target) return [];
-    const className = result.info.targetClass.name.replace(/[^A-Za-z0-9._-]+/g, '_');
-    const base = `${path.parse(imagePath).name}-gradcam-${className}`;
-    const files = [await writeNewFile(target, `${base}-overlay.png`, result.overlayPng), await writeNewFile(target, `${base}-heatmap.png`, result.heatmapPng)];
-    this.services.log.info(`Exported the Grad-CAM overlay and heatmap to ${target}`);
+    const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_');
+    const maps = result.maps ?? [{ info: { method: result.info.method ?? DEFAULT_CAM_METHOD, layer: result.info.layer, targetClass: result.info.targetClass }, heatmapPng: result.heatmapPng, overlayPng: result.overlayPng }];
+    const files: string[] = [];
+    for (const map of maps) {
+      // One map keeps the names it always had; side by side, each name says its layer too.
+      const layer = maps.length > 1 ? `-${safe(map.info.layer.name)}` : '';
+      const base = `${path.parse(imagePath).name}-${map.info.method}${layer}-${safe(map.info.targetClass.name)}`;
+      files.push(await writeNewFile(target, `${base}-overlay.png`, map.overlayPng), await writeNewFile(target, `${base}-heatmap.png`, map.heatmapPng));
+    }
+    this.services.log.info(`Exported ${maps.length > 1 ? `${maps.length} maps' overlays and heatmaps` : 'the overlay and heatmap'} to ${target}`);
     announceExport(`Convscope: saved ${files.map((file) => path.basename(file)).join(' and ')}`, files[0]);
     return files;
   }

@@ -12,6 +12,7 @@ import {
   type PreprocessMode,
 } from '../../shared/types';
 import type { ImageBytes, WebviewToHostMessage } from '../../shared/protocol';
+import { parseDatasetMessage } from './datasetPanelMessages';
 
 type MessageOf<T extends WebviewToHostMessage['type']> = Extract<WebviewToHostMessage, { type: T }>;
 type ExplainMessage = MessageOf<'explain'>;
@@ -33,7 +34,7 @@ const isPreset = oneOf<FilterPatternPreset>(FILTER_PATTERN_PRESETS);
 const isScore = oneOf<GradCamScore>(GRAD_CAM_SCORES);
 
 /** Messages that carry nothing but their type. */
-const BARE_TYPES = ['ready', 'chooseImage', 'chooseLayers', 'exportActivations', 'exportFilterGrid', 'exportGradCam'] as const;
+const BARE_TYPES = ['ready', 'chooseImage', 'chooseLayers', 'exportActivations', 'exportFilterGrid', 'chooseFilterExampleFolder', 'exportGradCam'] as const;
 
 /**
  * Bytes as the webview sent them: VS Code passes a Uint8Array (or its ArrayBuffer); a plain array
@@ -118,6 +119,11 @@ export function parseWebviewMessage(data: unknown): WebviewToHostMessage | undef
       return isPreset(record.preset) ? { type, preset: record.preset } : undefined;
     case 'explain':
       return parseExplain(record);
+    case 'explainDatasetImage':
+    case 'openDatasetImage':
+    case 'changeDatasetMapping':
+    case 'chooseDatasetFolder':
+      return parseDatasetMessage(record);
     default:
       return undefined;
   }
@@ -196,11 +202,12 @@ export function activationsActionFor(message: WebviewToHostMessage): Activations
   }
 }
 
-export type FilterPatternAction = { action: 'rerun'; change: { preset: FilterPatternPreset } } | { action: 'export' };
+export type FilterPatternAction = { action: 'rerun'; change: { preset: FilterPatternPreset } } | { action: 'export' } | { action: 'chooseExampleFolder' };
 
 export function filterPatternActionFor(message: WebviewToHostMessage): FilterPatternAction | undefined {
   if (message.type === 'setFilterPreset') return { action: 'rerun', change: { preset: message.preset } };
   if (message.type === 'exportFilterGrid') return { action: 'export' };
+  if (message.type === 'chooseFilterExampleFolder') return { action: 'chooseExampleFolder' };
   return undefined;
 }
 

@@ -1,10 +1,12 @@
 // What every Convscope panel shares: the webview (strict CSP, one bundle, a view kind), what it
 // shows (its target, whose model never changes), one run at a time with VS Code progress and
-// cancellation, failures reported once, and the latest run kept as the messages that drew it,
-// replayed when a hidden or reloaded webview says `ready`.
+// cancellation, what the run waits behind while its engine job is queued, the time a long run has
+// left, failures reported once, and the latest run kept as the messages that drew it, replayed when
+// a hidden or reloaded webview says `ready`.
 import * as vscode from 'vscode';
 import type { HostToWebviewMessage, PanelViewKind, RunStatus, WebviewToHostMessage } from '../../shared/protocol';
 import { EngineError, type EngineClient } from '../engineClient';
+import { TimeLeftEstimate } from '../engineTimeLeft';
 import type { ConvscopeSettings } from '../settings';
 import { routeRunPanelMessage } from './panelMessages';
 import { renderPanelHtml, webviewRoot } from './panelHtml';
@@ -27,7 +29,7 @@ export interface ActiveRun {
   isCurrent(): boolean;
   post(message: HostToWebviewMessage): void;
   status(status: RunStatus): void;
-  /** Reports engine progress both in VS Code's notification and in the panel. */
+  /** Reports engine progress both in VS Code's notification and in the panel, with the time left once the pace is known. */
   progress(done: number, total: number, unit: string, message: string): void;
 }
 
@@ -111,6 +113,7 @@ export abstract class RunPanel<Target extends PanelTarget = PanelTarget, Outcome
       token.onCancellationRequested(() => abort.abort());
       let reportedFraction = 0;
       let lastProgress = { done: 0, total: 0, unit: '' };
+      const timeLeft = new TimeLeftEstimate();
       const run: ActiveRun = {
         runId,
         signal: abort.signal,
@@ -121,8 +124,10 @@ export abstract class RunPanel<Target extends PanelTarget = PanelTarget, Outcome
         status: (status) => {
           if (isCurrent()) this.record({ type: 'status', runId, status });
         },
-        progress: (done, total, unit, message) => {
+        progress: (done, total, unit, progressMessage) => {
           if (!isCurrent()) return;
+          const left = timeLeft.report(done, total, Date.now());
+          const message = [progressMessage, left].filter((part) => part !== undefined && part !== '').join(' · ');
           const fraction = total > 0 ? done / total : 0;
           notification.report({ message, increment: Math.max(0, fraction - reportedFraction) * 100 });
           reportedFraction = Math.max(reportedFraction, fraction);
@@ -130,6 +135,13 @@ export abstract class RunPanel<Target extends PanelTarget = PanelTarget, Outcome
           this.record({ type: 'status', runId, status: { state: 'running', done, total, unit, message } });
         },
       };
+      // While the run's engine job is queued behind another: say which (the panel offers Cancel).
+      const waiting = this.services.engine.onJobWaiting(abort.signal, (wait) => {
+        if (!isCurrent()) return;
+        const message = wait ? `Waiting for ${wait.behind} to finish` : 'Starting…';
+        notification.report({ message });
+        this.record({ type: 'status', runId, status: wait ? { state: 'waiting', behind: wait.behind } : { state: 'running', done: 0, total: 0, unit: '', message } });
+      });
       try {
         return await body(run);
       } catch (error) {
@@ -139,6 +151,7 @@ export abstract class RunPanel<Target extends PanelTarget = PanelTarget, Outcome
         }
         return this.reportFailure(run, error);
       } finally {
+        waiting.dispose();
         if (this.currentRun === abort) this.currentRun = undefined;
       }
     });

@@ -4,8 +4,9 @@
 // respect to the feature map through whatever the graph does after the node.
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../../shared/errors';
-import { argMax, checkClassIndex, classScore, classScoresOf, heatmapOf, type ClassifierOutput, type GradCamMap, type GradCamOptions } from '../../analyses/gradCam';
-import type { GradCamLayerChoice, Shape } from '../../../shared/types';
+import { argMax, batchClassScores, checkClassIndex, classScore, classScoresOf, heatmapOf, type ClassifierOutput, type GradCamMap, type GradCamOptions } from '../../analyses/gradCam';
+import type { CamSource } from '../../analyses/cam/camSource';
+import type { GradCamLayerChoice, GradCamScore, Shape } from '../../../shared/types';
 import { lastConvolutionOutput } from './graphConvolutions';
 import { skipIdentities } from './graphDef';
 import { withGradientsExplained } from './graphFailures';
@@ -84,17 +85,32 @@ export function describeGraphClassifierOutput(network: GraphNetwork): Classifier
  * disposed before returning.
  */
 export function computeGraphGradCam(network: GraphNetwork, input: Float32Array, inputShape: [number, number, number], options: GradCamOptions): GradCamMap {
+  const source = openGraphCamSource(network, input, inputShape, options);
+  try {
+    const { layer, classIndex, classScores, activation, scoreValue } = source;
+    return { layer, classIndex, classScores, activation, scoreValue, ...heatmapOf(source.featureMap, source.gradient!, network.modelPath, source.where) };
+  } finally {
+    source.dispose();
+  }
+}
+
+/**
+ * The target node's feature map and the class score's gradient there, with the graph's re-scoring
+ * for the CAM methods that need it. The caller disposes the source.
+ */
+export function openGraphCamSource(network: GraphNetwork, input: Float32Array, inputShape: [number, number, number], options: GradCamOptions): CamSource {
   const target = options.layer === undefined ? defaultTarget(network) : findTarget(network, options.layer);
   const head = graphClassifierHead(network);
   if (options.classIndex !== undefined) checkClassIndex(options.classIndex, head.classCount, network.modelPath);
 
-  const scoreNode = options.score === 'logit' ? head.logits : head.output;
+  const scoreNodeOf = (score: GradCamScore) => (score === 'logit' ? head.logits : head.output);
+  const scoreNode = scoreNodeOf(options.score);
   const outputs = [...new Set([scoreNode, head.output])];
-  const x = tf.tensor4d(input, [1, ...inputShape]);
+  const x = tf.keep(tf.tensor4d(input, [1, ...inputShape]));
   const tensors: tf.Tensor[] = [x];
   try {
     const [featureMap] = runGraph(network, x, [target.name]);
-    tensors.push(featureMap);
+    tensors.push(tf.keep(featureMap));
     let forward: Pick<GradCamMap, 'classScores' | 'classIndex' | 'scoreValue'> | undefined;
     const scoreOf = (map: tf.Tensor) => {
       const [scores, classOutputs] = runGraph(network, x, outputs, { [target.name]: map });
@@ -105,15 +121,51 @@ export function computeGraphGradCam(network: GraphNetwork, input: Float32Array, 
       forward = { classScores, classIndex, scoreValue: score.dataSync()[0] };
       return score;
     };
-    const gradient = withGradientsExplained(() => tf.grad(scoreOf)(featureMap), {
-      nodes: network.graph.nodes,
-      what: 'Grad-CAM',
-      unreachable: `node "${target.name}" does not lead to the model's class output`,
-      modelPath: network.modelPath,
-    });
-    tensors.push(gradient);
-    return { layer: choiceOf(target), ...forward!, activation: head.activation, ...heatmapOf(featureMap, gradient, network.modelPath, `node "${target.name}"`) };
-  } finally {
+    // Without the gradient, the same run, forward only.
+    const gradient = options.withoutGradient
+      ? void tf.tidy(() => scoreOf(featureMap))
+      : withGradientsExplained(() => tf.grad(scoreOf)(featureMap), {
+          nodes: network.graph.nodes,
+          what: 'Grad-CAM',
+          unreachable: `node "${target.name}" does not lead to the model's class output`,
+          modelPath: network.modelPath,
+        });
+    if (gradient) tensors.push(tf.keep(gradient));
+    const { classIndex } = forward!;
+    const scoreRun = (images: tf.Tensor, score: GradCamScore, feeds: tf.NamedTensorMap = {}): Float32Array =>
+      tf.tidy(() => batchClassScores(runGraph(network, images, [scoreNodeOf(score)], feeds)[0], head, classIndex, score).dataSync() as Float32Array);
+    // The nodes before the target run on the one image; a join with a branch that bypasses the
+    // target broadcasts it over the batch, and one that cannot (a concatenation) gets the image repeated.
+    let repeatImage = false;
+    const scoreFeatureMaps = (maps: tf.Tensor4D, score: GradCamScore): Float32Array => {
+      if (!repeatImage) {
+        try {
+          return scoreRun(x, score, { [target.name]: maps });
+        } catch {
+          repeatImage = true;
+        }
+      }
+      const repeated = tf.tile(x, [maps.shape[0], 1, 1, 1]);
+      try {
+        return scoreRun(repeated, score, { [target.name]: maps });
+      } finally {
+        repeated.dispose();
+      }
+    };
+    return {
+      layer: choiceOf(target),
+      where: `node "${target.name}"`,
+      ...forward!,
+      activation: head.activation,
+      input: x,
+      featureMap: featureMap as tf.Tensor4D,
+      gradient: gradient as tf.Tensor4D | undefined,
+      scoreImages: (images, score) => scoreRun(images, score),
+      scoreFeatureMaps,
+      dispose: () => tf.dispose(tensors),
+    };
+  } catch (error) {
     tf.dispose(tensors);
+    throw error;
   }
 }
