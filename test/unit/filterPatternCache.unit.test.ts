@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FilterPatternCache, filterRunKey, modelContentHash, type CachedFilterRun } from '../../src/host/panel/filterPatternCache';
+import { modelContentHash } from '../../src/files/modelContentHash';
+import { FilterPatternCache, filterRunKey, type CachedFilterRun } from '../../src/host/panel/filterPatternCache';
 import { makeTempDir, removeDir } from '../support/engineFixtures';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS } from '../../src/shared/defaults';
 

@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInsideFolder } from '../../files/confinedPath';
 import type { FilterPatternImage, FilterPatternParameters, FilterPatternRunInfo } from '../../shared/types';
 import type { FilterPanelSession } from '../../shared/protocol';
 
@@ -12,38 +11,6 @@ export interface CachedFilterRun {
   tiles: FilterPatternImage[];
   info: FilterPatternRunInfo;
   gridPng: Uint8Array;
-}
-
-/** The model's bytes: its file, and for a model.json the weight shards its manifest names. */
-async function modelFiles(modelPath: string): Promise<string[]> {
-  if (path.extname(modelPath).toLowerCase() !== '.json') return [modelPath];
-  try {
-    const manifest = (JSON.parse(await readFile(modelPath, 'utf8')) as { weightsManifest?: { paths?: string[] }[] }).weightsManifest ?? [];
-    const shards = await Promise.all(manifest.flatMap((group) => group.paths ?? []).map((shard) => resolveInsideFolder(path.dirname(modelPath), shard, modelPath)));
-    return [modelPath, ...shards];
-  } catch {
-    // The engine reports what is wrong with the file; the cache just does not apply.
-    return [modelPath];
-  }
-}
-
-const hashes = new Map<string, { stamp: string; hash: string }>();
-
-/** SHA-256 of the model's content, remembered per file size and modification time. */
-export async function modelContentHash(modelPath: string): Promise<string> {
-  const files = await modelFiles(modelPath);
-  const stamps = await Promise.all(files.map(async (file) => {
-    const info = await stat(file);
-    return `${file}:${info.size}:${info.mtimeMs}`;
-  }));
-  const stamp = stamps.join('|');
-  const known = hashes.get(modelPath);
-  if (known?.stamp === stamp) return known.hash;
-  const hash = createHash('sha256');
-  for (const file of files) hash.update(await readFile(file));
-  const digest = hash.digest('hex');
-  hashes.set(modelPath, { stamp, hash: digest });
-  return digest;
 }
 
 /** `imagesStamp`: the example images' paths, sizes and times (imageSetStamp), when the run shows their crops. */

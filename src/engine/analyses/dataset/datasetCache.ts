@@ -21,32 +21,6 @@ export interface CachedPrediction {
 
 export const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
-/** The model's content: its file, and for a model.json the weights files its manifest names. */
-export async function modelContentHash(modelPath: string): Promise<string> {
-  const hash = createHash('sha256');
-  const bytes = await readFile(modelPath);
-  hash.update(bytes);
-  if (path.extname(modelPath).toLowerCase() === '.json') {
-    for (const file of weightsFilesOf(bytes)) {
-      // Only names inside the model's folder; a missing one fails the load, not the hash.
-      const full = path.resolve(path.dirname(modelPath), file);
-      if (path.relative(path.dirname(modelPath), full).startsWith('..')) continue;
-      hash.update(file);
-      hash.update(await readFile(full).catch(() => new Uint8Array()));
-    }
-  }
-  return hash.digest('hex');
-}
-
-function weightsFilesOf(modelJson: Buffer): string[] {
-  try {
-    const manifest = (JSON.parse(modelJson.toString('utf8')) as { weightsManifest?: { paths?: unknown[] }[] }).weightsManifest ?? [];
-    return manifest.flatMap((group) => (Array.isArray(group.paths) ? group.paths.filter((file): file is string => typeof file === 'string') : []));
-  } catch {
-    return [];
-  }
-}
-
 export class DatasetCache {
   private constructor(readonly folder: string) {}
 
