@@ -190,7 +190,9 @@ export async function runSoak(engine: EngineClient, options: SoakOptions): Promi
       },
     );
     const ms = performance.now() - started;
-    const record: SoakJobRecord = { index, kind: slot.kind, cancelRequested: slot.cancel, outcome, ms, memory: await engine.measureMemory() };
+    // Filter grids run on the long lane's worker (src/host/engineJobs.ts): its memory is theirs to check.
+    const memory = await engine.measureMemory(slot.kind === 'filterPatterns' ? 'long' : 'short');
+    const record: SoakJobRecord = { index, kind: slot.kind, cancelRequested: slot.cancel, outcome, ms, memory };
     jobs.push(record);
     options.onJob?.(record);
     if (rotationIndex === ROTATION.length) warm = record.memory;
@@ -199,16 +201,19 @@ export async function runSoak(engine: EngineClient, options: SoakOptions): Promi
 }
 
 /**
- * The live tensors the worker of short jobs (the one `measureMemory` measures) must hold after job
- * `index`: the example model's weights (the baseline) after every job that loads it; after a
- * hostile file, whatever of that file's model loaded (a model refused only for its input stays
- * cached), not checked; after a channel, which loads nothing, and after a filter grid, which runs
- * on the other worker (src/host/engineJobs.ts), what the job before left.
+ * The live tensors the job's worker must hold after job `index`: the example model's weights (the
+ * baseline) after every job that loads it, filter grids included (measured on their own worker);
+ * after a hostile file, whatever of that file's model loaded (a model refused only for its input
+ * stays cached), not checked; after a channel, which loads nothing, what the last job before it on
+ * the same worker (any but a grid) left.
  */
 export function expectedTensors(report: SoakReport, index: number): number {
   const job = report.jobs[index];
   if (job.kind === 'hostile') return job.memory.tensors;
-  if ((job.kind === 'channel' || job.kind === 'filterPatterns') && index > 0) return report.jobs[index - 1].memory.tensors;
+  if (job.kind === 'channel') {
+    const before = report.jobs.slice(0, index).reverse().find((earlier) => earlier.kind !== 'filterPatterns');
+    if (before) return before.memory.tensors;
+  }
   return report.start.tensors;
 }
 
