@@ -4,12 +4,9 @@
 // moves (the study notes' "dead" tiles). Here, for each image of a batch whose gradient a ReLU would
 // block entirely, the ReLU passes the gradient that pushes its input up (towards firing) instead,
 // so the ascent can start; images whose gradient gets through keep the true gradient.
-//
-// Within a gradient (tf.grad), TF.js runs fused convolutions and matrix products that have a ReLU
-// as their plain ops (`shouldFuse` is false while a gradient is taped), so every ReLU of a layers
-// or graph model goes through the Relu / Relu6 kernels' registered gradients, swapped here for the
-// length of one call.
+// The kernels' gradients are swapped for the length of one call (tfjs/reluGradientOverride.ts).
 import * as tf from '@tensorflow/tfjs';
+import { withReluGradient } from '../tfjs/reluGradientOverride';
 
 /**
  * Ascent convention: `dy` is the gradient of the objective to raise, so `dy > 0` asks for a larger
@@ -30,21 +27,7 @@ function redirectedGradient(dy: tf.Tensor, x: tf.Tensor, upper?: number): tf.Ten
   });
 }
 
-const REDIRECTED_GRADIENTS: tf.GradConfig[] = [
-  { kernelName: tf.Relu, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => redirectedGradient(dy as tf.Tensor, saved[0]) }) },
-  { kernelName: tf.Relu6, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => redirectedGradient(dy as tf.Tensor, saved[0], 6) }) },
-];
-
 /** Runs `compute` (which takes a gradient) with ReLU gradients redirected, then puts TF.js's own back, even when it throws. */
 export function withRedirectedReluGradients<T>(compute: () => T): T {
-  const originals = REDIRECTED_GRADIENTS.map(({ kernelName }) => ({ kernelName, config: tf.getGradient(kernelName) }));
-  for (const config of REDIRECTED_GRADIENTS) tf.registerGradient(config);
-  try {
-    return compute();
-  } finally {
-    for (const { kernelName, config } of originals) {
-      if (config) tf.registerGradient(config);
-      else tf.unregisterGradient(kernelName);
-    }
-  }
+  return withReluGradient(redirectedGradient, compute);
 }
