@@ -175,6 +175,24 @@ export type HostToWebviewMessage =
   | { type: 'datasetSummary'; runId: number; summary: DatasetRunSummary }
   | { type: 'datasetExplanation'; explanation: DatasetImageExplanation };
 
+/** What the Explain Prediction panel explains and how; each field left out means its default (or, in a message, the current value). */
+export interface ExplainChoices {
+  /** Omitted: the top prediction. */
+  targetClass?: number | string;
+  /** Omitted: the last convolution (with its BatchNorm / Activation). */
+  layer?: string;
+  intensity?: number;
+  colormap?: ColormapName;
+  score?: GradCamScore;
+  /** Omitted: Grad-CAM alone; several are mapped side by side. */
+  methods?: ExplainMethod[];
+  /** Measure each map's faithfulness too. */
+  faithfulness?: boolean;
+  /** Layers and classes mapped beside the main one. */
+  compareLayers?: string[];
+  compareClasses?: (number | string)[];
+}
+
 export type WebviewToHostMessage =
   /** The webview has loaded its script and can receive messages (sent again after each reload). */
   | { type: 'ready' }
@@ -200,18 +218,7 @@ export type WebviewToHostMessage =
   /** Pick the folder whose images show what excites each filter (instead of the workspace's). */
   | { type: 'chooseFilterExampleFolder' }
   // Grad-CAM panel: any field left out keeps its current value
-  | {
-      type: 'explain';
-      targetClass?: number | string;
-      layer?: string;
-      intensity?: number;
-      colormap?: ColormapName;
-      score?: GradCamScore;
-      methods?: ExplainMethod[];
-      faithfulness?: boolean;
-      compareLayers?: string[];
-      compareClasses?: (number | string)[];
-    }
+  | ({ type: 'explain' } & ExplainChoices)
   | { type: 'exportGradCam' }
   // Explain Folder panel: a map of one image (beside the gallery), that image in the Explain
   // Prediction panel, the folders' classes chosen again.

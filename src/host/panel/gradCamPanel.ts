@@ -3,9 +3,9 @@
 // control (methods, class, layer, intensity, colormap, score) re-runs it, Export saves the images.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { ColormapName, GradCamRunInfo, GradCamScore } from '../../shared/types';
-import type { GradCamResultView, WebviewToHostMessage } from '../../shared/protocol';
-import { DEFAULT_CAM_METHOD, type ExplainMethod } from '../../shared/camMethods';
+import type { GradCamRunInfo } from '../../shared/types';
+import type { ExplainChoices, GradCamResultView, WebviewToHostMessage } from '../../shared/protocol';
+import { DEFAULT_CAM_METHOD } from '../../shared/camMethods';
 import { writeNewFile } from './exportFiles';
 import { announceExport, askExportFolder } from './exportFolderDialog';
 import { readImageThumbnail } from './imageFiles';
@@ -15,22 +15,7 @@ import type { RunCancelled, RunFailure, TargetChanges } from './runPanel';
 
 export const GRAD_CAM_VIEW_TYPE = 'convscope.gradCam';
 
-export interface GradCamTarget extends ImageTarget {
-  /** Omitted: the top prediction. */
-  targetClass?: number | string;
-  /** Omitted: the last convolution (with its BatchNorm / Activation). */
-  layer?: string;
-  intensity?: number;
-  colormap?: ColormapName;
-  score?: GradCamScore;
-  /** Omitted: Grad-CAM alone; several are mapped side by side. */
-  methods?: ExplainMethod[];
-  /** Measure each map's faithfulness too. */
-  faithfulness?: boolean;
-  /** Layers and classes mapped beside the main one. */
-  compareLayers?: string[];
-  compareClasses?: (number | string)[];
-}
+export interface GradCamTarget extends ImageTarget, ExplainChoices {}
 
 export type GradCamOutcome = { state: 'finished'; info: GradCamRunInfo } | RunFailure | RunCancelled;
 
