@@ -19,7 +19,9 @@
 //   without its Tile (wasmBatchNormGradient.ts);
 // - Slice (the gradient of padding) moves whole runs within the heap (wasmFastSlice.ts), and
 //   Identity (the engine's copy of every tensor a gradient keeps) shares the values instead of
-//   copying them (wasmSharedIdentity.ts).
+//   copying them (wasmSharedIdentity.ts);
+// - a product with a transposed second operand (a Dense layer's input gradient) runs without the
+//   transpose, on XNNPACK (wasmFastTransposedMatMul.ts).
 // (The fused convolutions' gradients, computed lazily on WASM, are lazyFusedConvolutionGradients.ts,
 // installed by installTfjsPatches.)
 import * as tf from '@tensorflow/tfjs';
@@ -31,6 +33,7 @@ import { filterGradientAsConvolution } from './wasmFastFilterGradient';
 import { registerFastWasmInputGradient } from './wasmFastInputGradient';
 import { registerFastWasmMaxPoolGrad } from './wasmFastMaxPoolGrad';
 import { registerFastWasmSlice } from './wasmFastSlice';
+import { registerFastWasmTransposedMatMul } from './wasmFastTransposedMatMul';
 import { registerSharedWasmIdentity } from './wasmSharedIdentity';
 import { registerWasmFusedMatMul } from './wasmFusedMatMul';
 import { wasmKernelOverride } from './wasmKernelOverride';
@@ -69,8 +72,8 @@ export function registerWasmKernelFixes(): void {
 /**
  * Registers the missing kernels (the depthwise input gradient as a forward convolution where it
  * can, the rest from cpu), the fixes of wrong ones (registerWasmKernelFixes), the fast stride-1
- * input gradient, the WASM-only gradients of ReLU6 and batch normalisation, the fast Slice and
- * the sharing Identity, once each.
+ * input gradient, the WASM-only gradients of ReLU6 and batch normalisation, the fast Slice, the
+ * sharing Identity and the fast transposed product, once each.
  */
 export function registerMissingWasmGradientKernels(): void {
   registerFastWasmInputGradient();
@@ -81,4 +84,5 @@ export function registerMissingWasmGradientKernels(): void {
   registerWasmBatchNormGradient();
   registerFastWasmSlice();
   registerSharedWasmIdentity();
+  registerFastWasmTransposedMatMul();
 }
