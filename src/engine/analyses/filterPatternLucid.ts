@@ -76,9 +76,10 @@ export async function ascendLucid(
   const parameterization = new FourierImageParameterization(size, channels);
   let spectrum = parameterization.initialSpectrum(randoms);
   const startingSpectrum = spectrum.clone();
-  let firstMoment = tf.zerosLike(spectrum);
-  let secondMoment = tf.zerosLike(spectrum);
   try {
+    // Adam's state lives in JavaScript: one read of the gradient and one upload of the spectrum a
+    // step replace some twenty elementwise kernels, whose calls cost more than their work here.
+    const adam = new BatchAdam(await spectrum.data<'float32'>(), randoms.length);
     const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixels(spectrum)));
     let silentAtStart: boolean[] = [];
     for (let step = 1; step <= steps; step++) {
@@ -86,24 +87,17 @@ export async function ascendLucid(
       // No transformation at all when every range is 0 (the resampling costs much of a small model's step).
       const settling = step > steps * (1 - SETTLING_FRACTION);
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
-      let { gradient, rms } = normalisedGradient(objective, parameterization, spectrum, transforms);
-      try {
-        if (step === 1) silentAtStart = Array.from(await rms.data(), (value) => value === 0);
-        if (step <= lucid.redirectedReluSteps) {
-          const silent = Array.from(await rms.data(), (value) => value === 0);
-          if (silent.some(Boolean)) {
-            const merged = redirectSilentImages(objectiveFor, parameterization, spectrum, transforms, silent, { gradient, rms });
-            tf.dispose([gradient, rms]);
-            ({ gradient, rms } = merged);
-          }
-        }
-        const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
-        const next = adamStep(spectrum, firstMoment, secondMoment, gradient, step, rate);
-        tf.dispose([firstMoment, secondMoment, spectrum]);
-        ({ spectrum, firstMoment, secondMoment } = next);
-      } finally {
-        tf.dispose([gradient, rms]);
+      const gradient = await valuesOf(spectrumGradient(objective, parameterization, spectrum, transforms));
+      let rms = adam.imageRms(gradient);
+      if (step === 1) silentAtStart = rms.map((value) => value === 0);
+      if (step <= lucid.redirectedReluSteps && rms.some((value) => value === 0)) {
+        await redirectSilentImages(objectiveFor, parameterization, spectrum, transforms, rms, adam, gradient);
+        rms = adam.imageRms(gradient);
       }
+      const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
+      adam.step(gradient, rms, step, rate);
+      spectrum.dispose();
+      spectrum = tf.tensor4d(adam.values, spectrum.shape);
     }
     const pixels = tf.tidy(() => parameterization.pixels(spectrum));
     let lossEnd: number[];
@@ -125,78 +119,96 @@ export async function ascendLucid(
     pixels.dispose();
     return { pixels: kept, lossStart, lossEnd, dead };
   } finally {
-    tf.dispose([spectrum, startingSpectrum, firstMoment, secondMoment]);
+    tf.dispose([spectrum, startingSpectrum]);
     parameterization.dispose();
     objective.dispose();
   }
 }
 
-interface NormalisedGradient {
-  /** Each image's gradient divided by its RMS (zero where it is zero). */
-  gradient: tf.Tensor4D;
-  /** [batch]: each image's gradient RMS before the division. */
-  rms: tf.Tensor1D;
-}
-
 /** The gradient of each image's score, as seen through its transformation, with respect to its spectrum. */
-function normalisedGradient(
-  objective: FilterObjective,
-  parameterization: FourierImageParameterization,
-  spectrum: tf.Tensor4D,
-  transforms: ImageTransforms | undefined,
-): NormalisedGradient {
+function spectrumGradient(objective: FilterObjective, parameterization: FourierImageParameterization, spectrum: tf.Tensor4D, transforms: ImageTransforms | undefined): tf.Tensor {
   return tf.tidy(() => {
     const score = (values: tf.Tensor) => {
       const pixels = parameterization.pixels(values as tf.Tensor4D);
       return objective.scoresWithFastGradient(transforms ? transformDifferentiably(pixels, transforms) : pixels).sum();
     };
-    const gradient = tf.grad(score)(spectrum);
-    const rms = gradient.square().mean([1, 2, 3], true).sqrt();
-    return { gradient: gradient.div(rms.maximum(RMS_FLOOR)) as tf.Tensor4D, rms: rms.reshape([-1]) as tf.Tensor1D };
+    return tf.grad(score)(spectrum);
   });
 }
 
+/** A tensor's values, image after image, in an array of their own; the tensor is disposed. */
+async function valuesOf(tensor: tf.Tensor): Promise<Float32Array> {
+  try {
+    return Float32Array.from(await tensor.data<'float32'>());
+  } finally {
+    tensor.dispose();
+  }
+}
+
 /**
- * The step again for the silent images only (a smaller batch), with redirected ReLU gradients; the
- * others keep their own, so no image's path depends on its batch.
+ * The silent images' gradients again (a smaller batch), with redirected ReLU gradients, written
+ * over theirs in `gradient`; the others keep their own, so no image's path depends on its batch.
  */
-function redirectSilentImages(
+async function redirectSilentImages(
   objectiveFor: (images: number[]) => FilterObjective,
   parameterization: FourierImageParameterization,
   spectrum: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
-  silent: boolean[],
-  plain: NormalisedGradient,
-): NormalisedGradient {
-  const silentImages = silent.flatMap((isSilent, i) => (isSilent ? [i] : []));
+  rms: number[],
+  adam: BatchAdam,
+  gradient: Float32Array,
+): Promise<void> {
+  const silentImages = rms.flatMap((value, i) => (value === 0 ? [i] : []));
   const objective = objectiveFor(silentImages);
+  const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages));
   try {
     const subset = transforms && { toSeen: silentImages.map((i) => transforms.toSeen[i]), toImage: silentImages.map((i) => transforms.toImage[i]) };
-    const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages));
-    const redirected = withRedirectedReluGradients(() => normalisedGradient(objective, parameterization, silentSpectrum, subset));
-    silentSpectrum.dispose();
-    // Image i comes from the plain gradients, or from its place after them among the redirected ones.
-    const order = silent.map((isSilent, i) => (isSilent ? silent.length + silentImages.indexOf(i) : i));
-    const merged = tf.tidy(() => ({
-      gradient: tf.gather(tf.concat([plain.gradient, redirected.gradient]), order) as tf.Tensor4D,
-      rms: tf.gather(tf.concat([plain.rms, redirected.rms]), order) as tf.Tensor1D,
-    }));
-    tf.dispose([redirected.gradient, redirected.rms]);
-    return merged;
+    const redirected = await valuesOf(withRedirectedReluGradients(() => spectrumGradient(objective, parameterization, silentSpectrum, subset)));
+    silentImages.forEach((image, k) => gradient.set(redirected.subarray(k * adam.perImage, (k + 1) * adam.perImage), image * adam.perImage));
   } finally {
+    silentSpectrum.dispose();
     objective.dispose();
   }
 }
 
-/** Adam (ascending), on every image's spectrum at once; its moments are per coefficient, so per image. */
-function adamStep(spectrum: tf.Tensor4D, firstMoment: tf.Tensor4D, secondMoment: tf.Tensor4D, gradient: tf.Tensor4D, step: number, learningRate: number) {
-  return tf.tidy(() => {
-    const m = firstMoment.mul(ADAM_BETA1).add<tf.Tensor4D>(gradient.mul(1 - ADAM_BETA1));
-    const v = secondMoment.mul(ADAM_BETA2).add<tf.Tensor4D>(gradient.square().mul(1 - ADAM_BETA2));
-    const correctedM = m.div(1 - ADAM_BETA1 ** step);
-    const correctedV = v.div(1 - ADAM_BETA2 ** step);
-    return { spectrum: spectrum.add<tf.Tensor4D>(correctedM.div(correctedV.sqrt().add(ADAM_EPSILON)).mul(learningRate)), firstMoment: m, secondMoment: v };
-  });
+/**
+ * Adam (ascending) on a batch of spectra, each image's gradient first divided by its RMS; the
+ * moments are per coefficient, so per image.
+ */
+class BatchAdam {
+  readonly values: Float32Array;
+  readonly perImage: number;
+  private readonly firstMoment: Float32Array;
+  private readonly secondMoment: Float32Array;
+
+  constructor(initial: Float32Array, images: number) {
+    this.values = Float32Array.from(initial);
+    this.perImage = initial.length / images;
+    this.firstMoment = new Float32Array(initial.length);
+    this.secondMoment = new Float32Array(initial.length);
+  }
+
+  /** Each image's gradient RMS. */
+  imageRms(gradient: Float32Array): number[] {
+    const images = gradient.length / this.perImage;
+    return Array.from({ length: images }, (_, image) => {
+      let sum = 0;
+      for (let j = image * this.perImage; j < (image + 1) * this.perImage; j++) sum += gradient[j] * gradient[j];
+      return Math.sqrt(sum / this.perImage);
+    });
+  }
+
+  /** One step of `rate`; an image whose gradient is zero gets a zero normalised gradient. */
+  step(gradient: Float32Array, rms: number[], step: number, rate: number): void {
+    const firstCorrection = 1 - ADAM_BETA1 ** step;
+    const secondCorrection = 1 - ADAM_BETA2 ** step;
+    for (let j = 0; j < this.values.length; j++) {
+      const g = gradient[j] / Math.max(rms[Math.floor(j / this.perImage)], RMS_FLOOR);
+      const m = (this.firstMoment[j] = ADAM_BETA1 * this.firstMoment[j] + (1 - ADAM_BETA1) * g);
+      const v = (this.secondMoment[j] = ADAM_BETA2 * this.secondMoment[j] + (1 - ADAM_BETA2) * g * g);
+      this.values[j] += (rate * (m / firstCorrection)) / (Math.sqrt(v / secondCorrection) + ADAM_EPSILON);
+    }
+  }
 }
 
 async function meanActivationsOf(objective: FilterObjective, pixels: tf.Tensor4D): Promise<number[]> {
