@@ -149,7 +149,7 @@ describe('filter patterns (engine)', function () {
     }
   });
 
-  it('gives the clear preset’s result on the cpu backend too (its batched image transform is broken in TF.js 4.22)', async function () {
+  it('gives the clear preset’s result on the cpu backend too', async function () {
     const settings = parameters({ preset: 'clear', steps: 4 });
     const onWasm = await patternsOf(tiny, tinyConv2, 'tf', settings);
     await tf.setBackend('cpu');

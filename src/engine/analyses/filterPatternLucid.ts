@@ -5,7 +5,7 @@
 // - Adam on the spectrum (Lucid and Lucent use Adam; each image's gradient is first divided by its
 //   RMS, so Adam's epsilon means the same on every model whatever its activations' scale).
 // - Transformation robustness: every step the model sees the image randomly shifted, scaled and
-//   rotated (filterPatternTransforms.ts), with 'wrap' fill, which suits a periodic Fourier image;
+//   rotated (filterPatternTransforms.ts), as a periodic image, which a Fourier image is;
 //   the last quarter of the steps settle the image untransformed, as it is shown.
 // - The rate warms up over the first fifth of the steps (see WARM_UP_FRACTION).
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
@@ -162,7 +162,7 @@ async function redirectSilentImages(
   const objective = objectiveFor(silentImages);
   const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages));
   try {
-    const subset = transforms && { toSeen: silentImages.map((i) => transforms.toSeen[i]), toImage: silentImages.map((i) => transforms.toImage[i]) };
+    const subset = transforms && silentImages.map((i) => transforms[i]);
     const redirected = await valuesOf(withRedirectedReluGradients(() => spectrumGradient(objective, parameterization, silentSpectrum, subset)));
     silentImages.forEach((image, k) => gradient.set(redirected.subarray(k * adam.perImage, (k + 1) * adam.perImage), image * adam.perImage));
   } finally {

@@ -1,6 +1,12 @@
 // Transformation robustness for the `clear` and `lucid` presets: at every step each image is seen
 // shifted, scaled and rotated by a random amount drawn from its filter's own stream, so a pattern
 // must excite its filter wherever it lands, not through one exact arrangement of pixels.
+//
+// The resampling runs in JavaScript, not as tf.image.transform: the image is periodic (bilinear
+// between the last pixel and the first, which suits a Fourier image, and makes a whole-pixel shift
+// an exact roll, as DeepDream's np.roll), its gradient is the exact adjoint of the sampling (TF.js
+// has no gradient for tf.image.transform), and it costs a fraction of WASM's Transform kernel,
+// whose call was the largest part of a small model's step beyond the model itself.
 import * as tf from '@tensorflow/tfjs';
 import { randomBetween, type Random } from '../seededRandom';
 
@@ -11,20 +17,16 @@ export interface TransformRanges {
   rotationDegrees: number;
 }
 
-/** One row of 8 per image, as tf.image.transform takes them (each maps an output pixel to an input point). */
-export interface ImageTransforms {
-  /** What the model sees, from the image. */
-  toSeen: number[][];
-  /** The inverse, to bring the gradient back onto the image. */
-  toImage: number[][];
-}
+/**
+ * Per image, the affine map from a seen pixel (x, y) to the image point it shows:
+ * (a0·x + a1·y + a2, b0·x + b1·y + b2), as [a0, a1, a2, b0, b1, b2].
+ */
+export type ImageTransforms = number[][];
 
 /** A random shift (whole pixels), scale and rotation about the centre per image, drawn from each filter's stream. */
 export function drawTransforms(randoms: Random[], size: number, ranges: TransformRanges): ImageTransforms {
   const centre = (size - 1) / 2;
-  const toSeen: number[][] = [];
-  const toImage: number[][] = [];
-  for (const random of randoms) {
+  return randoms.map((random) => {
     const shiftX = Math.round(randomBetween(random, -ranges.jitter, ranges.jitter));
     const shiftY = Math.round(randomBetween(random, -ranges.jitter, ranges.jitter));
     const scale = 1 + randomBetween(random, -ranges.scaleJitter, ranges.scaleJitter);
@@ -35,35 +37,101 @@ export function drawTransforms(randoms: Random[], size: number, ranges: Transfor
     const [a0, a1, b0, b1] = [cos / scale, sin / scale, -sin / scale, cos / scale];
     const fromX = centre + shiftX;
     const fromY = centre + shiftY;
-    toSeen.push([a0, a1, centre - a0 * fromX - a1 * fromY, b0, b1, centre - b0 * fromX - b1 * fromY, 0, 0]);
-    // Image point q comes from seen point A(q − centre) + centre + shift, A = scale · rotation(angle).
-    const [c0, c1, d0, d1] = [scale * cos, -scale * sin, scale * sin, scale * cos];
-    toImage.push([c0, c1, fromX - c0 * centre - c1 * centre, d0, d1, fromY - d0 * centre - d1 * centre, 0, 0]);
+    return [a0, a1, centre - a0 * fromX - a1 * fromY, b0, b1, centre - b0 * fromX - b1 * fromY];
+  });
+}
+
+/**
+ * Bilinear sampling of periodic images ([batch, size, size, channels], channels last, flattened)
+ * at each image's transformed points, and its adjoint.
+ */
+export class PeriodicSampler {
+  /** Per seen pixel, the pixel offsets (channel 0) of its four taps in the image batch, … */
+  private readonly taps: Int32Array;
+  /** … and their bilinear weights. */
+  private readonly weights: Float32Array;
+
+  constructor(
+    transforms: ImageTransforms,
+    size: number,
+    private readonly channels: number,
+  ) {
+    const pixels = transforms.length * size * size;
+    const taps = (this.taps = new Int32Array(4 * pixels));
+    const weights = (this.weights = new Float32Array(4 * pixels));
+    let tap = 0;
+    for (let image = 0; image < transforms.length; image++) {
+      const [a0, a1, a2, b0, b1, b2] = transforms[image];
+      const base = image * size * size;
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const inX = a0 * x + a1 * y + a2;
+          const inY = b0 * x + b1 * y + b2;
+          const floorX = Math.floor(inX);
+          const floorY = Math.floor(inY);
+          const fx = inX - floorX;
+          const fy = inY - floorY;
+          const x0 = wrap(floorX | 0, size);
+          const x1 = x0 + 1 === size ? 0 : x0 + 1;
+          const y0 = wrap(floorY | 0, size);
+          const y1 = y0 + 1 === size ? 0 : y0 + 1;
+          taps[tap] = (base + y0 * size + x0) * channels;
+          taps[tap + 1] = (base + y0 * size + x1) * channels;
+          taps[tap + 2] = (base + y1 * size + x0) * channels;
+          taps[tap + 3] = (base + y1 * size + x1) * channels;
+          weights[tap] = (1 - fy) * (1 - fx);
+          weights[tap + 1] = (1 - fy) * fx;
+          weights[tap + 2] = fy * (1 - fx);
+          weights[tap + 3] = fy * fx;
+          tap += 4;
+        }
+      }
+    }
   }
-  return { toSeen, toImage };
+
+  /** What the model sees: seen[p] = image(transform(p)). */
+  sample(images: Float32Array): Float32Array {
+    const { taps, weights, channels } = this;
+    const seen = new Float32Array(images.length);
+    for (let tap = 0, pixel = 0; tap < taps.length; tap += 4, pixel += channels) {
+      for (let c = 0; c < channels; c++) {
+        seen[pixel + c] = weights[tap] * images[taps[tap] + c] + weights[tap + 1] * images[taps[tap + 1] + c] + weights[tap + 2] * images[taps[tap + 2] + c] + weights[tap + 3] * images[taps[tap + 3] + c];
+      }
+    }
+    return seen;
+  }
+
+  /** The adjoint of `sample`: each seen pixel's gradient spread back onto the four image pixels it was drawn from. */
+  adjoint(seenGradient: Float32Array): Float32Array {
+    const { taps, weights, channels } = this;
+    const gradient = new Float32Array(seenGradient.length);
+    for (let tap = 0, pixel = 0; tap < taps.length; tap += 4, pixel += channels) {
+      for (let c = 0; c < channels; c++) {
+        const g = seenGradient[pixel + c];
+        gradient[taps[tap] + c] += weights[tap] * g;
+        gradient[taps[tap + 1] + c] += weights[tap + 1] * g;
+        gradient[taps[tap + 2] + c] += weights[tap + 2] * g;
+        gradient[taps[tap + 3] + c] += weights[tap + 3] * g;
+      }
+    }
+    return gradient;
+  }
 }
 
-/**
- * tf.image.transform, bilinear, each image by its own row. On the cpu backend one image at a time:
- * in TF.js 4.22 its kernel returns after the first image of a batch (WASM's is right, and 5× faster
- * in one call than in 16). 'wrap' makes a whole-pixel shift an exact roll (as DeepDream's np.roll),
- * undone exactly for the gradient; WASM's 'reflect' also disagrees with the cpu backend's.
- */
-export function transformEach(images: tf.Tensor4D, rows: number[][]): tf.Tensor4D {
-  if (tf.getBackend() !== 'cpu') return tf.image.transform(images, rows, 'bilinear', 'wrap');
-  const transformed = tf.split(images, rows.length).map((image, i) => tf.image.transform(image as tf.Tensor4D, [rows[i]], 'bilinear', 'wrap'));
-  return tf.concat(transformed);
+/** `index` modulo `size`, in 0 … size − 1 (the images repeat); both are whole numbers. */
+function wrap(index: number, size: number): number {
+  if (index >= 0 && index < size) return index;
+  const wrapped = index % size | 0;
+  return wrapped < 0 ? wrapped + size : wrapped;
 }
 
-/**
- * The images as the model sees them, differentiable: TF.js has no gradient for tf.image.transform,
- * so the gradient is brought back by the inverse transform (the adjoint of a rotation, and of a
- * scale up to a constant factor that the presets' per-image normalisation removes).
- */
+/** The images as the model sees them, each by its own transform; differentiable (the gradient is the sampling's adjoint). */
 export function transformDifferentiably(images: tf.Tensor4D, transforms: ImageTransforms): tf.Tensor4D {
+  const [, size, , channels] = images.shape;
+  const sampler = new PeriodicSampler(transforms, size, channels);
   const transform = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: transformEach(inputs[0] as tf.Tensor4D, transforms.toSeen),
-    gradFunc: (dy: tf.Tensor) => transformEach(dy as tf.Tensor4D, transforms.toImage),
+    value: tf.tensor4d(sampler.sample((inputs[0] as tf.Tensor4D).dataSync<'float32'>()), images.shape),
+    gradFunc: (dy: tf.Tensor) => tf.tensor4d(sampler.adjoint(dy.dataSync<'float32'>()), images.shape),
   }));
   return transform(images) as tf.Tensor4D;
 }

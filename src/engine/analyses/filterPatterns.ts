@@ -32,7 +32,7 @@ import type {
 } from '../../shared/types';
 import { DEFAULT_FILTER_COUNT, DEFAULT_REAL_IMAGE_COUNT } from '../../shared/defaults';
 import { FilterObjective, patternPath, type PatternModel, type PatternPath } from './filterPatternObjective';
-import { drawTransforms, transformEach, type ImageTransforms } from './filterPatternTransforms';
+import { drawTransforms, transformDifferentiably, type ImageTransforms } from './filterPatternTransforms';
 import { ImplicitSmoothing } from './filterPatternSmoothing';
 import { ascendLucid, LUCID_LEARNING_RATE } from './filterPatternLucid';
 import { filterPatternParameterProblems, lucidParameters } from './filterPatternParameters';
@@ -312,19 +312,10 @@ function activationValuesPerImage(patternModel: PatternPath, inputShape: Shape, 
   return Math.max(1, total);
 }
 
-/**
- * Each image's gradient divided by its own RMS. With transforms, the gradient is taken on the
- * shifted, scaled and rotated image the model sees and mapped back by the inverse transform.
- */
+/** Each image's gradient divided by its own RMS; with transforms, through the shifted, scaled and rotated image the model sees. */
 function normalisedGradient(objective: FilterObjective, image: tf.Tensor4D, transforms: ImageTransforms | undefined): { gradient: tf.Tensor4D; rms: tf.Tensor } {
-  const scoreGradient = (pixels: tf.Tensor4D) => tf.grad((x) => objective.scores(x as tf.Tensor4D).sum())(pixels) as tf.Tensor4D;
-  let gradient: tf.Tensor4D;
-  if (transforms) {
-    const seen = transformEach(image, transforms.toSeen);
-    gradient = transformEach(scoreGradient(seen), transforms.toImage);
-  } else {
-    gradient = scoreGradient(image);
-  }
+  const seen = (pixels: tf.Tensor4D) => (transforms ? transformDifferentiably(pixels, transforms) : pixels);
+  const gradient = tf.grad((x) => objective.scores(seen(x as tf.Tensor4D)).sum())(image) as tf.Tensor4D;
   const rms = gradient.square().mean([1, 2, 3], true).sqrt();
   return { gradient: gradient.div(rms.add(RMS_EPSILON)), rms: rms.reshape([-1]) };
 }
