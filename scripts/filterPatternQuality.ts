@@ -1,5 +1,6 @@
 // `npm run filters:quality [-- --models shapes,fer,mnist-keras,mnist-graph] [-- --presets lucid,chollet]
-//  [-- --layers a,b] [-- --filters 64] [-- --size 64] [-- --steps 40] [-- --lucid '{"jitter":2}'] [-- --batch 16] [-- --repeat 3] [-- --step 1]`
+//  [-- --layers a,b] [-- --filters 64] [-- --size 64] [-- --steps 40] [-- --lucid '{"jitter":2}'] [-- --batch 16] [-- --repeat 3] [-- --step 1]
+//  [-- --ceiling 300]`
 //
 // Do filter patterns show something on real models? For every convolution layer of the example
 // model and of the models in ../shared/realmodels (skipped, saying so, where absent), at the grid's
@@ -10,7 +11,9 @@
 // - beats best: of those, the fraction whose pattern excites the filter more than the best real
 //   image does (goal ≥ 90 %); median gain: the median of pattern ÷ best real image (goal ≥ 3×);
 // - verdicts, and the grid's optimisation time (goal: lucid no slower than chollet on the layer),
-//   with the machine's load average, since timings on a shared machine mean little without it.
+//   with the machine's load average, since timings on a shared machine mean little without it;
+// - with --ceiling N, the median gain once each `lucid` pattern is taken N steps further in pixel
+//   space (filterPatternCeiling.ts): how far the filters can go, as a yardstick for the 40 steps.
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { initializeBackend } from '../src/engine/tfjs/backend';
 import { imageFilesIn } from '../src/engine/analyses/filterPatternVerdict';
 import type { FilterPattern } from '../src/engine/analyses/filterPatterns';
 import { runFilterPatternJob } from '../src/jobs/filterPatternJob';
+import { polishedActivations } from './filterPatternCeiling';
 import { loadModelCached, releaseCachedModel } from '../src/jobs/modelCache';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_MODEL_LIMITS } from '../src/shared/defaults';
 import { FILTER_PATTERN_PRESETS, type FilterPatternPreset, type LucidPresetParameters, type ModelSummary } from '../src/shared/types';
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
       batch: { type: 'string' },
       repeat: { type: 'string', default: '1' },
       step: { type: 'string', default: String(DEFAULT_FILTER_PATTERN_PARAMETERS.stepSize) },
+      ceiling: { type: 'string' },
     },
   });
   const presets = values.presets!.split(',') as FilterPatternPreset[];
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
   const repeat = Number(values.repeat);
   const size = Number(values.size);
   const steps = Number(values.steps);
+  const ceilingSteps = values.ceiling === undefined ? 0 : Number(values.ceiling);
   await initializeBackend('wasm', { wasmDirectory: WASM_DIRECTORY });
   const generatedFolder = await mkdtemp(path.join(os.tmpdir(), 'convscope-quality-'));
   try {
@@ -151,7 +157,7 @@ async function main(): Promise<void> {
         process.stdout.write(`| ${model.name} | skipped: ${path.relative(ROOT, model.file)} is absent | | | | | | | | |\n`);
         continue;
       }
-      const { summary } = await loadModelCached(model.file, DEFAULT_MODEL_LIMITS);
+      const { summary, patternModel } = await loadModelCached(model.file, DEFAULT_MODEL_LIMITS);
       const besideModel = path.dirname(model.file) === EXAMPLE_FOLDER ? [] : await imageFilesIn(path.dirname(model.file), 32);
       const realImages = [...besideModel, ...exampleImages, ...generated];
       const layers = values.layers ? values.layers.split(',').filter((name) => summary.layers.some((layer) => layer.name === name)) : convolutionLayers(summary);
@@ -200,6 +206,24 @@ async function main(): Promise<void> {
           const versusChollet = cholletMs && preset !== 'chollet' ? ` = ${(quality.optimizeMs / cholletMs).toFixed(2)}× chollet` : '';
           process.stdout.write(
             `| ${model.name} | ${shortName} | ${preset} | ${quality.filters} | ${quality.firing} | ${percent(quality.beatsBest, quality.firing)} | ${quality.medianGain.toFixed(2)}× | ${verdicts} | ${(quality.optimizeMs / 1000).toFixed(1)} s${versusChollet} (CPU ${(quality.cpuMs / 1000).toFixed(1)} s) | ${load()} |\n`,
+          );
+        }
+        const lucidRun = runs.get('lucid');
+        if (ceilingSteps > 0 && lucidRun) {
+          const firing = lucidRun.patterns.filter((pattern) => pattern.realImages && pattern.realImages.bestActivation > 0);
+          const started = performance.now();
+          const polished = firing.length === 0 ? [] : await polishedActivations({ model: patternModel, modelPath: model.file, layer, filterCount, preprocess: summary.defaultPreprocess }, firing, ceilingSteps);
+          const gains = firing.map((pattern, i) => polished[i] / pattern.realImages!.bestActivation);
+          for (const key of [model.name, 'all']) {
+            const total = totals.get(`${key} ceiling`) ?? { firing: 0, beats: 0, gains: [] };
+            total.firing += firing.length;
+            total.beats += gains.filter((gain) => gain > 1).length;
+            total.gains.push(...gains);
+            totals.set(`${key} ceiling`, total);
+          }
+          const shortName = layerName.replace(/^StatefulPartitionedCall\/sequential_1\//, '');
+          process.stdout.write(
+            `| ${model.name} | ${shortName} | lucid + ${ceilingSteps} pixel steps (ceiling) | ${lucidRun.patterns.length} | ${firing.length} | ${percent(gains.filter((gain) => gain > 1).length, firing.length)} | ${median(gains).toFixed(2)}× | – | ${((performance.now() - started) / 1000).toFixed(1)} s more | ${load()} |\n`,
           );
         }
       }
