@@ -48,7 +48,7 @@ export class FilterExampleRows {
     );
     this.element = el('section', { class: 'filter-examples', 'aria-label': 'What excites each filter in your images' }, [
       el('h2', { class: 'filter-examples-title' }, ['What excites each filter in your images']),
-      el('p', { class: 'filter-examples-source' }, [`Beside each pattern, the crops of ${source} (${imageCount} image${imageCount === 1 ? '' : 's'}) where the filter fires most, with its activation there.`]),
+      el('p', { class: 'filter-examples-source' }, [`Beside each pattern, the crops of ${source} (${imageCount} image${imageCount === 1 ? '' : 's'}) where the filter responds most, with its activation at that spot (a filter silent on average can still respond in places).`]),
       ...this.rows,
     ]);
   }

@@ -140,7 +140,7 @@ export class FilterPatternView extends RunView<FilterPanelSession> {
     this.summary.textContent =
       `${this.grid.shownCount} of ${this.grid.tileCount} filters done` +
       (notRaised > 0 ? ` · ${notRaised} not raised (the ascent did not raise the filter's mean activation meaningfully)` : '') +
-      (silent > 0 ? ` · ${silent} silent on real images (no image compared makes the filter fire)` : '');
+      (silent > 0 ? ` · ${silent} silent on real images (the filter's mean activation is 0 or less on every image compared)` : '');
     this.summary.hidden = false;
   }
 }

@@ -93,7 +93,7 @@ describe('filter-pattern panel: verdicts in words and example crops', () => {
     assert.equal(button(panel, 2).classList.contains('flat'), false, 'only a filter nothing moved is drawn flat');
     assert.equal(
       text(panel.$('.filter-summary')),
-      "3 of 4 filters done · 1 not raised (the ascent did not raise the filter's mean activation meaningfully) · 1 silent on real images (no image compared makes the filter fire)",
+      "3 of 4 filters done · 1 not raised (the ascent did not raise the filter's mean activation meaningfully) · 1 silent on real images (the filter's mean activation is 0 or less on every image compared)",
     );
     assert.doesNotMatch(text(panel.$('.filter-panel')), /\bdead\b/i, 'the filter panel never says "dead"');
 
