@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import type { LayerActivationImage } from '../../src/shared/types';
 import { EngineClient, EngineError } from '../../src/host/engineClient';
@@ -161,7 +161,10 @@ describe('EngineClient and the engine worker', function () {
     const hurried = new EngineClient({ workerPath: WORKER_PATH, wasmDirectory: BUILT_WASM_DIRECTORY, backend: 'wasm', allowNative: false, jobDeadlinesMs: { activations: 1 }, log: (line) => lines.push(line) });
     try {
       await hurried.start();
-      const odd = path.join(dir, 'odd\u001b[2J\u202emodel.json');
+      // A real model under an odd name (beside its weights), so the job is still loading it when the
+      // deadline passes: a missing file could be reported first on a loaded machine.
+      const odd = path.join(path.dirname(modelPath), 'odd\u001b[2J\u202emodel.json');
+      await copyFile(modelPath, odd);
       await assert.rejects(hurried.runActivations(request({ modelPath: odd }), {}), (error: unknown) => {
         assert.ok(error instanceof EngineError, String(error));
         assert.equal(error.kind, 'input');
