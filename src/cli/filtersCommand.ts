@@ -33,9 +33,9 @@ const CLEAR_OPTIONS: { option: string; key: keyof ClearPresetParameters; integer
   { option: 'tv', key: 'tvWeight', description: 'weight of the total-variation smoothing' },
 ];
 const LUCID_OPTIONS: { option: string; key: keyof LucidPresetParameters; integer?: boolean; description: string }[] = [
-  { option: 'jitter', key: 'jitter', description: 'largest random shift per step, pixels' },
-  { option: 'scale-jitter', key: 'scaleJitter', description: 'largest random relative scale change per step' },
-  { option: 'rotate', key: 'rotationDegrees', description: 'largest random rotation per step, degrees' },
+  { option: 'jitter', key: 'jitter', description: 'largest random shift per step in the first quarter of the steps, pixels' },
+  { option: 'scale-jitter', key: 'scaleJitter', description: 'largest random relative scale change per step in the first quarter' },
+  { option: 'rotate', key: 'rotationDegrees', description: 'largest random rotation per step in the first quarter, degrees' },
   { option: 'redirect-steps', key: 'redirectedReluSteps', integer: true, description: 'steps in which silent filters get redirected ReLU gradients' },
 ];
 /** Command-line spelling of each parameter, for messages. */

@@ -287,7 +287,7 @@ export interface ClearPresetParameters {
 
 /** Extra parameters of the `lucid` preset (see engine/analyses/filterPatternLucid.ts). */
 export interface LucidPresetParameters {
-  /** Largest random shift per step, in whole pixels either way (Lucent's jitter(8) then jitter(4) on 128 px images). */
+  /** Largest random shift per step (the first quarter of the steps are transformed), in whole pixels either way (Lucent's jitter(8) then jitter(4) on 128 px images). */
   jitter: number;
   /** Largest random relative change of scale per step (0.1: ±10 %, Lucent's random_scale). */
   scaleJitter: number;

@@ -4,10 +4,9 @@
 //   input range (0–255 before its own preprocessing), coarse structure favoured, colours decorrelated.
 // - Adam on the spectrum (Lucid and Lucent use Adam; each image's gradient is first divided by its
 //   RMS, so Adam's epsilon means the same on every model whatever its activations' scale).
-// - Transformation robustness: every step the model sees the image randomly shifted, scaled and
-//   rotated (filterPatternTransforms.ts), as a periodic image, which a Fourier image is;
-//   the transformations shape the image in the first quarter of the steps, and the rest settle it
-//   untransformed, as it is shown.
+// - Transformation robustness: in the first quarter of the steps the model sees the image randomly
+//   shifted, scaled and rotated (filterPatternTransforms.ts), as a periodic image, which a Fourier
+//   image is; the rest settle it untransformed, as it is shown (see SETTLING_FRACTION).
 // - The rate warms up over the first fifth of the steps (see WARM_UP_FRACTION).
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
 //   Lucid's redirected ReLU gradient instead, during the first `redirectedReluSteps` steps
