@@ -168,12 +168,27 @@ export class Workbench {
     await this.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'hidden' });
   }
 
+  /**
+   * Opens the Command Palette. F1 is pressed again when the palette does not show: a key press
+   * can be lost while a webview that has just been created takes the focus.
+   */
+  private async openCommandPalette(attempts = 5): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // A click on the sidebar's title bar takes the keyboard away from a focused webview.
+      await this.page.locator('.part.sidebar .composite.title').first().click();
+      await this.page.keyboard.press('F1');
+      try {
+        await this.quickInput.waitFor({ state: 'visible', timeout: 5_000 });
+        return;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+      }
+    }
+  }
+
   /** Runs a command from the Command Palette by its full title. */
   async runCommand(title: string): Promise<void> {
-    // A click on the sidebar's title bar takes the keyboard away from a focused webview.
-    await this.page.locator('.part.sidebar .composite.title').first().click();
-    await this.page.keyboard.press('F1');
-    await this.quickInput.waitFor({ state: 'visible' });
+    await this.openCommandPalette();
     const input = this.quickInput.locator('.quick-input-box input');
     await input.fill(`>${title}`);
     // The row whose title is exactly `title`: Enter would take the first row, which may be another command.
