@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../src/shared/errors';
 import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../../src/engine/analyses/filterPatterns';
-import { FourierImageParameterization, keptFrequencies, realFourierBasis } from '../../src/engine/analyses/patternParameterization';
+import { FourierImageParameterization, keptFrequencies, realFourierBasis, spectrumScale } from '../../src/engine/analyses/patternParameterization';
 import { withRedirectedReluGradients } from '../../src/engine/analyses/filterPatternRedirectedRelu';
 import { judgePattern } from '../../src/engine/analyses/filterPatternVerdict';
 import { filterPatternParameterProblems } from '../../src/engine/analyses/filterPatternParameters';
@@ -73,6 +73,75 @@ describe('lucid preset: the image parameterisation', function () {
       }
     }
     assert.deepEqual([keptFrequencies(64), keptFrequencies(9), keptFrequencies(1)], [32, 5, 1]);
+  });
+
+  it('draws each pixel as the sigmoid of its weighted Fourier sum, colours mixed by Lucid’s correlation, with the exact gradient', function () {
+    // Lucid's color_correlation_svd_sqrt, normalised by its largest column norm.
+    const root = [
+      [0.26, 0.09, 0.02],
+      [0.27, 0.0, -0.05],
+      [0.27, -0.09, 0.03],
+    ];
+    const largestNorm = Math.max(...[0, 1, 2].map((column) => Math.hypot(...root.map((row) => row[column]))));
+    const size = 6;
+    const kept = keptFrequencies(size);
+    const basis = realFourierBasis(size);
+    const scale = spectrumScale(size);
+    for (const channels of [1, 3]) {
+      const batch = 2;
+      const parameterization = new FourierImageParameterization(size, channels);
+      // Channel-major [channels, batch, x frequency, y frequency].
+      const spectrum = Float32Array.from({ length: channels * batch * kept * kept }, (_, i) => Math.sin(i * 1.7) * 3);
+      const coefficient = (channel: number, image: number, kx: number, ky: number) => spectrum[((channel * batch + image) * kept + kx) * kept + ky];
+      const logit = (image: number, y: number, x: number, channel: number, values = coefficient) => {
+        let sum = 0;
+        for (let from = 0; from < channels; from++) {
+          const mix = channels === 1 ? 1 : root[channel][from] / largestNorm;
+          for (let kx = 0; kx < kept; kx++) {
+            for (let ky = 0; ky < kept; ky++) sum += (mix * values(from, image, kx, ky) * scale[kx * kept + ky] * basis[x * size + kx] * basis[y * size + ky]) / 4;
+          }
+        }
+        return sum;
+      };
+      try {
+        const input = tf.tensor4d(spectrum, [channels, batch, kept, kept]);
+        const pixels = tf.tidy(() => parameterization.pixels(input));
+        const values = pixels.dataSync();
+        let worst = 0;
+        for (let image = 0; image < batch; image++) {
+          for (let y = 0; y < size; y++) {
+            for (let x = 0; x < size; x++) {
+              for (let channel = 0; channel < channels; channel++) {
+                const expected = 255 / (1 + Math.exp(-logit(image, y, x, channel)));
+                worst = Math.max(worst, Math.abs(values[((image * size + y) * size + x) * channels + channel] - expected));
+              }
+            }
+          }
+        }
+        assert.ok(worst < 1e-3, `${channels} channel(s): off by ${worst}`);
+        // The gradient of one pixel's value, against the chain rule through the direct sum.
+        const [image, y, x, channel] = [1, 4, 2, channels - 1];
+        const gradient = tf.tidy(() => tf.grad((s: tf.Tensor) => parameterization.pixels(s as tf.Tensor4D).slice([image, y, x, channel], [1, 1, 1, 1]).sum())(input));
+        const sigmoid = 1 / (1 + Math.exp(-logit(image, y, x, channel)));
+        const gradientValues = gradient.dataSync();
+        let worstGradient = 0;
+        for (let from = 0; from < channels; from++) {
+          for (let kx = 0; kx < kept; kx++) {
+            for (let ky = 0; ky < kept; ky++) {
+              const unit = logit(image, y, x, channel, (c, i, a, b) => (c === from && i === image && a === kx && b === ky ? 1 : 0));
+              const expected = 255 * sigmoid * (1 - sigmoid) * unit;
+              worstGradient = Math.max(worstGradient, Math.abs(gradientValues[((from * batch + image) * kept + kx) * kept + ky] - expected));
+            }
+          }
+        }
+        assert.ok(worstGradient < 1e-3, `${channels} channel(s): gradient off by ${worstGradient}`);
+        const otherImage = Array.from({ length: channels * kept * kept }, (_, k) => gradientValues[(Math.floor(k / (kept * kept)) * batch + 0) * kept * kept + (k % (kept * kept))]);
+        assert.ok(otherImage.every((value) => value === 0), 'the other image’s coefficients do not move this pixel');
+        tf.dispose([input, pixels, gradient]);
+      } finally {
+        parameterization.dispose();
+      }
+    }
   });
 
   it('draws a near-gray start in 0–255, and images that never leave 0–255 however large the spectrum', function () {

@@ -83,7 +83,7 @@ export async function ascendLucid(
   try {
     // Adam's state lives in JavaScript: one read of the gradient and one upload of the spectrum a
     // step replace some twenty elementwise kernels, whose calls cost more than their work here.
-    const adam = new BatchAdam(await spectrum.data<'float32'>(), randoms.length);
+    const adam = new BatchAdam(await spectrum.data<'float32'>(), randoms.length, channels);
     const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixels(spectrum)));
     let silentAtStart: boolean[] = [];
     for (let step = 1; step <= steps; step++) {
@@ -164,11 +164,12 @@ async function redirectSilentImages(
 ): Promise<void> {
   const silentImages = rms.flatMap((value, i) => (value === 0 ? [i] : []));
   const objective = objectiveFor(silentImages);
-  const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages));
+  // The spectra are channel-major: images along axis 1.
+  const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages, 1));
   try {
     const subset = transforms && silentImages.map((i) => transforms[i]);
     const redirected = await valuesOf(withRedirectedReluGradients(() => spectrumGradient(objective, parameterization, silentSpectrum, subset)));
-    silentImages.forEach((image, k) => gradient.set(redirected.subarray(k * adam.perImage, (k + 1) * adam.perImage), image * adam.perImage));
+    adam.overwriteImages(gradient, silentImages, redirected);
   } finally {
     silentSpectrum.dispose();
     objective.dispose();
@@ -177,40 +178,64 @@ async function redirectSilentImages(
 
 /**
  * Adam (ascending) on a batch of spectra, each image's gradient first divided by its RMS; the
- * moments are per coefficient, so per image.
+ * moments are per coefficient, so per image. The spectra are channel-major ([channels, batch, K,
+ * K], see FourierImageParameterization): segment s of K² coefficients belongs to image s mod batch.
  */
 class BatchAdam {
   readonly values: Float32Array;
-  readonly perImage: number;
   private readonly firstMoment: Float32Array;
   private readonly secondMoment: Float32Array;
+  private readonly segmentLength: number;
 
-  constructor(initial: Float32Array, images: number) {
+  constructor(
+    initial: Float32Array,
+    private readonly images: number,
+    channels: number,
+  ) {
     this.values = Float32Array.from(initial);
-    this.perImage = initial.length / images;
+    this.segmentLength = initial.length / (images * channels);
     this.firstMoment = new Float32Array(initial.length);
     this.secondMoment = new Float32Array(initial.length);
   }
 
   /** Each image's gradient RMS. */
   imageRms(gradient: Float32Array): number[] {
-    const images = gradient.length / this.perImage;
-    return Array.from({ length: images }, (_, image) => {
+    const sums = new Array<number>(this.images).fill(0);
+    for (let segment = 0, j = 0; j < gradient.length; segment++) {
       let sum = 0;
-      for (let j = image * this.perImage; j < (image + 1) * this.perImage; j++) sum += gradient[j] * gradient[j];
-      return Math.sqrt(sum / this.perImage);
-    });
+      for (const end = j + this.segmentLength; j < end; j++) sum += gradient[j] * gradient[j];
+      sums[segment % this.images] += sum;
+    }
+    const perImage = gradient.length / this.images;
+    return sums.map((sum) => Math.sqrt(sum / perImage));
+  }
+
+  /** Writes `subsetGradient` (the gradient of the images `images`, in their order, same layout) over theirs in `gradient`. */
+  overwriteImages(gradient: Float32Array, images: number[], subsetGradient: Float32Array): void {
+    const length = this.segmentLength;
+    const channels = subsetGradient.length / (images.length * length);
+    for (let channel = 0; channel < channels; channel++) {
+      images.forEach((image, k) => {
+        const from = (channel * images.length + k) * length;
+        gradient.set(subsetGradient.subarray(from, from + length), (channel * this.images + image) * length);
+      });
+    }
   }
 
   /** One step of `rate`; an image whose gradient is zero gets a zero normalised gradient. */
   step(gradient: Float32Array, rms: number[], step: number, rate: number): void {
-    const firstCorrection = 1 - ADAM_BETA1 ** step;
-    const secondCorrection = 1 - ADAM_BETA2 ** step;
-    for (let j = 0; j < this.values.length; j++) {
-      const g = gradient[j] / Math.max(rms[Math.floor(j / this.perImage)], RMS_FLOOR);
-      const m = (this.firstMoment[j] = ADAM_BETA1 * this.firstMoment[j] + (1 - ADAM_BETA1) * g);
-      const v = (this.secondMoment[j] = ADAM_BETA2 * this.secondMoment[j] + (1 - ADAM_BETA2) * g * g);
-      this.values[j] += (rate * (m / firstCorrection)) / (Math.sqrt(v / secondCorrection) + ADAM_EPSILON);
+    const { values, firstMoment, secondMoment, segmentLength } = this;
+    const inverseRms = rms.map((value) => 1 / Math.max(value, RMS_FLOOR));
+    const stepScale = rate / (1 - ADAM_BETA1 ** step);
+    const secondScale = 1 / (1 - ADAM_BETA2 ** step);
+    for (let segment = 0, j = 0; j < values.length; segment++) {
+      const scale = inverseRms[segment % this.images];
+      for (const end = j + segmentLength; j < end; j++) {
+        const g = gradient[j] * scale;
+        const m = (firstMoment[j] = ADAM_BETA1 * firstMoment[j] + (1 - ADAM_BETA1) * g);
+        const v = (secondMoment[j] = ADAM_BETA2 * secondMoment[j] + (1 - ADAM_BETA2) * g * g);
+        values[j] += (stepScale * m) / (Math.sqrt(v * secondScale) + ADAM_EPSILON);
+      }
     }
   }
 }

@@ -82,22 +82,25 @@ function normalizedColorCorrelation(): number[][] {
 }
 
 /**
- * `x · right` for a constant `right`, differentiable in x only. TF.js differentiates a matMul by a
- * matMul with transposeB, which its WASM kernel runs about 5× slower than a plain one; here the
- * gradient is `dy · rightᵀ` with rightᵀ kept ready.
+ * A product with a constant matrix, `x · constant` (right) or `constant · x` (left), differentiable
+ * in x only. TF.js differentiates a matMul by a matMul with a transposed operand, which its WASM
+ * kernel runs about 5× slower than a plain one; here the gradient is a plain product with the
+ * constant's transpose, kept ready.
  */
 class ConstantProduct {
-  private readonly right: tf.Tensor2D;
-  private readonly rightTransposed: tf.Tensor2D;
+  private readonly constant: tf.Tensor2D;
+  private readonly constantTransposed: tf.Tensor2D;
   private readonly product: (x: tf.Tensor) => tf.Tensor;
 
-  constructor(right: tf.Tensor2D) {
-    this.right = right;
-    this.rightTransposed = right.transpose();
-    this.product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-      value: (inputs[0] as tf.Tensor2D).matMul(this.right),
-      gradFunc: (dy: tf.Tensor) => (dy as tf.Tensor2D).matMul(this.rightTransposed),
-    }));
+  constructor(constant: tf.Tensor2D, side: 'left' | 'right') {
+    this.constant = constant;
+    this.constantTransposed = constant.transpose();
+    this.product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = inputs[0] as tf.Tensor2D;
+      return side === 'right'
+        ? { value: x.matMul(this.constant), gradFunc: (dy: tf.Tensor) => (dy as tf.Tensor2D).matMul(this.constantTransposed) }
+        : { value: this.constant.matMul(x), gradFunc: (dy: tf.Tensor) => this.constantTransposed.matMul(dy as tf.Tensor2D) };
+    });
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
@@ -105,19 +108,25 @@ class ConstantProduct {
   }
 
   dispose(): void {
-    tf.dispose([this.right, this.rightTransposed]);
+    tf.dispose([this.constant, this.constantTransposed]);
   }
 }
 
-/** Images of `size`² pixels and 1 or 3 channels, drawn from a spectrum of shape [batch, channels, K, K] (K = keptFrequencies(size)). */
+/**
+ * Images of `size`² pixels and 1 or 3 channels, drawn from a spectrum of shape [channels, batch,
+ * K, K] (K = keptFrequencies(size)): channel-major, each image channel's coefficients indexed
+ * [x frequency, y frequency]. That layout lets both basis products and the colour mix be plain
+ * matrix products with a single transpose between the axes (and one to channels-last for colour
+ * images): transposes were as costly as the products themselves.
+ */
 export class FourierImageParameterization {
   /** Coefficients per axis. */
   readonly kept: number;
   /** `coefficients [·, K] · basisᵀ [K, N]`: the basis applied along the last axis. */
   private readonly alongLastAxis: ConstantProduct;
-  /** [K, K]: the frequency weight of each coefficient. */
+  /** [K, K]: the frequency weight of each coefficient (symmetric in the two axes). */
   private readonly scale: tf.Tensor2D;
-  /** Pixel colour = decorrelated colour · normalised correlationᵀ (Lucent's `t @ color_correlation_normalized.T`). */
+  /** Pixel colour = normalised correlation · decorrelated colour (Lucent's `t @ color_correlation_normalized.T`), on all coefficients at once. */
   private readonly colorMix: ConstantProduct | undefined;
 
   constructor(
@@ -126,35 +135,40 @@ export class FourierImageParameterization {
     kept = keptFrequencies(size),
   ) {
     this.kept = Math.min(size, kept);
-    this.alongLastAxis = new ConstantProduct(tf.tidy(() => tf.tensor2d(truncatedBasis(size, this.kept), [size, this.kept]).transpose<tf.Tensor2D>()));
+    this.alongLastAxis = new ConstantProduct(tf.tidy(() => tf.tensor2d(truncatedBasis(size, this.kept), [size, this.kept]).transpose<tf.Tensor2D>()), 'right');
     // Lucid's division by 4 is folded into the weights.
     this.scale = tf.tidy(() => tf.tensor2d(spectrumScale(size, this.kept), [this.kept, this.kept]).div<tf.Tensor2D>(SPECTRUM_OUTPUT_DIVISOR));
-    this.colorMix = channels === 3 ? new ConstantProduct(tf.tidy(() => tf.tensor2d(normalizedColorCorrelation()).transpose<tf.Tensor2D>())) : undefined;
+    this.colorMix = channels === 3 ? new ConstantProduct(tf.tensor2d(normalizedColorCorrelation()), 'left') : undefined;
   }
 
   /** Lucid's start: normal noise of sd 0.01 per coefficient, from each filter's own stream (a near-gray image). */
   initialSpectrum(randoms: Random[]): tf.Tensor4D {
-    const perImage = this.channels * this.kept * this.kept;
-    const values = new Float32Array(randoms.length * perImage);
-    randoms.forEach((random, i) => {
-      for (let j = 0; j < perImage; j++) values[i * perImage + j] = standardNormal(random) * INITIAL_SPECTRUM_SD;
+    const perChannel = this.kept * this.kept;
+    const batch = randoms.length;
+    const values = new Float32Array(this.channels * batch * perChannel);
+    randoms.forEach((random, image) => {
+      for (let channel = 0; channel < this.channels; channel++) {
+        const offset = (channel * batch + image) * perChannel;
+        for (let j = 0; j < perChannel; j++) values[offset + j] = standardNormal(random) * INITIAL_SPECTRUM_SD;
+      }
     });
-    return tf.tensor4d(values, [randoms.length, this.channels, this.kept, this.kept]);
+    return tf.tensor4d(values, [this.channels, batch, this.kept, this.kept]);
   }
 
   /** [batch, N, N, channels], 0–255: what the model is shown (before its preprocessing). Differentiable. */
   pixels(spectrum: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const [batch, channels, kept] = spectrum.shape;
+      const [channels, batch, kept] = spectrum.shape;
       const size = this.size;
       let weighted = spectrum.mul<tf.Tensor4D>(this.scaleFor(batch, channels));
       // The colour mix is the same linear map at every pixel, so it can act on the coefficients (4× fewer than pixels).
-      if (this.colorMix) weighted = this.colorMix.apply(weighted.transpose([0, 2, 3, 1]).reshape([-1, 3])).reshape([batch, kept, kept, 3]).transpose([0, 3, 1, 2]);
-      // Along x ([y-frequency, x-frequency] → [y-frequency, x]), then along y ([x, y-frequency] → [x, y]).
-      const alongX = this.alongLastAxis.apply(weighted.reshape([-1, kept])).reshape([batch * channels, kept, size]);
-      const alongY = this.alongLastAxis.apply(alongX.transpose([0, 2, 1]).reshape([-1, kept])).reshape([batch, channels, size, size]);
-      // [batch, channels, x, y] → [batch, y, x, channels].
-      return tf.sigmoid(alongY.transpose([0, 3, 2, 1])).mul(255) as tf.Tensor4D;
+      if (this.colorMix) weighted = this.colorMix.apply(weighted.reshape([channels, -1])).reshape(weighted.shape);
+      // Along y ([x-frequency, y-frequency] → [x-frequency, y]), then along x ([y, x-frequency] → [y, x]).
+      const alongY = this.alongLastAxis.apply(weighted.reshape([-1, kept])).reshape([channels * batch, kept, size]);
+      const alongX = this.alongLastAxis.apply(alongY.transpose([0, 2, 1]).reshape([-1, kept])).reshape([channels, batch, size, size]);
+      // [channels, batch, y, x] → [batch, y, x, channels].
+      const image = channels === 1 ? alongX.reshape([batch, size, size, 1]) : alongX.transpose([1, 2, 3, 0]);
+      return tf.sigmoid(image).mul(255) as tf.Tensor4D;
     });
   }
 
@@ -162,7 +176,7 @@ export class FourierImageParameterization {
   private scaleFor(batch: number, channels: number): tf.Tensor4D {
     let tiled = this.tiledScales.get(batch);
     if (!tiled) {
-      tiled = tf.tidy(() => tf.keep(tf.stack(Array.from({ length: batch * channels }, () => this.scale)).reshape<tf.Tensor4D>([batch, channels, this.kept, this.kept])));
+      tiled = tf.tidy(() => tf.keep(tf.stack(Array.from({ length: batch * channels }, () => this.scale)).reshape<tf.Tensor4D>([channels, batch, this.kept, this.kept])));
       this.tiledScales.set(batch, tiled);
     }
     return tiled;
