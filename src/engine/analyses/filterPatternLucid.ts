@@ -7,7 +7,8 @@
 // - Transformation robustness: in the first quarter of the steps the model sees the image randomly
 //   shifted, scaled and rotated (filterPatternTransforms.ts), as a periodic image, which a Fourier
 //   image is; the rest settle it untransformed, as it is shown (see SETTLING_FRACTION).
-// - The rate warms up over the first fifth of the steps (see WARM_UP_FRACTION).
+// - The rate warms up over the first tenth of the steps (see WARM_UP_FRACTION); Adam's momentum is
+//   shorter than its default (see ADAM_BETA1).
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
 //   Lucid's redirected ReLU gradient instead, during the first `redirectedReluSteps` steps
 //   (filterPatternRedirectedRelu.ts); the extra gradient is taken only for batches that have one.
@@ -24,8 +25,15 @@ import { withRedirectedReluGradients } from './filterPatternRedirectedRelu';
 
 /** Adam's learning rate at stepSize 1, tuned for 40 steps on the models of ../shared/realmodels and the example model (Lucid: 0.05 for 512 steps). */
 export const LUCID_LEARNING_RATE = 1;
-/** Adam's defaults (Kingma & Ba; TF's and PyTorch's). */
-const ADAM_BETA1 = 0.9;
+/**
+ * Adam's first-moment decay: 0.7, not the usual 0.9. A 40-step run has no room for a momentum
+ * that averages over ten steps. With the warm-up over a tenth of the steps (it was a fifth), the
+ * shorter one raised the median gain over the best real image on every model (FER 2.87× → 2.96×,
+ * MNIST 2.61× → 2.84×, the example 4.39× → 4.98×); shorter still (0.5, 0.3) let fewer FER filters
+ * beat their best image (91 %).
+ */
+const ADAM_BETA1 = 0.7;
+/** Adam's default (Kingma & Ba; TF's and PyTorch's). */
 const ADAM_BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
 /**
@@ -34,7 +42,7 @@ const ADAM_EPSILON = 1e-8;
  * leave a filter below where the near-gray start had it; the rate grows linearly over this
  * fraction of the steps instead.
  */
-const WARM_UP_FRACTION = 0.2;
+const WARM_UP_FRACTION = 0.1;
 /**
  * The steps after the first quarter see the image as it is shown, untransformed: the robustness
  * steps leave it off the optimum for the exact image, and these settle it there. The layout a
