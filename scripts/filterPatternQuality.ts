@@ -1,6 +1,6 @@
 // `npm run filters:quality [-- --models shapes,fer,mnist-keras,mnist-graph] [-- --presets lucid,chollet]
 //  [-- --layers a,b] [-- --filters 64] [-- --size 64] [-- --steps 40] [-- --lucid '{"jitter":2}'] [-- --batch 16] [-- --repeat 3] [-- --step 1]
-//  [-- --ceiling 300]`
+//  [-- --ceiling 300] [-- --seed 1]`
 //
 // Do filter patterns show something on real models? For every convolution layer of the example
 // model and of the models in ../shared/realmodels (skipped, saying so, where absent), at the grid's
@@ -131,6 +131,7 @@ async function main(): Promise<void> {
       repeat: { type: 'string', default: '1' },
       step: { type: 'string', default: String(DEFAULT_FILTER_PATTERN_PARAMETERS.stepSize) },
       ceiling: { type: 'string' },
+      seed: { type: 'string', default: String(DEFAULT_FILTER_PATTERN_PARAMETERS.seed) },
     },
   });
   const presets = values.presets!.split(',') as FilterPatternPreset[];
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
                 modelPath: model.file,
                 layerName,
                 filters,
-                parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, lucid: { ...DEFAULT_FILTER_PATTERN_PARAMETERS.lucid!, ...lucidOverrides }, preset, size, steps, stepSize: Number(values.step), realImages },
+                parameters: { ...DEFAULT_FILTER_PATTERN_PARAMETERS, lucid: { ...DEFAULT_FILTER_PATTERN_PARAMETERS.lucid!, ...lucidOverrides }, preset, size, steps, stepSize: Number(values.step), seed: Number(values.seed), realImages },
                 limits: { model: DEFAULT_MODEL_LIMITS },
                 ...(values.batch ? { maxBatchSize: Number(values.batch) } : {}),
               },
