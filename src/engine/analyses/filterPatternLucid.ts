@@ -197,24 +197,24 @@ class BatchAdam {
 
   constructor(
     initial: Float32Array,
-    private readonly images: number,
+    private readonly batchSize: number,
     channels: number,
   ) {
     this.values = Float32Array.from(initial);
-    this.segmentLength = initial.length / (images * channels);
+    this.segmentLength = initial.length / (batchSize * channels);
     this.firstMoment = new Float32Array(initial.length);
     this.secondMoment = new Float32Array(initial.length);
   }
 
   /** Each image's gradient RMS. */
   imageRms(gradient: Float32Array): number[] {
-    const sums = new Array<number>(this.images).fill(0);
+    const sums = new Array<number>(this.batchSize).fill(0);
     for (let segment = 0, j = 0; j < gradient.length; segment++) {
       let sum = 0;
       for (const end = j + this.segmentLength; j < end; j++) sum += gradient[j] * gradient[j];
-      sums[segment % this.images] += sum;
+      sums[segment % this.batchSize] += sum;
     }
-    const perImage = gradient.length / this.images;
+    const perImage = gradient.length / this.batchSize;
     return sums.map((sum) => Math.sqrt(sum / perImage));
   }
 
@@ -225,7 +225,7 @@ class BatchAdam {
     for (let channel = 0; channel < channels; channel++) {
       images.forEach((image, k) => {
         const from = (channel * images.length + k) * length;
-        gradient.set(subsetGradient.subarray(from, from + length), (channel * this.images + image) * length);
+        gradient.set(subsetGradient.subarray(from, from + length), (channel * this.batchSize + image) * length);
       });
     }
   }
@@ -237,7 +237,7 @@ class BatchAdam {
     const stepScale = rate / (1 - ADAM_BETA1 ** step);
     const secondScale = 1 / (1 - ADAM_BETA2 ** step);
     for (let segment = 0, j = 0; j < values.length; segment++) {
-      const scale = inverseRms[segment % this.images];
+      const scale = inverseRms[segment % this.batchSize];
       for (const end = j + segmentLength; j < end; j++) {
         const g = gradient[j] * scale;
         const m = (firstMoment[j] = ADAM_BETA1 * firstMoment[j] + (1 - ADAM_BETA1) * g);
