@@ -85,7 +85,7 @@ export interface ParameterRange {
  * What the engine, the CLI and the settings accept for each filter-pattern parameter; the engine
  * refuses anything else, saying the range. Every value in range gives finite images: `chollet`
  * and `clear` move each pixel by at most `stepSize` RMS per step (clear's smoothing is implicit),
- * `lucid`'s pixels are a sigmoid's.
+ * `lucid`'s pixels are clipped to 0–255.
  */
 export const FILTER_PATTERN_RANGES = {
   size: { min: 1, max: 1024, integer: true },

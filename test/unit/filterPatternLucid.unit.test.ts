@@ -75,7 +75,7 @@ describe('lucid preset: the image parameterisation', function () {
     assert.deepEqual([keptFrequencies(64), keptFrequencies(9), keptFrequencies(1)], [32, 5, 1]);
   });
 
-  it('draws each pixel as the sigmoid of its weighted Fourier sum, colours mixed by Lucid’s correlation, with the exact gradient', function () {
+  it('draws each pixel as its weighted Fourier sum clipped to 0–255, colours mixed by Lucid’s correlation, with the projected gradient', function () {
     // Lucid's color_correlation_svd_sqrt, normalised by its largest column norm.
     const root = [
       [0.26, 0.09, 0.02],
@@ -91,9 +91,10 @@ describe('lucid preset: the image parameterisation', function () {
       const batch = 2;
       const parameterization = new FourierImageParameterization(size, channels);
       // Channel-major [channels, batch, x frequency, y frequency].
-      const spectrum = Float32Array.from({ length: channels * batch * kept * kept }, (_, i) => Math.sin(i * 1.7) * 3);
+      const spectrum = Float32Array.from({ length: channels * batch * kept * kept }, (_, i) => Math.sin(i * 1.7) * 25);
       const coefficient = (channel: number, image: number, kx: number, ky: number) => spectrum[((channel * batch + image) * kept + kx) * kept + ky];
-      const logit = (image: number, y: number, x: number, channel: number, values = coefficient) => {
+      // The pixel before clipping: 127.5 + 255/4 × (the weighted sum, divided by 4 as Lucid does).
+      const unclipped = (image: number, y: number, x: number, channel: number, values = coefficient, offset = 127.5) => {
         let sum = 0;
         for (let from = 0; from < channels; from++) {
           const mix = channels === 1 ? 1 : root[channel][from] / largestNorm;
@@ -101,7 +102,7 @@ describe('lucid preset: the image parameterisation', function () {
             for (let ky = 0; ky < kept; ky++) sum += (mix * values(from, image, kx, ky) * scale[kx * kept + ky] * basis[x * size + kx] * basis[y * size + ky]) / 4;
           }
         }
-        return sum;
+        return offset + (255 / 4) * sum;
       };
       try {
         const input = tf.tensor4d(spectrum, [channels, batch, kept, kept]);
@@ -112,32 +113,46 @@ describe('lucid preset: the image parameterisation', function () {
           for (let y = 0; y < size; y++) {
             for (let x = 0; x < size; x++) {
               for (let channel = 0; channel < channels; channel++) {
-                const expected = 255 / (1 + Math.exp(-logit(image, y, x, channel)));
+                const expected = Math.min(255, Math.max(0, unclipped(image, y, x, channel)));
                 worst = Math.max(worst, Math.abs(values[((image * size + y) * size + x) * channels + channel] - expected));
               }
             }
           }
         }
         assert.ok(worst < 1e-3, `${channels} channel(s): off by ${worst}`);
-        // The gradient of one pixel's value, against the chain rule through the direct sum.
-        const [image, y, x, channel] = [1, 4, 2, channels - 1];
-        const gradient = tf.tidy(() => tf.grad((s: tf.Tensor) => parameterization.pixels(s as tf.Tensor4D).slice([image, y, x, channel], [1, 1, 1, 1]).sum())(input));
-        const sigmoid = 1 / (1 + Math.exp(-logit(image, y, x, channel)));
-        const gradientValues = gradient.dataSync();
-        let worstGradient = 0;
-        for (let from = 0; from < channels; from++) {
-          for (let kx = 0; kx < kept; kx++) {
-            for (let ky = 0; ky < kept; ky++) {
-              const unit = logit(image, y, x, channel, (c, i, a, b) => (c === from && i === image && a === kx && b === ky ? 1 : 0));
-              const expected = 255 * sigmoid * (1 - sigmoid) * unit;
-              worstGradient = Math.max(worstGradient, Math.abs(gradientValues[((from * batch + image) * kept + kx) * kept + ky] - expected));
+        // The gradient of one pixel's value raised (+1) or lowered (−1), against the chain rule
+        // through the direct sum: it passes inside 0–255 and, outside, only back towards it.
+        const cases = new Set<string>();
+        const image = 1;
+        const channel = channels - 1;
+        for (let y = 0; y < size; y++) {
+          for (let x = 0; x < size; x++) {
+            const before = unclipped(image, y, x, channel);
+            const side = before > 255 ? 'above' : before < 0 ? 'below' : 'inside';
+            for (const direction of [1, -1]) {
+              const gradient = tf.tidy(() => tf.grad((s: tf.Tensor) => parameterization.pixels(s as tf.Tensor4D).slice([image, y, x, channel], [1, 1, 1, 1]).sum().mul(direction))(input));
+              const gradientValues = gradient.dataSync();
+              gradient.dispose();
+              const passes = side === 'inside' || (side === 'above' ? direction < 0 : direction > 0);
+              cases.add(`${side} ${passes ? 'passes' : 'stops'}`);
+              let worstGradient = 0;
+              for (let from = 0; from < channels; from++) {
+                for (let i = 0; i < batch; i++) {
+                  for (let kx = 0; kx < kept; kx++) {
+                    for (let ky = 0; ky < kept; ky++) {
+                      const unit = unclipped(image, y, x, channel, (c, j, a, b) => (c === from && j === i && a === kx && b === ky ? 1 : 0), 0);
+                      const expected = passes ? direction * unit : 0;
+                      worstGradient = Math.max(worstGradient, Math.abs(gradientValues[((from * batch + i) * kept + kx) * kept + ky] - expected));
+                    }
+                  }
+                }
+              }
+              assert.ok(worstGradient < 1e-3, `${channels} channel(s), pixel (${y}, ${x}) ${side}, direction ${direction}: gradient off by ${worstGradient}`);
             }
           }
         }
-        assert.ok(worstGradient < 1e-3, `${channels} channel(s): gradient off by ${worstGradient}`);
-        const otherImage = Array.from({ length: channels * kept * kept }, (_, k) => gradientValues[(Math.floor(k / (kept * kept)) * batch + 0) * kept * kept + (k % (kept * kept))]);
-        assert.ok(otherImage.every((value) => value === 0), 'the other image’s coefficients do not move this pixel');
-        tf.dispose([input, pixels, gradient]);
+        assert.deepEqual([...cases].sort(), ['above passes', 'above stops', 'below passes', 'below stops', 'inside passes'], `${channels} channel(s): every case is checked`);
+        tf.dispose([input, pixels]);
       } finally {
         parameterization.dispose();
       }

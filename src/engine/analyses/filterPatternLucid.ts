@@ -24,7 +24,7 @@ import { FourierImageParameterization } from './patternParameterization';
 import { withRedirectedReluGradients } from './filterPatternRedirectedRelu';
 
 /** Adam's learning rate at stepSize 1, tuned for 40 steps on the models of ../shared/realmodels and the example model (Lucid: 0.05 for 512 steps). */
-export const LUCID_LEARNING_RATE = 1;
+export const LUCID_LEARNING_RATE = 0.7;
 /**
  * Adam's first-moment decay: 0.7, not the usual 0.9. A 40-step run has no room for a momentum
  * that averages over ten steps. With the warm-up over a tenth of the steps (it was a fifth), the
@@ -38,7 +38,7 @@ const ADAM_BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
 /**
  * Adam's first steps move every coefficient by the full rate whatever its gradient (m̂ / √v̂ is ±1
- * at step 1), which at this rate saturates the sigmoid into a binary image in one step and can
+ * at step 1), which at this rate clips the image into a binary one in one step and can
  * leave a filter below where the near-gray start had it; the rate grows linearly over this
  * fraction of the steps instead.
  */
