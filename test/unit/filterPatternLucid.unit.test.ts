@@ -9,6 +9,7 @@ import { InputError } from '../../src/shared/errors';
 import { filterBatches, optimizeFilterPatterns, planFilterPatterns, type FilterPattern } from '../../src/engine/analyses/filterPatterns';
 import { FourierImageParameterization, keptFrequencies, realFourierBasis, spectrumScale } from '../../src/engine/analyses/patternParameterization';
 import { withRedirectedReluGradients } from '../../src/engine/analyses/filterPatternRedirectedRelu';
+import { PerImageRates } from '../../src/engine/analyses/filterPatternRates';
 import { judgePattern } from '../../src/engine/analyses/filterPatternVerdict';
 import { filterPatternParameterProblems } from '../../src/engine/analyses/filterPatternParameters';
 import { findFilterExamples, FilterExampleSearch } from '../../src/engine/analyses/filterPatternExamples';
@@ -175,6 +176,20 @@ describe('lucid preset: the image parameterisation', function () {
         parameterization.dispose();
       }
     }
+  });
+});
+
+describe('lucid preset: each image’s rate in the settling steps', function () {
+  it('lengthens an image’s steps while its score rises and shortens them when it does not, within ¼–4× the shared rate', function () {
+    const rates = new PerImageRates(3);
+    rates.observe([1, 1, 1]);
+    assert.deepEqual(rates.ratesFor(2), [2, 2, 2], 'a first score alone changes nothing');
+    rates.observe([2, 0.5, 1]);
+    assert.deepEqual(rates.ratesFor(2).map((rate) => +rate.toFixed(6)), [2.4, 1, 1], 'rose: ×1.2; fell: ×½; unchanged: ×½');
+    for (let step = 3; step <= 20; step++) rates.observe([step, 1 / step, 1]);
+    assert.deepEqual(rates.ratesFor(2), [8, 0.5, 0.5], 'the factors stop at 4 and ¼');
+    rates.observe([0, 1, 2]);
+    assert.deepEqual(rates.ratesFor(1).map((rate) => +rate.toFixed(6)), [2, 0.3, 0.3], 'each image follows its own scores');
   });
 });
 

@@ -8,7 +8,8 @@
 //   shifted, scaled and rotated (filterPatternTransforms.ts), as a periodic image, which a Fourier
 //   image is; the rest settle it untransformed, as it is shown (see SETTLING_FRACTION).
 // - The rate warms up over the first tenth of the steps (see WARM_UP_FRACTION); Adam's momentum is
-//   shorter than its default (see ADAM_BETA1).
+//   shorter than its default (see ADAM_BETA1); in the settling steps each image's rate follows how
+//   its own score moves (filterPatternRates.ts).
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
 //   Lucid's redirected ReLU gradient instead, during the first `redirectedReluSteps` steps
 //   (filterPatternRedirectedRelu.ts); the extra gradient is taken only for batches that have one.
@@ -22,6 +23,7 @@ import type { FilterObjective } from './filterPatternObjective';
 import { drawTransforms, transformDifferentiably, type ImageTransforms } from './filterPatternTransforms';
 import { FourierImageParameterization } from './patternParameterization';
 import { withRedirectedReluGradients } from './filterPatternRedirectedRelu';
+import { PerImageRates } from './filterPatternRates';
 
 /** Adam's learning rate at stepSize 1, tuned for 40 steps on the models of ../shared/realmodels and the example model (Lucid: 0.05 for 512 steps). */
 export const LUCID_LEARNING_RATE = 0.7;
@@ -93,13 +95,17 @@ export async function ascendLucid(
     // step replace some twenty elementwise kernels, whose calls cost more than their work here.
     const adam = new BatchAdam(await spectrum.data<'float32'>(), randoms.length, channels);
     const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixels(spectrum)));
+    const rates = new PerImageRates(randoms.length);
     let silentAtStart: boolean[] = [];
     for (let step = 1; step <= steps; step++) {
       await beforeStep(step);
       // No transformation at all when every range is 0 (the resampling costs much of a small model's step).
       const settling = step > steps * (1 - SETTLING_FRACTION);
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
-      const gradient = await valuesOf(spectrumGradient(objective, parameterization, spectrum, transforms));
+      const seen = scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms);
+      const [gradient, scores] = await Promise.all([valuesOf(seen.gradient), valuesOf(seen.scores)]);
+      // A settling step's scores are those of the images as they are shown.
+      if (settling) rates.observe(scores);
       let rms = adam.imageRms(gradient);
       if (step === 1) silentAtStart = rms.map((value) => value === 0);
       if (step <= lucid.redirectedReluSteps && rms.some((value) => value === 0)) {
@@ -107,7 +113,7 @@ export async function ascendLucid(
         rms = adam.imageRms(gradient);
       }
       const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
-      adam.step(gradient, rms, step, rate);
+      adam.step(gradient, rms, step, rates.ratesFor(rate));
       spectrum.dispose();
       spectrum = tf.tensor4d(adam.values, spectrum.shape);
     }
@@ -137,14 +143,21 @@ export async function ascendLucid(
   }
 }
 
-/** The gradient of each image's score, as seen through its transformation, with respect to its spectrum. */
-function spectrumGradient(objective: FilterObjective, parameterization: FourierImageParameterization, spectrum: tf.Tensor4D, transforms: ImageTransforms | undefined): tf.Tensor {
+/** Each image's score, as seen through its transformation, and its gradient with respect to the image's spectrum. */
+function scoresAndSpectrumGradient(
+  objective: FilterObjective,
+  parameterization: FourierImageParameterization,
+  spectrum: tf.Tensor4D,
+  transforms: ImageTransforms | undefined,
+): { scores: tf.Tensor; gradient: tf.Tensor } {
   return tf.tidy(() => {
-    const score = (values: tf.Tensor) => {
+    const scores = (values: tf.Tensor) => {
       const pixels = parameterization.pixels(values as tf.Tensor4D);
-      return objective.scoresWithFastGradient(transforms ? transformDifferentiably(pixels, transforms) : pixels).sum();
+      return objective.scoresWithFastGradient(transforms ? transformDifferentiably(pixels, transforms) : pixels);
     };
-    return tf.grad(score)(spectrum);
+    // Images are independent, so seeding every score's gradient with 1 gives each image its own.
+    const { value, grad } = tf.valueAndGrad(scores)(spectrum, tf.ones([spectrum.shape[1]]));
+    return { scores: value, gradient: grad };
   });
 }
 
@@ -176,7 +189,9 @@ async function redirectSilentImages(
   const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages, 1));
   try {
     const subset = transforms && silentImages.map((i) => transforms[i]);
-    const redirected = await valuesOf(withRedirectedReluGradients(() => spectrumGradient(objective, parameterization, silentSpectrum, subset)));
+    const { scores, gradient: redirectedGradient } = withRedirectedReluGradients(() => scoresAndSpectrumGradient(objective, parameterization, silentSpectrum, subset));
+    scores.dispose();
+    const redirected = await valuesOf(redirectedGradient);
     adam.overwriteImages(gradient, silentImages, redirected);
   } finally {
     silentSpectrum.dispose();
@@ -230,14 +245,15 @@ class BatchAdam {
     }
   }
 
-  /** One step of `rate`; an image whose gradient is zero gets a zero normalised gradient. */
-  step(gradient: Float32Array, rms: number[], step: number, rate: number): void {
+  /** One step, each image at its own rate; an image whose gradient is zero gets a zero normalised gradient. */
+  step(gradient: Float32Array, rms: number[], step: number, rates: number[]): void {
     const { values, firstMoment, secondMoment, segmentLength } = this;
     const inverseRms = rms.map((value) => 1 / Math.max(value, RMS_FLOOR));
-    const stepScale = rate / (1 - ADAM_BETA1 ** step);
+    const firstScale = 1 / (1 - ADAM_BETA1 ** step);
     const secondScale = 1 / (1 - ADAM_BETA2 ** step);
     for (let segment = 0, j = 0; j < values.length; segment++) {
       const scale = inverseRms[segment % this.batchSize];
+      const stepScale = rates[segment % this.batchSize] * firstScale;
       for (const end = j + segmentLength; j < end; j++) {
         const g = gradient[j] * scale;
         const m = (firstMoment[j] = ADAM_BETA1 * firstMoment[j] + (1 - ADAM_BETA1) * g);
