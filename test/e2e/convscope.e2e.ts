@@ -1455,7 +1455,9 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
           const roughness = median(structured.map((texture) => texture.roughness));
           log(`      ${structured.length} of ${textures.length} tiles have contrast; median roughness ${roughness.toFixed(2)} (white noise ≈ 1.13)`);
           if (structured.length < textures.length * 0.75) throw new Error(`only ${structured.length} of ${textures.length} tiles have any contrast`);
-          if (!(roughness < 0.5)) throw new Error(`the tiles look like noise: median roughness ${roughness.toFixed(2)} (white noise ≈ 1.13, a pattern well under 0.5)`);
+          // On this layer the study notes' ascent leaves gray noise at 0.81–1.24 (median 0.95); lucid's
+          // stripes and textures, a few pixels wide, are at 0.17–0.78 (median 0.53).
+          if (!(roughness < 0.75)) throw new Error(`the tiles look like noise: median roughness ${roughness.toFixed(2)} (white noise ≈ 1.13, the notes' gray noise on this layer ≈ 0.95, a pattern under 0.75)`);
           await frame.locator('.filter-grid').scrollIntoViewIfNeeded();
         });
         await steps.run('Below the grid, each pattern sits beside the crops of the images that excite its filter most', 20_000, async () => {
