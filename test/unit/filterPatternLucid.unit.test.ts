@@ -247,6 +247,32 @@ describe('lucid preset: the ascent', function () {
     }
   });
 
+  it('shows a convolution with a single filter, in every preset and beside its crops (tf.oneHot refuses a depth of 1)', async function () {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }),
+        tf.layers.conv2d({ filters: 1, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }), biasInitializer: tf.initializers.constant({ value: 0.1 }) }),
+      ],
+    });
+    const dir = await makeTempDir();
+    try {
+      const layer = model.layers[1].name;
+      for (const preset of ['lucid', 'chollet', 'clear'] as const) {
+        const [pattern] = await patternsOf(model, '/m/model.json', layer, 'rescale', lucid({ preset, size: 16, steps: 5 }));
+        assert.equal(pattern.filter, 0);
+        assert.ok(pattern.pixels.every(Number.isFinite) && Number.isFinite(pattern.lossEnd), `${preset}: ${pattern.lossStart} → ${pattern.lossEnd}`);
+        // Silent on gray noise, so only lucid's redirected ReLU gradients move it.
+        if (preset === 'lucid') assert.ok(pattern.lossEnd > pattern.lossStart, `lucid: ${pattern.lossStart} → ${pattern.lossEnd}`);
+      }
+      const image = await writeTestImage(path.join(dir, 'a.png'), 16, 16);
+      const { results } = await findFilterExamples(model, summarizeModel(model, path.join(dir, 'model.json')), { layerName: layer, top: 1 }, [image], {});
+      assert.deepEqual(results.map(({ filter }) => filter), [0]);
+    } finally {
+      model.dispose();
+      await removeDir(dir);
+    }
+  });
+
   it('puts TF.js’s own ReLU gradients back after redirecting them, also when the gradient throws', function () {
     const own = tf.getGradient(tf.Relu);
     assert.throws(

@@ -3,6 +3,7 @@
 // field around the filter's largest activation in that image. Images are read one at a time, so
 // a panel or the CLI can show the top crops as they change; only the crops kept are held.
 import * as tf from '@tensorflow/tfjs';
+import { oneHotRows } from '../tfjs/oneHotRows';
 import { readImageForModel } from '../input/imageInput';
 import { preprocessTensor } from '../input/preprocessTensor';
 import { InputError } from '../../shared/errors';
@@ -82,7 +83,7 @@ export class FilterExampleSearch {
     filterCount: number,
   ) {
     this.best = new Map(filters.map((filter) => [filter, []]));
-    this.filterColumns = tf.tidy(() => tf.oneHot(tf.tensor1d(filters, 'int32'), filterCount).transpose<tf.Tensor2D>());
+    this.filterColumns = tf.tidy(() => oneHotRows(filters, filterCount).transpose<tf.Tensor2D>());
   }
 
   /** Checks the layer and filters as the filter grid does (every problem an InputError on the model file) and measures the receptive fields. */

@@ -5,6 +5,7 @@ import type { GraphNetwork } from '../models/graph/graphNetwork';
 import { graphPatternPath } from '../models/graph/graphPatternPath';
 import { layerOutputPath, layerSites } from '../models/layers/layerSites';
 import { preprocessTensor } from '../input/preprocessTensor';
+import { oneHotRows } from '../tfjs/oneHotRows';
 import type { PreprocessMode, Shape } from '../../shared/types';
 
 /** A layers model, or a graph model (engine/graphModel) whose nodes are the layers. */
@@ -36,7 +37,7 @@ export class FilterObjective {
     filterCount: number,
     private readonly preprocess: PreprocessMode,
   ) {
-    this.mask = tf.tidy(() => tf.oneHot(tf.tensor1d(filters, 'int32'), filterCount).reshape([filters.length, 1, 1, filterCount]) as tf.Tensor4D);
+    this.mask = tf.tidy(() => oneHotRows(filters, filterCount).reshape([filters.length, 1, 1, filterCount]) as tf.Tensor4D);
   }
 
   /** [batch]: each image's filter's mean activation, in inference mode, with the model's preprocessing applied to the pixels. */

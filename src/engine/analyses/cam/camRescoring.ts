@@ -2,6 +2,7 @@
 // each channel) and Ablation-CAM (each channel zeroed). Channels go through the model in batches;
 // between batches progress is reported and the job may stop (checkCancelled throws).
 import * as tf from '@tensorflow/tfjs';
+import { oneHotRows } from '../../tfjs/oneHotRows';
 import type { GradCamScore } from '../../../shared/types';
 import type { CamSource } from './camSource';
 import { weightedFeatureMapSum } from './camFormulas';
@@ -67,7 +68,7 @@ export async function ablationCamMap(source: CamSource, score: GradCamScore, hoo
   const ablated = await scoreChannels(channels, batchSize, hooks, (start, count) => {
     const maps = tf.tidy(() => {
       // Row i keeps every channel but start + i.
-      const keep = tf.sub(1, tf.oneHot(tf.range(start, start + count, 1, 'int32'), channels)).reshape([count, 1, 1, channels]);
+      const keep = tf.sub(1, oneHotRows(Array.from({ length: count }, (_, i) => start + i), channels)).reshape([count, 1, 1, channels]);
       return tf.mul(source.featureMap, keep) as tf.Tensor4D;
     });
     try {
