@@ -273,6 +273,22 @@ describe('lucid preset: the ascent', function () {
     }
   });
 
+  it('redirects a linear filter whose every input a ReLU silences (its mean activation is its bias, not 0)', async function () {
+    const model = modelWithSilentFilter();
+    // A 1×1 linear convolution reading the silent filter: 0.5 + that filter's output, constant on the start.
+    model.add(tf.layers.conv2d({ filters: 1, kernelSize: 1 }));
+    model.layers[2].setWeights([tf.tensor4d([0, 1], [1, 1, 2, 1]), tf.tensor1d([0.5])]);
+    try {
+      const layer = model.layers[2].name;
+      const [plain] = await patternsOf(model, '/m/model.json', layer, 'rescale', lucid({ size: 16, steps: 30, lucid: { ...lucid().lucid!, redirectedReluSteps: 0 } }), [0]);
+      const [redirected] = await patternsOf(model, '/m/model.json', layer, 'rescale', lucid({ size: 16, steps: 30 }), [0]);
+      assert.ok(Math.abs(plain.lossStart - 0.5) < 1e-6 && plain.lossEnd === plain.lossStart, `plain: ${plain.lossStart} → ${plain.lossEnd}`);
+      assert.ok(redirected.lossEnd > 0.5, `redirected: ${redirected.lossStart} → ${redirected.lossEnd}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('puts TF.js’s own ReLU gradients back after redirecting them, also when the gradient throws', function () {
     const own = tf.getGradient(tf.Relu);
     assert.throws(

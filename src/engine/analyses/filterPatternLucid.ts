@@ -12,7 +12,9 @@
 //   its own score moves (filterPatternRates.ts).
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
 //   Lucid's redirected ReLU gradient instead, during the first `redirectedReluSteps` steps
-//   (filterPatternRedirectedRelu.ts); the extra gradient is taken only for batches that have one.
+//   (filterPatternRedirectedRelu.ts). An image silent at its last step (a mean activation of 0)
+//   takes the next through redirected ReLUs only, the others through the plain gradient: the batch
+//   costs two smaller passes, not a whole one and then the silent images' again.
 //
 // Each image of a batch has its own spectrum, Adam moments, random transformations and
 // normalisation, so it follows the path it would follow alone.
@@ -97,20 +99,33 @@ export async function ascendLucid(
     const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixels(spectrum)));
     const rates = new PerImageRates(randoms.length);
     let silentAtStart: boolean[] = [];
+    // Images expected to be silent (a mean activation of exactly 0: nothing fires) take their step
+    // through redirected ReLUs only, not through a plain pass first; the rest through the plain one.
+    let expectedSilent = lossStart.map((loss) => loss === 0);
     for (let step = 1; step <= steps; step++) {
       await beforeStep(step);
       // No transformation at all when every range is 0 (the resampling costs much of a small model's step).
       const settling = step > steps * (1 - SETTLING_FRACTION);
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
-      const seen = scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms);
-      const [gradient, scores] = await Promise.all([valuesOf(seen.gradient), valuesOf(seen.scores)]);
+      const redirecting = step <= lucid.redirectedReluSteps;
+      const redirected = redirecting ? everyImage.filter((i) => expectedSilent[i]) : [];
+      const { gradient, scores } =
+        redirected.length === 0
+          ? await valuesOfBoth(scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms))
+          : await splitBatchGradient(objectiveFor, parameterization, spectrum, transforms, redirected, adam);
       // A settling step's scores are those of the images as they are shown.
       if (settling) rates.observe(scores);
       let rms = adam.imageRms(gradient);
-      if (step === 1) silentAtStart = rms.map((value) => value === 0);
-      if (step <= lucid.redirectedReluSteps && rms.some((value) => value === 0)) {
-        await redirectSilentImages(objectiveFor, parameterization, spectrum, transforms, rms, adam, gradient);
-        rms = adam.imageRms(gradient);
+      if (step === 1) silentAtStart = rms.map((value, i) => expectedSilent[i] || value === 0);
+      if (redirecting) {
+        // Silent where none was expected (a linear layer after a ReLU that blocks everything): that image again, redirected.
+        const missed = everyImage.filter((i) => rms[i] === 0 && !expectedSilent[i]);
+        if (missed.length > 0) {
+          const again = await subsetGradient(objectiveFor, parameterization, spectrum, transforms, missed, true);
+          adam.overwriteImages(gradient, missed, again.gradient);
+          rms = adam.imageRms(gradient);
+        }
+        expectedSilent = Array.from(scores, (score) => score === 0);
       }
       const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
       adam.step(gradient, rms, step, rates.ratesFor(rate));
@@ -161,6 +176,12 @@ function scoresAndSpectrumGradient(
   });
 }
 
+/** Both tensors' values (see valuesOf). */
+async function valuesOfBoth(seen: { scores: tf.Tensor; gradient: tf.Tensor }): Promise<{ scores: Float32Array; gradient: Float32Array }> {
+  const [gradient, scores] = await Promise.all([valuesOf(seen.gradient), valuesOf(seen.scores)]);
+  return { gradient, scores };
+}
+
 /** A tensor's values, image after image, in an array of their own; the tensor is disposed. */
 async function valuesOf(tensor: tf.Tensor): Promise<Float32Array> {
   try {
@@ -171,30 +192,49 @@ async function valuesOf(tensor: tf.Tensor): Promise<Float32Array> {
 }
 
 /**
- * The silent images' gradients again (a smaller batch), with redirected ReLU gradients, written
- * over theirs in `gradient`; the others keep their own, so no image's path depends on its batch.
+ * The batch's scores and gradient in two passes: the images `redirected` through redirected ReLU
+ * gradients, the others through the plain ones. Each image sees only its own pass, so no image's
+ * path depends on its batch.
  */
-async function redirectSilentImages(
+async function splitBatchGradient(
   objectiveFor: (images: number[]) => FilterObjective,
   parameterization: FourierImageParameterization,
   spectrum: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
-  rms: number[],
+  redirected: number[],
   adam: BatchAdam,
-  gradient: Float32Array,
-): Promise<void> {
-  const silentImages = rms.flatMap((value, i) => (value === 0 ? [i] : []));
-  const objective = objectiveFor(silentImages);
+): Promise<{ scores: Float32Array; gradient: Float32Array }> {
+  const batchSize = spectrum.shape[1];
+  const plain = Array.from({ length: batchSize }, (_, i) => i).filter((i) => !redirected.includes(i));
+  const gradient = new Float32Array(spectrum.size);
+  const scores = new Float32Array(batchSize);
+  for (const [images, redirect] of [[plain, false], [redirected, true]] as const) {
+    if (images.length === 0) continue;
+    const part = await subsetGradient(objectiveFor, parameterization, spectrum, transforms, images, redirect);
+    adam.overwriteImages(gradient, images, part.gradient);
+    images.forEach((image, k) => (scores[image] = part.scores[k]));
+  }
+  return { scores, gradient };
+}
+
+/** The scores and gradient of some images of the batch (a smaller batch), through redirected ReLU gradients or the plain ones. */
+async function subsetGradient(
+  objectiveFor: (images: number[]) => FilterObjective,
+  parameterization: FourierImageParameterization,
+  spectrum: tf.Tensor4D,
+  transforms: ImageTransforms | undefined,
+  images: number[],
+  redirect: boolean,
+): Promise<{ scores: Float32Array; gradient: Float32Array }> {
+  const objective = objectiveFor(images);
   // The spectra are channel-major: images along axis 1.
-  const silentSpectrum = tf.tidy(() => tf.gather(spectrum, silentImages, 1));
+  const subsetSpectrum = tf.tidy(() => tf.gather(spectrum, images, 1));
   try {
-    const subset = transforms && silentImages.map((i) => transforms[i]);
-    const { scores, gradient: redirectedGradient } = withRedirectedReluGradients(() => scoresAndSpectrumGradient(objective, parameterization, silentSpectrum, subset));
-    scores.dispose();
-    const redirected = await valuesOf(redirectedGradient);
-    adam.overwriteImages(gradient, silentImages, redirected);
+    const subsetTransforms = transforms && images.map((i) => transforms[i]);
+    const compute = () => scoresAndSpectrumGradient(objective, parameterization, subsetSpectrum, subsetTransforms);
+    return await valuesOfBoth(redirect ? withRedirectedReluGradients(compute) : compute());
   } finally {
-    silentSpectrum.dispose();
+    subsetSpectrum.dispose();
     objective.dispose();
   }
 }
