@@ -214,7 +214,7 @@ const clipInward = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) =>
   return {
     value: clipped,
     // dy − dy·[dy·outside > 0]: float steps, as WASM's boolean kernels are several times slower.
-    gradFunc: (dy: tf.Tensor, [kept]: tf.Tensor[]) => dy.sub(dy.mul(tf.step(dy.mul(kept)))),
+    gradFunc: (dy: tf.Tensor, [savedOutside]: tf.Tensor[]) => dy.sub(dy.mul(tf.step(dy.mul(savedOutside)))),
   };
 });
 
