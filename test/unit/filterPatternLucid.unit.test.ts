@@ -306,6 +306,17 @@ describe('lucid preset: the ascent', function () {
     assert.deepEqual([...redirected.dataSync()], [0, -1]);
     tf.dispose([x, redirected]);
   });
+
+  it('redirects only the images it is told to, in one pass; the others keep the true gradient even where a ReLU blocks all of it', function () {
+    // Both images closed everywhere (x < 0), the objective asking for a larger input.
+    const x = tf.tensor2d([
+      [-1, -2],
+      [-1, -2],
+    ]);
+    const gradient = withRedirectedReluGradients(() => tf.grad((v) => tf.relu(v).sum())(x), [true, false]);
+    assert.deepEqual([...gradient.dataSync()], [1, 1, 0, 0]);
+    tf.dispose([x, gradient]);
+  });
 });
 
 describe('filter-pattern verdicts and real images', function () {

@@ -13,8 +13,8 @@
 // - A filter silent on its image (a zero gradient: some ReLU blocks it entirely) takes the step with
 //   Lucid's redirected ReLU gradient instead, during the first `redirectedReluSteps` steps
 //   (filterPatternRedirectedRelu.ts). An image silent at its last step (a mean activation of 0)
-//   takes the next through redirected ReLUs only, the others through the plain gradient: the batch
-//   costs two smaller passes, not a whole one and then the silent images' again.
+//   takes the next through redirected ReLUs, in the same pass as the others, which keep the true
+//   gradient at every ReLU: one pass, not a plain one and then the silent images' again.
 //
 // Each image of a batch has its own spectrum, Adam moments, random transformations and
 // normalisation, so it follows the path it would follow alone.
@@ -74,8 +74,8 @@ export interface LucidAscent {
 
 /**
  * Optimises one batch. `objectiveFor(images)` scores the given images of the batch (by position)
- * by their own filters; the whole batch's is used every step, a subset's when silent images take
- * their step again with redirected ReLUs.
+ * by their own filters; the whole batch's is used every step, a subset's when images found silent
+ * where none was expected take their step again with redirected ReLUs.
  */
 export async function ascendLucid(
   objectiveFor: (images: number[]) => FilterObjective,
@@ -108,11 +108,10 @@ export async function ascendLucid(
       const settling = step > steps * (1 - SETTLING_FRACTION);
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
       const redirecting = step <= lucid.redirectedReluSteps;
-      const redirected = redirecting ? everyImage.filter((i) => expectedSilent[i]) : [];
-      const { gradient, scores } =
-        redirected.length === 0
-          ? await valuesOfBoth(scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms))
-          : await splitBatchGradient(objectiveFor, parameterization, spectrum, transforms, redirected, adam);
+      const compute = () => scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms);
+      const { gradient, scores } = await valuesOfBoth(
+        redirecting && expectedSilent.some(Boolean) ? withRedirectedReluGradients(compute, expectedSilent) : compute(),
+      );
       // A settling step's scores are those of the images as they are shown.
       if (settling) rates.observe(scores);
       let rms = adam.imageRms(gradient);
@@ -121,8 +120,7 @@ export async function ascendLucid(
         // Silent where none was expected (a linear layer after a ReLU that blocks everything): that image again, redirected.
         const missed = everyImage.filter((i) => rms[i] === 0 && !expectedSilent[i]);
         if (missed.length > 0) {
-          const again = await subsetGradient(objectiveFor, parameterization, spectrum, transforms, missed, true);
-          adam.overwriteImages(gradient, missed, again.gradient);
+          adam.overwriteImages(gradient, missed, await redirectedSubsetGradient(objectiveFor, parameterization, spectrum, transforms, missed));
           rms = adam.imageRms(gradient);
         }
         expectedSilent = Array.from(scores, (score) => score === 0);
@@ -191,48 +189,22 @@ async function valuesOf(tensor: tf.Tensor): Promise<Float32Array> {
   }
 }
 
-/**
- * The batch's scores and gradient in two passes: the images `redirected` through redirected ReLU
- * gradients, the others through the plain ones. Each image sees only its own pass, so no image's
- * path depends on its batch.
- */
-async function splitBatchGradient(
-  objectiveFor: (images: number[]) => FilterObjective,
-  parameterization: FourierImageParameterization,
-  spectrum: tf.Tensor4D,
-  transforms: ImageTransforms | undefined,
-  redirected: number[],
-  adam: BatchAdam,
-): Promise<{ scores: Float32Array; gradient: Float32Array }> {
-  const batchSize = spectrum.shape[1];
-  const plain = Array.from({ length: batchSize }, (_, i) => i).filter((i) => !redirected.includes(i));
-  const gradient = new Float32Array(spectrum.size);
-  const scores = new Float32Array(batchSize);
-  for (const [images, redirect] of [[plain, false], [redirected, true]] as const) {
-    if (images.length === 0) continue;
-    const part = await subsetGradient(objectiveFor, parameterization, spectrum, transforms, images, redirect);
-    adam.overwriteImages(gradient, images, part.gradient);
-    images.forEach((image, k) => (scores[image] = part.scores[k]));
-  }
-  return { scores, gradient };
-}
-
-/** The scores and gradient of some images of the batch (a smaller batch), through redirected ReLU gradients or the plain ones. */
-async function subsetGradient(
+/** The gradient of some images of the batch (a smaller batch) through redirected ReLU gradients. */
+async function redirectedSubsetGradient(
   objectiveFor: (images: number[]) => FilterObjective,
   parameterization: FourierImageParameterization,
   spectrum: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
   images: number[],
-  redirect: boolean,
-): Promise<{ scores: Float32Array; gradient: Float32Array }> {
+): Promise<Float32Array> {
   const objective = objectiveFor(images);
   // The spectra are channel-major: images along axis 1.
   const subsetSpectrum = tf.tidy(() => tf.gather(spectrum, images, 1));
   try {
     const subsetTransforms = transforms && images.map((i) => transforms[i]);
-    const compute = () => scoresAndSpectrumGradient(objective, parameterization, subsetSpectrum, subsetTransforms);
-    return await valuesOfBoth(redirect ? withRedirectedReluGradients(compute) : compute());
+    const { scores, gradient } = withRedirectedReluGradients(() => scoresAndSpectrumGradient(objective, parameterization, subsetSpectrum, subsetTransforms));
+    scores.dispose();
+    return await valuesOf(gradient);
   } finally {
     subsetSpectrum.dispose();
     objective.dispose();
