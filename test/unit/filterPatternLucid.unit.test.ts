@@ -317,6 +317,25 @@ describe('lucid preset: the ascent', function () {
     assert.deepEqual([...gradient.dataSync()], [1, 1, 0, 0]);
     tf.dispose([x, gradient]);
   });
+
+  it('redirects a blocked ReLU6 only towards its open range, and leaves open and plain images their true gradient', function () {
+    // Image 0 above 6 everywhere (blocked), image 1 open, image 2 below 0 (blocked, but plain); image 3 below 0, redirected.
+    const x = tf.tensor2d([
+      [7, 8],
+      [1, 2],
+      [-1, -2],
+      [-1, -2],
+    ]);
+    const weights = tf.tensor2d([
+      [-1, 1],
+      [1, 1],
+      [1, 1],
+      [1, -1],
+    ]);
+    const gradient = withRedirectedReluGradients(() => tf.grad((v) => tf.relu6(v).mul(weights).sum())(x), [true, true, false, true]);
+    assert.deepEqual(Array.from(gradient.dataSync(), (value) => value + 0), [-1, 0, 1, 1, 0, 0, 1, 0], '-0 read as 0');
+    tf.dispose([x, weights, gradient]);
+  });
 });
 
 describe('filter-pattern verdicts and real images', function () {

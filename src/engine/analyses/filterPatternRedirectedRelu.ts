@@ -11,36 +11,58 @@ import { withReluGradient } from '../tfjs/reluGradientOverride';
 
 /**
  * Ascent convention: `dy` is the gradient of the objective to raise, so `dy > 0` asks for a larger
- * input. `plain`: [batch], 1 where an image keeps the true gradient whatever gets through. Built
- * from float steps: TF.js's WASM boolean kernels are several times slower.
+ * input. `candidates`: the images of the batch that may be redirected. Only those whose true
+ * gradient is zero here take the redirected one, computed on their rows alone: beyond the true
+ * gradient, the work on the whole batch is one reduction, and a copy where an image is blocked
+ * (a dozen elementwise kernels on every image at every ReLU cost about as much as the layer's
+ * convolutions on the example model). Built from float steps: TF.js's WASM boolean kernels are
+ * several times slower.
  */
-function redirectedGradient(dy: tf.Tensor, x: tf.Tensor, upper: number | undefined, plain: tf.Tensor1D | undefined): tf.Tensor {
+function redirectedGradient(dy: tf.Tensor, x: tf.Tensor, upper: number | undefined, candidates: number[]): tf.Tensor {
   return tf.tidy(() => {
     const open = upper === undefined ? tf.step(x) : tf.step(x).mul(tf.step(tf.sub(upper, x)));
     const trueGradient = dy.mul(open);
-    // Where the ReLU is closed, only what pushes its input back into its open range.
-    const pushesIn = upper === undefined ? tf.step(dy) : tf.step(dy).mul(tf.step(x.neg())).add(tf.step(dy.neg()).mul(tf.step(x.sub(upper))));
-    const redirected = dy.mul(tf.maximum(open, pushesIn));
-    // Per image: does any of the true gradient get through (or is the image plain)?
+    if (candidates.length === 0) return trueGradient;
     const batch = x.shape[0] ?? 1;
-    const passes = trueGradient.abs().reshape([batch, -1]).max(1).sign();
-    const keepsTrue = plain ? tf.maximum(passes, plain) : passes;
-    const perImage = keepsTrue.reshape([batch, ...x.shape.slice(1).map(() => 1)]);
-    // Exact where perImage is 1: redirected equals the true gradient where the ReLU is open, and the difference is exact where it is closed.
-    return redirected.add(trueGradient.sub(redirected).mul(perImage));
+    // Per image: does any of the true gradient get through? (WASM and cpu read synchronously.)
+    const largest = trueGradient.abs().reshape([batch, -1]).max(1).dataSync();
+    const blocked = candidates.filter((image) => largest[image] === 0);
+    if (blocked.length === 0) return trueGradient;
+    // A blocked image's dy is 0 wherever its ReLU is open, so its redirected gradient is what pushes
+    // a closed input back into the open range. Rows are taken by slices, a run of neighbours at a
+    // time (WASM's Gather is several times slower).
+    const rows = runsOf(batch, (image) => blocked.includes(image)).map(({ start, length, marked }) => {
+      if (!marked) return tf.slice(trueGradient, start, length);
+      const runDy = tf.slice(dy, start, length);
+      if (upper === undefined) return runDy.mul(tf.step(runDy));
+      const runX = tf.slice(x, start, length);
+      return runDy.mul(tf.step(runDy).mul(tf.step(runX.neg())).add(tf.step(runDy.neg()).mul(tf.step(runX.sub(upper)))));
+    });
+    return rows.length === 1 ? rows[0] : tf.concat(rows);
   });
 }
 
 /**
  * Runs `compute` (which takes a gradient) with ReLU gradients redirected, then puts TF.js's own
  * back, even when it throws. `redirectedImages`: per image of the batch, whether it may be
- * redirected (omitted: all); the others take the true gradient, as in a plain pass.
+ * redirected (omitted: all); the others take the true gradient at every ReLU, as in a plain pass.
  */
 export function withRedirectedReluGradients<T>(compute: () => T, redirectedImages?: boolean[]): T {
-  const plain = redirectedImages && tf.tensor1d(redirectedImages.map((redirected) => (redirected ? 0 : 1)));
-  try {
-    return withReluGradient((dy, x, upper) => redirectedGradient(dy, x, upper, plain), compute);
-  } finally {
-    plain?.dispose();
+  return withReluGradient((dy, x, upper) => {
+    const batch = x.shape[0] ?? 1;
+    const candidates = Array.from({ length: batch }, (_, i) => i).filter((i) => redirectedImages?.[i] ?? true);
+    return redirectedGradient(dy, x, upper, candidates);
+  }, compute);
+}
+
+/** 0 … count − 1 as runs of neighbours that are all marked or all not. */
+function runsOf(count: number, isMarked: (index: number) => boolean): { start: number; length: number; marked: boolean }[] {
+  const runs: { start: number; length: number; marked: boolean }[] = [];
+  for (let index = 0; index < count; index++) {
+    const marked = isMarked(index);
+    const last = runs[runs.length - 1];
+    if (last && last.marked === marked) last.length++;
+    else runs.push({ start: index, length: 1, marked });
   }
+  return runs;
 }
