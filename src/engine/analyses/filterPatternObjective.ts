@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GraphNetwork } from '../models/graph/graphNetwork';
 import { graphPatternPath } from '../models/graph/graphPatternPath';
 import { layerOutputPath, layerSites } from '../models/layers/layerSites';
+import { convolutionFilterSubset, type FilterSubsetLayer } from '../models/layers/convolutionFilterSubset';
 import { preprocessTensor } from '../input/preprocessTensor';
 import { oneHotRows } from '../tfjs/oneHotRows';
 import type { PreprocessMode, Shape } from '../../shared/types';
@@ -18,12 +19,16 @@ export interface PatternPath {
   computeOutputShape(inputShape: number[]): number[];
   /** The declared output shapes of the layers run on the way. */
   shapesOnTheWay(): (Shape | Shape[])[];
+  /** Where the layer can compute some of its filters alone (a Conv2D): the layer's output for those filters only, in their order. */
+  forFilters?(filters: number[]): FilterSubsetLayer;
 }
 
 export function patternPath(model: PatternModel, layer: { index: number; name: string }, modelPath: string): PatternPath {
   if (!(model instanceof tf.LayersModel)) return graphPatternPath(model, layer.name);
-  const path = layerOutputPath(layerSites(model)[layer.index], modelPath);
-  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]) };
+  const site = layerSites(model)[layer.index];
+  const path = layerOutputPath(site, modelPath);
+  const forFilters = convolutionFilterSubset(site, modelPath);
+  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]), ...(forFilters ? { forFilters } : {}) };
 }
 
 /** Scores image i of a batch by the mean activation of filter `filters[i]` (the notes' `K.mean(layer_output[:, :, :, f])`). */
@@ -32,7 +37,7 @@ export class FilterObjective {
   private readonly mask: tf.Tensor4D;
 
   constructor(
-    private readonly patternModel: Pick<PatternPath, 'apply'>,
+    private readonly patternModel: Pick<PatternPath, 'apply' | 'forFilters'>,
     private readonly filters: number[],
     filterCount: number,
     private readonly preprocess: PreprocessMode,
@@ -48,15 +53,21 @@ export class FilterObjective {
   }
 
   /**
-   * The same scores, with a cheaper gradient (the `lucid` preset's): the one-hot mask, already
-   * divided by height × width, is kept at the output's full shape, so neither the product nor the
-   * gradient broadcasts. TF.js's WASM kernels broadcast 5–10× slower than they multiply equal
-   * shapes, and differentiating a sum builds a tensor of ones as large as the output every step.
+   * The same scores, with a cheaper gradient (the `lucid` preset's):
+   * - where the layer can compute some of its filters alone, it computes only the batch's filters;
+   * - the one-hot mask, already divided by height × width, is kept at the output's full shape, so
+   *   neither the product nor the gradient broadcasts. TF.js's WASM kernels broadcast 5–10× slower
+   *   than they multiply equal shapes, and differentiating a sum builds a tensor of ones as large as
+   *   the output every step.
    */
   scoresWithFastGradient(pixels: tf.Tensor4D): tf.Tensor1D {
-    return this.reduce(this.patternModel.apply(preprocessTensor(pixels, this.preprocess))) as tf.Tensor1D;
+    const input = preprocessTensor(pixels, this.preprocess);
+    if (!this.patternModel.forFilters) return this.reduce(this.patternModel.apply(input)) as tf.Tensor1D;
+    this.subsetLayer ??= this.patternModel.forFilters(this.filters);
+    return this.reduce(this.subsetLayer.apply(input)) as tf.Tensor1D;
   }
 
+  private subsetLayer: FilterSubsetLayer | undefined;
   private fullMask: tf.Tensor4D | undefined;
 
   private readonly reduce = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -69,14 +80,19 @@ export class FilterObjective {
     };
   });
 
-  /** [batch, height, width, channels]: 1 / (height × width) at each image's filter, 0 elsewhere; made once per output shape. */
+  /**
+   * [batch, height, width, channels]: 1 / (height × width) at each image's channel, 0 elsewhere;
+   * made once per output shape. The channel is the image's filter, or the image's own index where
+   * the layer computes the batch's filters only.
+   */
   private fullMaskFor(shape: number[]): tf.Tensor4D {
     if (this.fullMask && this.fullMask.shape.every((length, axis) => length === shape[axis])) return this.fullMask;
     this.fullMask?.dispose();
     const [batch, height, width, channels] = shape;
     const values = new Float32Array(batch * height * width * channels);
     for (let image = 0; image < batch; image++) {
-      for (let position = 0; position < height * width; position++) values[(image * height * width + position) * channels + this.filters[image]] = 1 / (height * width);
+      const channel = this.patternModel.forFilters ? image : this.filters[image];
+      for (let position = 0; position < height * width; position++) values[(image * height * width + position) * channels + channel] = 1 / (height * width);
     }
     this.fullMask = tf.keep(tf.tensor4d(values, [batch, height, width, channels]));
     return this.fullMask;
@@ -94,5 +110,6 @@ export class FilterObjective {
   dispose(): void {
     this.mask.dispose();
     this.fullMask?.dispose();
+    this.subsetLayer?.dispose();
   }
 }

@@ -44,7 +44,16 @@ export interface LayerOutputPath {
  * and weights and own no tensors, so they are never disposed.
  */
 export function layerOutputPath(site: LayerSite, modelPath: string): LayerOutputPath {
-  const stages = pathTo(site.layer.output as tf.SymbolicTensor | tf.SymbolicTensor[], site.container, site.parent, site.name, modelPath);
+  return chain(pathTo(site.layer.output as tf.SymbolicTensor | tf.SymbolicTensor[], site.container, site.parent, site.name, modelPath));
+}
+
+/** The same to `site`'s input (none: the layer reads the model's input); undefined where the layer is applied more than once. */
+export function layerInputPath(site: LayerSite, modelPath: string): LayerOutputPath | undefined {
+  if (site.layer.inboundNodes.length !== 1) return undefined;
+  return chain(pathTo(site.layer.input as tf.SymbolicTensor | tf.SymbolicTensor[], site.container, site.parent, site.name, modelPath));
+}
+
+function chain(stages: tf.LayersModel[]): LayerOutputPath {
   return {
     apply: (input) => stages.reduce((x, stage) => stage.apply(x, { training: false }) as tf.Tensor, input),
     computeOutputShape: (inputShape) => stages.reduce((shape, stage) => stage.computeOutputShape(shape) as number[], inputShape),
