@@ -2,7 +2,7 @@
 // the ascent uses as the sampling's gradient.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { drawTransforms, PeriodicSampler, transformDifferentiably, type ImageTransforms } from '../../src/engine/analyses/filterPatternTransforms';
+import { drawTransforms, PeriodicSampler, SamplerStorage, transformDifferentiably, type ImageTransforms } from '../../src/engine/analyses/filterPatternTransforms';
 import { mulberry32 } from '../../src/engine/seededRandom';
 import { useWasmBackend } from '../support/engineFixtures';
 
@@ -84,6 +84,25 @@ describe('filter pattern transforms', function () {
     assert.ok(Math.abs(left - right) < 1e-3 * Math.abs(left), `${left} against ${right}`);
   });
 
+
+  it('samples the same on a reused storage, whatever was built on it before, larger or smaller', function () {
+    const randoms = [1, 2, 3].map((seed) => mulberry32(seed));
+    const ranges = { jitter: 3, scaleJitter: 0.2, rotationDegrees: 15 };
+    const storage = new SamplerStorage();
+    for (const [size, images] of [
+      [10, 3],
+      [7, 2],
+      [10, 3],
+      [13, 1],
+    ]) {
+      const transforms = drawTransforms(randoms.slice(0, images), size, ranges);
+      const x = randomImages(images * size * size * 3, size);
+      const fresh = new PeriodicSampler(transforms, size, 3);
+      const reused = new PeriodicSampler(transforms, size, 3, storage);
+      assert.deepEqual(reused.sample(x), fresh.sample(x));
+      assert.deepEqual(reused.adjoint(x), fresh.adjoint(x));
+    }
+  });
   it('differentiates the transformed image by the sampling’s transpose, built pixel by pixel', function () {
     const size = 6;
     const transforms: ImageTransforms = [rotationAboutCentre(size, 20, 0.9)];

@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../seededRandom';
 import type { LucidPresetParameters } from '../../shared/types';
 import type { FilterObjective } from './filterPatternObjective';
-import { drawTransforms, transformDifferentiably, type ImageTransforms } from './filterPatternTransforms';
+import { drawTransforms, SamplerStorage, transformDifferentiably, type ImageTransforms } from './filterPatternTransforms';
 import { FourierImageParameterization } from './patternParameterization';
 import { withRedirectedReluGradients } from './filterPatternRedirectedRelu';
 import { PerImageRates } from './filterPatternRates';
@@ -98,6 +98,7 @@ export async function ascendLucid(
     const adam = new BatchAdam(await spectrum.data<'float32'>(), randoms.length, channels);
     const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixels(spectrum)));
     const rates = new PerImageRates(randoms.length);
+    const samplerStorage = new SamplerStorage();
     let silentAtStart: boolean[] = [];
     // Images expected to be silent (a mean activation of exactly 0: nothing fires) take their step
     // through redirected ReLUs only, not through a plain pass first; the rest through the plain one.
@@ -108,7 +109,7 @@ export async function ascendLucid(
       const settling = step > steps * (1 - SETTLING_FRACTION);
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
       const redirecting = step <= lucid.redirectedReluSteps;
-      const compute = () => scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms);
+      const compute = () => scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms, samplerStorage);
       const { gradient, scores } = await valuesOfBoth(
         redirecting && expectedSilent.some(Boolean) ? withRedirectedReluGradients(compute, expectedSilent) : compute(),
       );
@@ -120,7 +121,7 @@ export async function ascendLucid(
         // Silent where none was expected (a linear layer after a ReLU that blocks everything): that image again, redirected.
         const missed = everyImage.filter((i) => rms[i] === 0 && !expectedSilent[i]);
         if (missed.length > 0) {
-          adam.overwriteImages(gradient, missed, await redirectedSubsetGradient(objectiveFor, parameterization, spectrum, transforms, missed));
+          adam.overwriteImages(gradient, missed, await redirectedSubsetGradient(objectiveFor, parameterization, spectrum, transforms, samplerStorage, missed));
           rms = adam.imageRms(gradient);
         }
         expectedSilent = Array.from(scores, (score) => score === 0);
@@ -162,11 +163,12 @@ function scoresAndSpectrumGradient(
   parameterization: FourierImageParameterization,
   spectrum: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
+  samplerStorage: SamplerStorage,
 ): { scores: tf.Tensor; gradient: tf.Tensor } {
   return tf.tidy(() => {
     const scores = (values: tf.Tensor) => {
       const pixels = parameterization.pixels(values as tf.Tensor4D);
-      return objective.scoresWithFastGradient(transforms ? transformDifferentiably(pixels, transforms) : pixels);
+      return objective.scoresWithFastGradient(transforms ? transformDifferentiably(pixels, transforms, samplerStorage) : pixels);
     };
     // Images are independent, so seeding every score's gradient with 1 gives each image its own.
     const { value, grad } = tf.valueAndGrad(scores)(spectrum, tf.ones([spectrum.shape[1]]));
@@ -195,6 +197,7 @@ async function redirectedSubsetGradient(
   parameterization: FourierImageParameterization,
   spectrum: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
+  samplerStorage: SamplerStorage,
   images: number[],
 ): Promise<Float32Array> {
   const objective = objectiveFor(images);
@@ -202,7 +205,7 @@ async function redirectedSubsetGradient(
   const subsetSpectrum = tf.tidy(() => tf.gather(spectrum, images, 1));
   try {
     const subsetTransforms = transforms && images.map((i) => transforms[i]);
-    const { scores, gradient } = withRedirectedReluGradients(() => scoresAndSpectrumGradient(objective, parameterization, subsetSpectrum, subsetTransforms));
+    const { scores, gradient } = withRedirectedReluGradients(() => scoresAndSpectrumGradient(objective, parameterization, subsetSpectrum, subsetTransforms, samplerStorage));
     scores.dispose();
     return await valuesOf(gradient);
   } finally {

@@ -42,6 +42,24 @@ export function drawTransforms(randoms: Random[], size: number, ranges: Transfor
 }
 
 /**
+ * Tap and weight arrays kept from one step's sampler to the next: allocating them afresh each step
+ * often cost several times the filling (fresh pages: 0.2–1.9 ms a step against 0.2–0.3 ms, 16 images of
+ * 28 px). A sampler built on a storage is valid until the next one built on it.
+ */
+export class SamplerStorage {
+  private taps = new Int32Array(0);
+  private weights = new Float32Array(0);
+
+  arrays(length: number): { taps: Int32Array; weights: Float32Array } {
+    if (this.taps.length < length) {
+      this.taps = new Int32Array(length);
+      this.weights = new Float32Array(length);
+    }
+    return { taps: this.taps.subarray(0, length), weights: this.weights.subarray(0, length) };
+  }
+}
+
+/**
  * Bilinear sampling of periodic images ([batch, size, size, channels], channels last, flattened)
  * at each image's transformed points, and its adjoint.
  */
@@ -55,10 +73,12 @@ export class PeriodicSampler {
     transforms: ImageTransforms,
     size: number,
     private readonly channels: number,
+    storage?: SamplerStorage,
   ) {
     const pixels = transforms.length * size * size;
-    const taps = (this.taps = new Int32Array(4 * pixels));
-    const weights = (this.weights = new Float32Array(4 * pixels));
+    const { taps, weights } = storage ? storage.arrays(4 * pixels) : { taps: new Int32Array(4 * pixels), weights: new Float32Array(4 * pixels) };
+    this.taps = taps;
+    this.weights = weights;
     let tap = 0;
     for (let image = 0; image < transforms.length; image++) {
       const [a0, a1, a2, b0, b1, b2] = transforms[image];
@@ -125,10 +145,13 @@ function wrap(index: number, size: number): number {
   return wrapped < 0 ? wrapped + size : wrapped;
 }
 
-/** The images as the model sees them, each by its own transform; differentiable (the gradient is the sampling's adjoint). */
-export function transformDifferentiably(images: tf.Tensor4D, transforms: ImageTransforms): tf.Tensor4D {
+/**
+ * The images as the model sees them, each by its own transform; differentiable (the gradient is the
+ * sampling's adjoint). `storage`: see SamplerStorage (the gradient must be taken before the next use).
+ */
+export function transformDifferentiably(images: tf.Tensor4D, transforms: ImageTransforms, storage?: SamplerStorage): tf.Tensor4D {
   const [, size, , channels] = images.shape;
-  const sampler = new PeriodicSampler(transforms, size, channels);
+  const sampler = new PeriodicSampler(transforms, size, channels, storage);
   const transform = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: tf.tensor4d(sampler.sample((inputs[0] as tf.Tensor4D).dataSync<'float32'>()), images.shape),
     gradFunc: (dy: tf.Tensor) => tf.tensor4d(sampler.adjoint(dy.dataSync<'float32'>()), images.shape),
