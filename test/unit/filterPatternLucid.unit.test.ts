@@ -177,6 +177,33 @@ describe('lucid preset: the image parameterisation', function () {
       }
     }
   });
+
+  it('weights and mixes a spectrum in JavaScript as its kernels do, and takes the gradient back by the transpose', function () {
+    for (const channels of [1, 3]) {
+      const parameterization = new FourierImageParameterization(12, channels);
+      try {
+        const values = Float32Array.from(parameterization.initialSpectrumValues([mulberry32(3), mulberry32(4)]), (value, i) => value * 300 * Math.sin(i));
+        const shape = parameterization.spectrumShape(2);
+        tf.tidy(() => {
+          const spectrum = tf.tensor4d(values, shape);
+          const weighted = tf.tensor4d(parameterization.weightSpectrum(values), shape);
+          const direct = parameterization.pixels(spectrum);
+          const viaJavaScript = parameterization.pixelsOfWeighted(weighted);
+          assert.ok(direct.sub(viaJavaScript).abs().max().arraySync() < 1e-3, 'the same pixels');
+          // A random linear read-out of the pixels: its gradient through both routes.
+          const readOut = tf.randomNormal(direct.shape, 0, 1, 'float32', 5);
+          const throughKernels = tf.grad((s) => parameterization.pixels(s as tf.Tensor4D).mul(readOut).sum())(spectrum).dataSync();
+          const weightedGradient = tf.grad((w) => parameterization.pixelsOfWeighted(w as tf.Tensor4D).mul(readOut).sum())(weighted).dataSync();
+          const throughJavaScript = parameterization.spectrumGradient(Float32Array.from(weightedGradient));
+          const largest = Math.max(...throughKernels.map(Math.abs));
+          assert.ok(largest > 0);
+          throughKernels.forEach((value, i) => assert.ok(Math.abs(value - throughJavaScript[i]) < 1e-4 * largest, `coefficient ${i}: ${value} against ${throughJavaScript[i]}`));
+        });
+      } finally {
+        parameterization.dispose();
+      }
+    }
+  });
 });
 
 describe('lucid preset: each image’s rate in the settling steps', function () {

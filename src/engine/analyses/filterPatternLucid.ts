@@ -90,13 +90,15 @@ export async function ascendLucid(
   const everyImage = randoms.map((_, i) => i);
   const objective = objectiveFor(everyImage);
   const parameterization = new FourierImageParameterization(size, channels);
-  let spectrum = parameterization.initialSpectrum(randoms);
-  const startingSpectrum = spectrum.clone();
+  const shape = parameterization.spectrumShape(randoms.length);
+  // Adam's state lives in JavaScript: one read of the gradient and one upload of the spectrum a
+  // step replace some twenty elementwise kernels, whose calls cost more than their work here. The
+  // model is shown the spectrum weighted and colour-mixed in JavaScript (see weightSpectrum).
+  const adam = new BatchAdam(parameterization.initialSpectrumValues(randoms), randoms.length, channels);
+  let weighted = tf.tensor4d(parameterization.weightSpectrum(adam.values), shape);
+  const startingWeighted = weighted.clone();
   try {
-    // Adam's state lives in JavaScript: one read of the gradient and one upload of the spectrum a
-    // step replace some twenty elementwise kernels, whose calls cost more than their work here.
-    const adam = new BatchAdam(await spectrum.data<'float32'>(), randoms.length, channels);
-    const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixels(spectrum)));
+    const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixelsOfWeighted(weighted)));
     const rates = new PerImageRates(randoms.length);
     const samplerStorage = new SamplerStorage();
     let silentAtStart: boolean[] = [];
@@ -109,10 +111,10 @@ export async function ascendLucid(
       const settling = step > steps * (1 - SETTLING_FRACTION);
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
       const redirecting = step <= lucid.redirectedReluSteps;
-      const compute = () => scoresAndSpectrumGradient(objective, parameterization, spectrum, transforms, samplerStorage);
-      const { gradient, scores } = await valuesOfBoth(
-        redirecting && expectedSilent.some(Boolean) ? withRedirectedReluGradients(compute, expectedSilent) : compute(),
-      );
+      const compute = () => scoresAndWeightedGradient(objective, parameterization, weighted, transforms, samplerStorage);
+      const seen = await valuesOfBoth(redirecting && expectedSilent.some(Boolean) ? withRedirectedReluGradients(compute, expectedSilent) : compute());
+      const { scores } = seen;
+      const gradient = parameterization.spectrumGradient(seen.gradient);
       // A settling step's scores are those of the images as they are shown.
       if (settling) rates.observe(scores);
       let rms = adam.imageRms(gradient);
@@ -121,17 +123,18 @@ export async function ascendLucid(
         // Silent where none was expected (a linear layer after a ReLU that blocks everything): that image again, redirected.
         const missed = everyImage.filter((i) => rms[i] === 0 && !expectedSilent[i]);
         if (missed.length > 0) {
-          adam.overwriteImages(gradient, missed, await redirectedSubsetGradient(objectiveFor, parameterization, spectrum, transforms, samplerStorage, missed));
+          const again = await redirectedSubsetGradient(objectiveFor, parameterization, weighted, transforms, samplerStorage, missed);
+          adam.overwriteImages(gradient, missed, parameterization.spectrumGradient(again));
           rms = adam.imageRms(gradient);
         }
         expectedSilent = Array.from(scores, (score) => score === 0);
       }
       const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
       adam.step(gradient, rms, step, rates.ratesFor(rate));
-      spectrum.dispose();
-      spectrum = tf.tensor4d(adam.values, spectrum.shape);
+      weighted.dispose();
+      weighted = tf.tensor4d(parameterization.weightSpectrum(adam.values), shape);
     }
-    const pixels = tf.tidy(() => parameterization.pixels(spectrum));
+    const pixels = tf.tidy(() => parameterization.pixelsOfWeighted(weighted));
     let lossEnd: number[];
     try {
       lossEnd = await objective.meanActivations(pixels);
@@ -146,32 +149,32 @@ export async function ascendLucid(
     // that each backend breaks its own way, and the image would say nothing anyway.
     const kept = tf.tidy(() => {
       const keep = tf.tensor4d(dead.map((isDead) => (isDead ? 0 : 1)), [dead.length, 1, 1, 1]);
-      return pixels.mul(keep).add(parameterization.pixels(startingSpectrum).mul(tf.sub(1, keep))) as tf.Tensor4D;
+      return pixels.mul(keep).add(parameterization.pixelsOfWeighted(startingWeighted).mul(tf.sub(1, keep))) as tf.Tensor4D;
     });
     pixels.dispose();
     return { pixels: kept, lossStart, lossEnd, dead };
   } finally {
-    tf.dispose([spectrum, startingSpectrum]);
+    tf.dispose([weighted, startingWeighted]);
     parameterization.dispose();
     objective.dispose();
   }
 }
 
-/** Each image's score, as seen through its transformation, and its gradient with respect to the image's spectrum. */
-function scoresAndSpectrumGradient(
+/** Each image's score, as seen through its transformation, and its gradient with respect to the image's weighted spectrum. */
+function scoresAndWeightedGradient(
   objective: FilterObjective,
   parameterization: FourierImageParameterization,
-  spectrum: tf.Tensor4D,
+  weighted: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
   samplerStorage: SamplerStorage,
 ): { scores: tf.Tensor; gradient: tf.Tensor } {
   return tf.tidy(() => {
     const scores = (values: tf.Tensor) => {
-      const pixels = parameterization.pixels(values as tf.Tensor4D);
+      const pixels = parameterization.pixelsOfWeighted(values as tf.Tensor4D);
       return objective.scoresWithFastGradient(transforms ? transformDifferentiably(pixels, transforms, samplerStorage) : pixels);
     };
     // Images are independent, so seeding every score's gradient with 1 gives each image its own.
-    const { value, grad } = tf.valueAndGrad(scores)(spectrum, tf.ones([spectrum.shape[1]]));
+    const { value, grad } = tf.valueAndGrad(scores)(weighted, tf.ones([weighted.shape[1]]));
     return { scores: value, gradient: grad };
   });
 }
@@ -191,21 +194,21 @@ async function valuesOf(tensor: tf.Tensor): Promise<Float32Array> {
   }
 }
 
-/** The gradient of some images of the batch (a smaller batch) through redirected ReLU gradients. */
+/** The gradient (with respect to the weighted spectrum) of some images of the batch (a smaller batch) through redirected ReLU gradients. */
 async function redirectedSubsetGradient(
   objectiveFor: (images: number[]) => FilterObjective,
   parameterization: FourierImageParameterization,
-  spectrum: tf.Tensor4D,
+  weighted: tf.Tensor4D,
   transforms: ImageTransforms | undefined,
   samplerStorage: SamplerStorage,
   images: number[],
 ): Promise<Float32Array> {
   const objective = objectiveFor(images);
   // The spectra are channel-major: images along axis 1.
-  const subsetSpectrum = tf.tidy(() => tf.gather(spectrum, images, 1));
+  const subsetSpectrum = tf.tidy(() => tf.gather(weighted, images, 1));
   try {
     const subsetTransforms = transforms && images.map((i) => transforms[i]);
-    const { scores, gradient } = withRedirectedReluGradients(() => scoresAndSpectrumGradient(objective, parameterization, subsetSpectrum, subsetTransforms, samplerStorage));
+    const { scores, gradient } = withRedirectedReluGradients(() => scoresAndWeightedGradient(objective, parameterization, subsetSpectrum, subsetTransforms, samplerStorage));
     scores.dispose();
     return await valuesOf(gradient);
   } finally {

@@ -126,10 +126,13 @@ export class FourierImageParameterization {
   readonly kept: number;
   /** `coefficients [·, K] · basisᵀ [K, N]`: the basis applied along the last axis. */
   private readonly alongLastAxis: ConstantProduct;
-  /** [K, K]: the frequency weight of each coefficient (symmetric in the two axes). */
+  /** [K, K]: the frequency weight of each coefficient (symmetric in the two axes), in pixel units. */
   private readonly scale: tf.Tensor2D;
+  /** The same weights in JavaScript, for weightSpectrum and spectrumGradient. */
+  private readonly scaleValues: Float32Array;
   /** Pixel colour = normalised correlation · decorrelated colour (Lucent's `t @ color_correlation_normalized.T`), on all coefficients at once. */
   private readonly colorMix: ConstantProduct | undefined;
+  private readonly colorMixValues: number[][] | undefined;
 
   constructor(
     readonly size: number,
@@ -138,13 +141,20 @@ export class FourierImageParameterization {
   ) {
     this.kept = Math.min(size, kept);
     this.alongLastAxis = new ConstantProduct(tf.tidy(() => tf.tensor2d(truncatedBasis(size, this.kept), [size, this.kept]).transpose<tf.Tensor2D>()), 'right');
-    // Lucid's division by 4 is folded into the weights.
-    this.scale = tf.tidy(() => tf.tensor2d(spectrumScale(size, this.kept), [this.kept, this.kept]).div<tf.Tensor2D>(SPECTRUM_OUTPUT_DIVISOR));
-    this.colorMix = channels === 3 ? new ConstantProduct(tf.tensor2d(normalizedColorCorrelation()), 'left') : undefined;
+    // Lucid's division by 4 and the slope into pixel units are folded into the weights.
+    this.scaleValues = spectrumScale(size, this.kept).map((weight) => (weight / SPECTRUM_OUTPUT_DIVISOR) * PIXELS_PER_UNIT);
+    this.scale = tf.tensor2d(this.scaleValues, [this.kept, this.kept]);
+    this.colorMixValues = channels === 3 ? normalizedColorCorrelation() : undefined;
+    this.colorMix = this.colorMixValues ? new ConstantProduct(tf.tensor2d(this.colorMixValues), 'left') : undefined;
   }
 
   /** Lucid's start: normal noise of sd 0.01 per coefficient, from each filter's own stream (a near-gray image). */
   initialSpectrum(randoms: Random[]): tf.Tensor4D {
+    return tf.tensor4d(this.initialSpectrumValues(randoms), this.spectrumShape(randoms.length));
+  }
+
+  /** The same values, in JavaScript. */
+  initialSpectrumValues(randoms: Random[]): Float32Array {
     const perChannel = this.kept * this.kept;
     const batch = randoms.length;
     const values = new Float32Array(this.channels * batch * perChannel);
@@ -154,23 +164,67 @@ export class FourierImageParameterization {
         for (let j = 0; j < perChannel; j++) values[offset + j] = standardNormal(random) * INITIAL_SPECTRUM_SD;
       }
     });
-    return tf.tensor4d(values, [this.channels, batch, this.kept, this.kept]);
+    return values;
+  }
+
+  /** [channels, batch, K, K]. */
+  spectrumShape(batch: number): [number, number, number, number] {
+    return [this.channels, batch, this.kept, this.kept];
   }
 
   /** [batch, N, N, channels], 0–255: what the model is shown (before its preprocessing). Differentiable. */
   pixels(spectrum: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const [channels, batch, kept] = spectrum.shape;
-      const size = this.size;
+      const [channels, batch] = spectrum.shape;
       let weighted = spectrum.mul<tf.Tensor4D>(this.scaleFor(batch, channels));
       // The colour mix is the same linear map at every pixel, so it can act on the coefficients (4× fewer than pixels).
       if (this.colorMix) weighted = this.colorMix.apply(weighted.reshape([channels, -1])).reshape(weighted.shape);
+      return this.pixelsOfWeighted(weighted);
+    });
+  }
+
+  /**
+   * The spectrum's coefficients weighted by frequency and mixed into pixel colours, in JavaScript
+   * (same layout): `pixelsOfWeighted` of them is `pixels` of the spectrum. The ascent keeps its
+   * spectrum in JavaScript anyway (Adam), and the weighting and mixing as kernels, each with its
+   * gradient, cost more in calls than in work.
+   */
+  weightSpectrum(spectrum: Float32Array): Float32Array {
+    return this.mixAndScale(spectrum, false);
+  }
+
+  /** The gradient with respect to the spectrum, from that with respect to its weighted coefficients (the transpose of weightSpectrum). */
+  spectrumGradient(weightedGradient: Float32Array): Float32Array {
+    return this.mixAndScale(weightedGradient, true);
+  }
+
+  /** `colour mix · (values ⊙ scale)`, or with the mix transposed; channel-major layout, any batch size. */
+  private mixAndScale(values: Float32Array, transposed: boolean): Float32Array {
+    const { scaleValues, colorMixValues } = this;
+    const perChannel = values.length / this.channels;
+    const out = new Float32Array(values.length);
+    for (let channel = 0; channel < this.channels; channel++) {
+      const row = colorMixValues ? colorMixValues.map((_, from) => (transposed ? colorMixValues[from][channel] : colorMixValues[channel][from])) : [1];
+      for (let j = 0; j < perChannel; j++) {
+        let sum = 0;
+        for (let from = 0; from < row.length; from++) sum += row[from] * values[from * perChannel + j];
+        out[channel * perChannel + j] = sum * scaleValues[j % scaleValues.length];
+      }
+    }
+    return out;
+  }
+
+  /** `pixels` from coefficients already weighted and mixed (see weightSpectrum). Differentiable. */
+  pixelsOfWeighted(weighted: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [channels, batch, kept] = weighted.shape;
+      const size = this.size;
       // Along y ([x-frequency, y-frequency] → [x-frequency, y]), then along x ([y, x-frequency] → [y, x]).
       const alongY = this.alongLastAxis.apply(weighted.reshape([-1, kept])).reshape([channels * batch, kept, size]);
       const alongX = this.alongLastAxis.apply(alongY.transpose([0, 2, 1]).reshape([-1, kept])).reshape([channels, batch, size, size]);
       // [channels, batch, y, x] → [batch, y, x, channels].
       const image = channels === 1 ? alongX.reshape([batch, size, size, 1]) : alongX.transpose([1, 2, 3, 0]);
-      return clipInward(image.mul(PIXELS_PER_UNIT).add(255 / 2)) as tf.Tensor4D;
+      return clipInward(image.add(255 / 2)) as tf.Tensor4D;
     });
   }
 
