@@ -189,7 +189,7 @@ describe('lucid preset: the image parameterisation', function () {
           const weighted = tf.tensor4d(parameterization.weightSpectrum(values), shape);
           const direct = parameterization.pixels(spectrum);
           const viaJavaScript = parameterization.pixelsOfWeighted(weighted);
-          assert.ok(direct.sub(viaJavaScript).abs().max().arraySync() < 1e-3, 'the same pixels');
+          assert.ok((direct.sub(viaJavaScript).abs().max().arraySync() as number) < 1e-3, 'the same pixels');
           // A random linear read-out of the pixels: its gradient through both routes.
           const readOut = tf.randomNormal(direct.shape, 0, 1, 'float32', 5);
           const throughKernels = tf.grad((s) => parameterization.pixels(s as tf.Tensor4D).mul(readOut).sum())(spectrum).dataSync();

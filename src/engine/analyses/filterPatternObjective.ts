@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GraphNetwork } from '../models/graph/graphNetwork';
 import { graphPatternPath } from '../models/graph/graphPatternPath';
 import { layerOutputPath, layerSites } from '../models/layers/layerSites';
-import { convolutionFilterSubset, type FilterSubsetLayer } from '../models/layers/convolutionFilterSubset';
+import { convolutionOwnFilters, type OwnFilterLayer } from '../models/layers/convolutionOwnFilters';
 import { preprocessTensor } from '../input/preprocessTensor';
 import { oneHotRows } from '../tfjs/oneHotRows';
 import type { PreprocessMode, Shape } from '../../shared/types';
@@ -19,16 +19,16 @@ export interface PatternPath {
   computeOutputShape(inputShape: number[]): number[];
   /** The declared output shapes of the layers run on the way. */
   shapesOnTheWay(): (Shape | Shape[])[];
-  /** Where the layer can compute some of its filters alone (a Conv2D): the layer's output for those filters only, in their order. */
-  forFilters?(filters: number[]): FilterSubsetLayer;
+  /** Where the layer can compute each image's own filter alone (a Conv2D): image i's output for filter `filters[i]` only, [batch, height, width, 1]. */
+  ownFilters?(filters: number[]): OwnFilterLayer;
 }
 
 export function patternPath(model: PatternModel, layer: { index: number; name: string }, modelPath: string): PatternPath {
   if (!(model instanceof tf.LayersModel)) return graphPatternPath(model, layer.name);
   const site = layerSites(model)[layer.index];
   const path = layerOutputPath(site, modelPath);
-  const forFilters = convolutionFilterSubset(site, modelPath);
-  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]), ...(forFilters ? { forFilters } : {}) };
+  const ownFilters = convolutionOwnFilters(site, modelPath);
+  return { ...path, shapesOnTheWay: () => path.layers.map((onTheWay) => onTheWay.outputShape as Shape | Shape[]), ...(ownFilters ? { ownFilters } : {}) };
 }
 
 /** Scores image i of a batch by the mean activation of filter `filters[i]` (the notes' `K.mean(layer_output[:, :, :, f])`). */
@@ -37,7 +37,7 @@ export class FilterObjective {
   private readonly mask: tf.Tensor4D;
 
   constructor(
-    private readonly patternModel: Pick<PatternPath, 'apply' | 'forFilters'>,
+    private readonly patternModel: Pick<PatternPath, 'apply' | 'ownFilters'>,
     private readonly filters: number[],
     filterCount: number,
     private readonly preprocess: PreprocessMode,
@@ -54,7 +54,7 @@ export class FilterObjective {
 
   /**
    * The same scores, with a cheaper gradient (the `lucid` preset's):
-   * - where the layer can compute some of its filters alone, it computes only the batch's filters;
+   * - where the layer can compute each image's own filter alone, it computes only that;
    * - the one-hot mask, already divided by height × width, is kept at the output's full shape, so
    *   neither the product nor the gradient broadcasts. TF.js's WASM kernels broadcast 5–10× slower
    *   than they multiply equal shapes, and differentiating a sum builds a tensor of ones as large as
@@ -62,12 +62,12 @@ export class FilterObjective {
    */
   scoresWithFastGradient(pixels: tf.Tensor4D): tf.Tensor1D {
     const input = preprocessTensor(pixels, this.preprocess);
-    if (!this.patternModel.forFilters) return this.reduce(this.patternModel.apply(input)) as tf.Tensor1D;
-    this.subsetLayer ??= this.patternModel.forFilters(this.filters);
-    return this.reduce(this.subsetLayer.apply(input)) as tf.Tensor1D;
+    if (!this.patternModel.ownFilters) return this.reduce(this.patternModel.apply(input)) as tf.Tensor1D;
+    this.ownFilterLayer ??= this.patternModel.ownFilters(this.filters);
+    return this.reduce(this.ownFilterLayer.apply(input)) as tf.Tensor1D;
   }
 
-  private subsetLayer: FilterSubsetLayer | undefined;
+  private ownFilterLayer: OwnFilterLayer | undefined;
   private fullMask: tf.Tensor4D | undefined;
 
   private readonly reduce = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -82,8 +82,8 @@ export class FilterObjective {
 
   /**
    * [batch, height, width, channels]: 1 / (height × width) at each image's channel, 0 elsewhere;
-   * made once per output shape. The channel is the image's filter, or the image's own index where
-   * the layer computes the batch's filters only.
+   * made once per output shape. The channel is the image's filter, or the only one where the layer
+   * computes each image's own filter alone.
    */
   private fullMaskFor(shape: number[]): tf.Tensor4D {
     if (this.fullMask && this.fullMask.shape.every((length, axis) => length === shape[axis])) return this.fullMask;
@@ -91,7 +91,7 @@ export class FilterObjective {
     const [batch, height, width, channels] = shape;
     const values = new Float32Array(batch * height * width * channels);
     for (let image = 0; image < batch; image++) {
-      const channel = this.patternModel.forFilters ? image : this.filters[image];
+      const channel = this.patternModel.ownFilters ? 0 : this.filters[image];
       for (let position = 0; position < height * width; position++) values[(image * height * width + position) * channels + channel] = 1 / (height * width);
     }
     this.fullMask = tf.keep(tf.tensor4d(values, [batch, height, width, channels]));
@@ -110,6 +110,6 @@ export class FilterObjective {
   dispose(): void {
     this.mask.dispose();
     this.fullMask?.dispose();
-    this.subsetLayer?.dispose();
+    this.ownFilterLayer?.dispose();
   }
 }

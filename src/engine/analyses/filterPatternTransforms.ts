@@ -43,8 +43,8 @@ export function drawTransforms(randoms: Random[], size: number, ranges: Transfor
 
 /**
  * Tap and weight arrays kept from one step's sampler to the next: allocating them afresh each step
- * often cost several times the filling (fresh pages: 0.2–1.9 ms a step against 0.2–0.3 ms, 16 images of
- * 28 px). A sampler built on a storage is valid until the next one built on it.
+ * often cost several times the filling (fresh pages: 0.2–1.9 ms a step against 0.2–0.3 ms, for 16
+ * images of 28 px). A sampler built on a storage is valid until the next one built on it.
  */
 export class SamplerStorage {
   private taps = new Int32Array(0);

@@ -1,9 +1,10 @@
-// A Conv2D layer's output for some of its filters (models/layers/convolutionFilterSubset.ts), which
-// the `lucid` preset scores instead of the whole layer: checked against the whole layer's output,
-// channel by channel, and its input gradient, on the WASM backend the extension runs.
+// A Conv2D layer's output where each image of a batch meets only its own filter
+// (models/layers/convolutionOwnFilters.ts), which the `lucid` preset scores instead of the whole
+// layer: checked against the whole layer's output, image by image, and its input gradient, on the
+// WASM backend the extension runs.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { convolutionFilterSubset } from '../../src/engine/models/layers/convolutionFilterSubset';
+import { convolutionOwnFilters } from '../../src/engine/models/layers/convolutionOwnFilters';
 import { layerOutputPath, layerSites } from '../../src/engine/models/layers/layerSites';
 import { FilterObjective, patternPath } from '../../src/engine/analyses/filterPatternObjective';
 import { useWasmBackend } from '../support/engineFixtures';
@@ -28,32 +29,34 @@ const VARIANTS: { name: string; layer: () => tf.layers.Layer }[] = [
   { name: 'tanh (not fused), 5×5, same, no bias', layer: () => tf.layers.conv2d({ filters: 7, kernelSize: 5, padding: 'same', activation: 'tanh', useBias: false, kernelInitializer: seeded(6) }) },
 ];
 
-describe('a Conv2D layer computing some of its filters alone', function () {
+describe('a Conv2D layer computing each image’s own filter alone', function () {
   before(useWasmBackend);
 
   for (const variant of VARIANTS) {
-    it(`equals the whole layer's channels and their input gradient (${variant.name})`, function () {
+    it(`equals each image's channel of the whole layer, and its input gradient (${variant.name})`, function () {
       const model = modelAround(variant.layer());
       try {
         const site = layerSites(model)[2];
         const whole = layerOutputPath(site, '/m/model.json');
         const filters = [6, 0, 0, 3];
-        const subset = convolutionFilterSubset(site, '/m/model.json')!(filters);
+        const own = convolutionOwnFilters(site, '/m/model.json')!(filters);
         const before = tf.memory().numTensors;
         tf.tidy(() => {
           const x = tf.randomUniform([4, 13, 13, 3], 0, 1, 'float32', 8);
-          const picked = (output: tf.Tensor) => tf.gather(output, filters, 3);
-          assert.ok(largestDifference(subset.apply(x), picked(whole.apply(x))) < 1e-5);
-          // Image i weighted by channel i only, as the filter-pattern objective scores it.
-          const weights = tf.randomUniform([4, ...subset.apply(x).shape.slice(1, 3), 4], 0, 1, 'float32', 9);
-          const diagonal = tf.tensor4d(Array.from({ length: 16 }, (_, k) => (Math.floor(k / 4) === k % 4 ? 1 : 0)), [4, 1, 1, 4]);
-          const fromSubset = tf.grad((input) => subset.apply(input).mul(weights).mul(diagonal).sum())(x);
-          const fromWhole = tf.grad((input) => picked(whole.apply(input)).mul(weights).mul(diagonal).sum())(x);
-          assert.ok(fromWhole.abs().max().arraySync() as number > 0, 'the gradient is not trivially zero');
-          assert.ok(largestDifference(fromSubset, fromWhole) < 1e-5, `gradient differs by ${largestDifference(fromSubset, fromWhole)}`);
+          // Image i's channel filters[i] of the whole layer's output.
+          const oneHot = tf.tensor4d(filters.flatMap((filter) => Array.from({ length: 7 }, (_, channel) => (channel === filter ? 1 : 0))), [4, 1, 1, 7]);
+          const picked = (output: tf.Tensor) => output.mul(oneHot).sum(3, true);
+          const ownOutput = own.apply(x);
+          assert.deepEqual(ownOutput.shape, picked(whole.apply(x)).shape);
+          assert.ok(largestDifference(ownOutput, picked(whole.apply(x))) < 1e-5, `differs by ${largestDifference(ownOutput, picked(whole.apply(x)))}`);
+          const weights = tf.randomUniform(ownOutput.shape, 0, 1, 'float32', 9);
+          const fromOwn = tf.grad((input) => own.apply(input).mul(weights).sum())(x);
+          const fromWhole = tf.grad((input) => picked(whole.apply(input)).mul(weights).sum())(x);
+          assert.ok((fromWhole.abs().max().arraySync() as number) > 0, 'the gradient is not trivially zero');
+          assert.ok(largestDifference(fromOwn, fromWhole) < 1e-5, `gradient differs by ${largestDifference(fromOwn, fromWhole)}`);
         });
         assert.equal(tf.memory().numTensors, before);
-        subset.dispose();
+        own.dispose();
       } finally {
         model.dispose();
       }
@@ -65,7 +68,7 @@ describe('a Conv2D layer computing some of its filters alone', function () {
     try {
       const layer = { index: 2, name: model.layers[2].name };
       const path = patternPath(model, layer, '/m/model.json');
-      assert.ok(path.forFilters, 'a Conv2D computes its filters alone');
+      assert.ok(path.ownFilters, 'a Conv2D computes each image’s own filter alone');
       const objective = new FilterObjective(path, [6, 1, 6], 7, 'rescale');
       const wholeObjective = new FilterObjective({ apply: path.apply }, [6, 1, 6], 7, 'rescale');
       tf.tidy(() => {
@@ -82,16 +85,22 @@ describe('a Conv2D layer computing some of its filters alone', function () {
     }
   });
 
-  it('is not offered for other layers, nor for a layer applied twice', function () {
+  it('is not offered for other layers, an activation across channels, nor a layer applied twice', function () {
     const separable = modelAround(tf.layers.separableConv2d({ filters: 4, kernelSize: 3 }));
+    const softmax = modelAround(tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'softmax' }));
+    const plain = modelAround(tf.layers.conv2d({ filters: 4, kernelSize: 3 }));
     const shared = tf.layers.conv2d({ filters: 5, kernelSize: 1 });
     const input = tf.input({ shape: [6, 6, 5] });
     const twice = tf.model({ inputs: input, outputs: shared.apply(shared.apply(input)) as tf.SymbolicTensor });
     try {
-      assert.equal(convolutionFilterSubset(layerSites(separable)[2], '/m/model.json'), undefined);
-      assert.equal(convolutionFilterSubset(layerSites(twice)[1], '/m/model.json'), undefined);
+      assert.equal(convolutionOwnFilters(layerSites(separable)[2], '/m/model.json'), undefined);
+      assert.equal(convolutionOwnFilters(layerSites(twice)[1], '/m/model.json'), undefined);
+      assert.equal(convolutionOwnFilters(layerSites(softmax)[2], '/m/model.json'), undefined);
+      assert.ok(convolutionOwnFilters(layerSites(plain)[2], '/m/model.json'), 'and offered for a Conv2D');
     } finally {
       separable.dispose();
+      softmax.dispose();
+      plain.dispose();
       twice.dispose();
     }
   });
