@@ -13,6 +13,8 @@ import { InputError } from '../../src/shared/errors';
 import { planFilterPatterns } from '../../src/engine/analyses/filterPatterns';
 import { computeGraphActivations } from '../../src/engine/models/graph/graphActivations';
 import { computeGraphGradCam } from '../../src/engine/models/graph/graphGradCam';
+import { graphPatternPath } from '../../src/engine/models/graph/graphPatternPath';
+import { FilterObjective } from '../../src/engine/analyses/filterPatternObjective';
 import type { GraphNetwork } from '../../src/engine/models/graph/graphNetwork';
 import { openModelFile } from '../../src/engine/models/modelLoader';
 import type { FilterPatternParameters } from '../../src/shared/types';
@@ -277,6 +279,35 @@ describe('TF.js graph models', function () {
       () => planFilterPatterns(model, summary, { layerName: at('max_pooling2d/MaxPool'), parameters }),
       (error: unknown) => error instanceof InputError && /node ".*MaxPool" is a MaxPool; filter patterns need a convolution node/.test(error.problem),
     );
+  });
+
+  it('scores each image by its own filter alone at a convolution node, plain or fused, as the whole node does: value and gradient', async function () {
+    const { patternModel } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
+    const network = patternModel as GraphNetwork;
+    const baseline = tf.memory().numTensors;
+    for (const [node, filters, filterCount] of [
+      [at('conv2d/Conv2D'), [7, 2, 5], 8],
+      [at('conv2d_1/Relu'), [3, 0, 3], 4],
+    ] as const) {
+      const nodePath = graphPatternPath(network, node);
+      assert.ok(nodePath.ownFilters, `${node}: offered`);
+      const own = new FilterObjective(nodePath, [...filters], filterCount, 'tf');
+      const whole = new FilterObjective({ apply: nodePath.apply }, [...filters], filterCount, 'tf');
+      tf.tidy(() => {
+        const pixels = tf.randomUniform([3, 40, 40, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
+        const scores = [own, whole].map((objective) => Array.from(objective.scoresWithFastGradient(pixels).dataSync()));
+        scores[1].forEach((score, i) => assert.ok(Math.abs(score - scores[0][i]) <= 1e-5 * Math.max(1, Math.abs(score)), `${node} image ${i}: ${scores[0][i]} against ${score}`));
+        const [fromOwn, fromWhole] = [own, whole].map((objective) => tf.grad((x) => objective.scoresWithFastGradient(x as tf.Tensor4D).sum())(pixels));
+        const largest = fromWhole.abs().max().dataSync()[0];
+        assert.ok(largest > 0);
+        assert.ok(fromOwn.sub(fromWhole).abs().max().dataSync()[0] <= 1e-4 * largest, `${node}: gradients differ`);
+      });
+      own.dispose();
+      whole.dispose();
+    }
+    assert.equal(tf.memory().numTensors, baseline, 'no tensor left behind');
+    assert.equal(graphPatternPath(network, at('conv2d/Relu')).ownFilters, undefined, 'a Relu node after a BiasAdd is computed whole');
+    releaseCachedModel();
   });
 
   describe('what TF.js cannot do, said in one line naming the op, the node and the file', function () {

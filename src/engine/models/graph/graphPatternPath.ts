@@ -5,6 +5,8 @@ import type { Shape } from '../../../shared/types';
 import { ancestorsOf } from './graphDef';
 import { withGradientsExplained } from './graphFailures';
 import { runGraph, type GraphNetwork } from './graphNetwork';
+import { graphOwnFilters } from './graphOwnFilters';
+import type { OwnFilterLayer } from '../ownFilterConvolution';
 
 export interface GraphPatternPath {
   apply(input: tf.Tensor): tf.Tensor;
@@ -15,11 +17,14 @@ export interface GraphPatternPath {
   computeOutputShape(inputShape: number[]): number[];
   /** The measured output shapes of the nodes on the way. */
   shapesOnTheWay(): Shape[];
+  /** Where the node is a convolution that can compute each image's own filter alone (see graphOwnFilters). */
+  ownFilters?(filters: number[]): OwnFilterLayer;
 }
 
 export function graphPatternPath(network: GraphNetwork, nodeName: string): GraphPatternPath {
   const onTheWay = ancestorsOf([network.graph.byName.get(nodeName)!], network.graph.byName);
   const apply = (input: tf.Tensor) => runGraph(network, input, [nodeName])[0];
+  const ownFilters = graphOwnFilters(network, nodeName);
   return {
     apply,
     computeOutputShape: (inputShape) =>
@@ -39,5 +44,6 @@ export function graphPatternPath(network: GraphNetwork, nodeName: string): Graph
         return shape;
       }),
     shapesOnTheWay: () => network.nodes.filter((node) => onTheWay.has(node.name)).map((node) => node.outputShape),
+    ...(ownFilters ? { ownFilters } : {}),
   };
 }

@@ -1,0 +1,67 @@
+// A convolution's output where image i of a batch meets only its own filter f_i: one depthwise
+// convolution over the images laid side by side along the channels, each image's channels with its
+// filter's kernel, summed per image. A batch of filter patterns scores image i by filter f_i alone,
+// so the layer's other filters were computed, activated, masked and back-propagated for nothing:
+// with 16 images, 15 of every 16 values. Layers models (layers/convolutionOwnFilters.ts) and graph
+// models (graph/graphOwnFilters.ts) say where their convolution reads and what follows it.
+import * as tf from '@tensorflow/tfjs';
+
+/** Image i's output for its own filter: [batch, height, width, 1]. */
+export interface OwnFilterLayer {
+  apply(input: tf.Tensor): tf.Tensor;
+  dispose(): void;
+}
+
+/** A 2-D convolution, channels last, followed by a bias and an activation that act value by value. */
+export interface ConvolutionSpec {
+  /** From the model's input to the convolution's input. */
+  toInput(input: tf.Tensor): tf.Tensor;
+  /** [kh, kw, channels, filters]. */
+  kernel: tf.Tensor4D;
+  bias: tf.Tensor1D | undefined;
+  strides: [number, number];
+  padding: 'valid' | 'same';
+  dilations: [number, number];
+  /** Applied to a batch-first tensor: redirected ReLU gradients act image by image along the first axis. */
+  activation(x: tf.Tensor): tf.Tensor;
+}
+
+export function ownFilterLayer(spec: ConvolutionSpec, filters: number[]): OwnFilterLayer {
+  const [kernelHeight, kernelWidth, inputChannels, filterCount] = spec.kernel.shape;
+  // Kept: the first call may come inside a caller's tidy, and the layer lives as long as its objective.
+  const kernel = tf.keep(tf.tensor4d(sideBySideKernels(spec.kernel.dataSync<'float32'>(), inputChannels, filterCount, filters), [kernelHeight, kernelWidth, filters.length * inputChannels, 1]));
+  const biasValues = spec.bias?.dataSync<'float32'>();
+  const bias = biasValues && tf.keep(tf.tensor1d(Float32Array.from(filters, (filter) => biasValues[filter])));
+  return {
+    apply: (input) =>
+      tf.tidy(() => {
+        const x = spec.toInput(input) as tf.Tensor4D;
+        const [batch, height, width] = x.shape;
+        // [batch, h, w, c] → [1, h, w, batch·c]: image i's channels side by side, i-th group.
+        const sideBySide = x.transpose([1, 2, 0, 3]).reshape([1, height, width, batch * inputChannels]) as tf.Tensor4D;
+        const convolved = tf.depthwiseConv2d(sideBySide, kernel, spec.strides, spec.padding, 'NHWC', spec.dilations);
+        const [, outHeight, outWidth] = convolved.shape;
+        const summed = convolved.reshape([outHeight, outWidth, batch, inputChannels]).sum(3);
+        const biased = bias ? summed.add(bias) : summed;
+        return spec.activation(biased.transpose([2, 0, 1]).reshape([batch, outHeight, outWidth, 1]));
+      }),
+    dispose: () => {
+      kernel.dispose();
+      bias?.dispose();
+    },
+  };
+}
+
+/** [kh, kw, c, filterCount] row-major → [kh, kw, images·c, 1]: image i's group of c channels holds filter filters[i]'s kernel. */
+function sideBySideKernels(kernel: Float32Array, inputChannels: number, filterCount: number, filters: number[]): Float32Array {
+  const spatial = kernel.length / (inputChannels * filterCount);
+  const out = new Float32Array(spatial * filters.length * inputChannels);
+  for (let position = 0; position < spatial; position++) {
+    filters.forEach((filter, image) => {
+      for (let channel = 0; channel < inputChannels; channel++) {
+        out[(position * filters.length + image) * inputChannels + channel] = kernel[(position * inputChannels + channel) * filterCount + filter];
+      }
+    });
+  }
+  return out;
+}
