@@ -1,4 +1,4 @@
-// A Conv2D layer's output where each image of a batch meets only its own filter
+// A Conv2D or SeparableConv2D layer's output where each image of a batch meets only its own filter
 // (models/layers/convolutionOwnFilters.ts), which the `lucid` preset scores instead of the whole
 // layer: checked against the whole layer's output, image by image, and its input gradient, on the
 // WASM backend the extension runs.
@@ -26,10 +26,15 @@ const VARIANTS: { name: string; layer: () => tf.layers.Layer }[] = [
   { name: 'relu, valid', layer: () => tf.layers.conv2d({ filters: 7, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(2), biasInitializer: biasOf(3) }) },
   // A linear convolution runs WASM's FusedConv2D under a gradient, which reads its bias's stored shape.
   { name: 'linear, same, stride 2', layer: () => tf.layers.conv2d({ filters: 7, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(4), biasInitializer: biasOf(5) }) },
+  {
+    name: 'separable, relu, depth multiplier 2, same',
+    layer: () => tf.layers.separableConv2d({ filters: 7, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu', depthwiseInitializer: seeded(11), pointwiseInitializer: seeded(12), biasInitializer: biasOf(13) }),
+  },
+  { name: 'separable, linear, stride 2, no bias', layer: () => tf.layers.separableConv2d({ filters: 7, kernelSize: 3, strides: 2, useBias: false, depthwiseInitializer: seeded(14), pointwiseInitializer: seeded(15) }) },
   { name: 'tanh (not fused), 5×5, same, no bias', layer: () => tf.layers.conv2d({ filters: 7, kernelSize: 5, padding: 'same', activation: 'tanh', useBias: false, kernelInitializer: seeded(6) }) },
 ];
 
-describe('a Conv2D layer computing each image’s own filter alone', function () {
+describe('a Conv2D or SeparableConv2D layer computing each image’s own filter alone', function () {
   before(useWasmBackend);
 
   for (const variant of VARIANTS) {
@@ -86,19 +91,19 @@ describe('a Conv2D layer computing each image’s own filter alone', function ()
   });
 
   it('is not offered for other layers, an activation across channels, nor a layer applied twice', function () {
-    const separable = modelAround(tf.layers.separableConv2d({ filters: 4, kernelSize: 3 }));
+    const depthwise = modelAround(tf.layers.depthwiseConv2d({ kernelSize: 3 }));
     const softmax = modelAround(tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'softmax' }));
     const plain = modelAround(tf.layers.conv2d({ filters: 4, kernelSize: 3 }));
     const shared = tf.layers.conv2d({ filters: 5, kernelSize: 1 });
     const input = tf.input({ shape: [6, 6, 5] });
     const twice = tf.model({ inputs: input, outputs: shared.apply(shared.apply(input)) as tf.SymbolicTensor });
     try {
-      assert.equal(convolutionOwnFilters(layerSites(separable)[2], '/m/model.json'), undefined);
+      assert.equal(convolutionOwnFilters(layerSites(depthwise)[2], '/m/model.json'), undefined);
       assert.equal(convolutionOwnFilters(layerSites(twice)[1], '/m/model.json'), undefined);
       assert.equal(convolutionOwnFilters(layerSites(softmax)[2], '/m/model.json'), undefined);
       assert.ok(convolutionOwnFilters(layerSites(plain)[2], '/m/model.json'), 'and offered for a Conv2D');
     } finally {
-      separable.dispose();
+      depthwise.dispose();
       softmax.dispose();
       plain.dispose();
       twice.dispose();

@@ -1,8 +1,9 @@
-// A convolution's output where image i of a batch meets only its own filter f_i: one depthwise
-// convolution over the images laid side by side along the channels, each image's channels with its
-// filter's kernel, summed per image. A batch of filter patterns scores image i by filter f_i alone,
-// so the layer's other filters were computed, activated, masked and back-propagated for nothing:
-// with 16 images, 15 of every 16 values. Layers models (layers/convolutionOwnFilters.ts) and graph
+// A convolution's output where image i of a batch meets only its own filter f_i. A full convolution
+// is one depthwise convolution over the images laid side by side along the channels, each image's
+// channels with its filter's kernel, summed per image; a separable one keeps its depthwise part and
+// takes, per image, its filter's column of the pointwise part (a batched matrix product). A batch of
+// filter patterns scores image i by filter f_i alone, so the layer's other filters were computed,
+// activated, masked and back-propagated for nothing: with 16 images, 15 of every 16 values. Layers models (layers/convolutionOwnFilters.ts) and graph
 // models (graph/graphOwnFilters.ts) say where their convolution reads and what follows it.
 import * as tf from '@tensorflow/tfjs';
 
@@ -16,8 +17,8 @@ export interface OwnFilterLayer {
 export interface ConvolutionSpec {
   /** From the model's input to the convolution's input. */
   toInput(input: tf.Tensor): tf.Tensor;
-  /** [kh, kw, channels, filters]. */
-  kernel: tf.Tensor4D;
+  /** A full convolution's kernel, [kh, kw, channels, filters]; or a separable one's depthwise [kh, kw, channels, multiplier] and pointwise [1, 1, channels·multiplier, filters] kernels. */
+  kernel: { full: tf.Tensor4D } | { depthwise: tf.Tensor4D; pointwise: tf.Tensor4D };
   bias: tf.Tensor1D | undefined;
   strides: [number, number];
   padding: 'valid' | 'same';
@@ -27,9 +28,13 @@ export interface ConvolutionSpec {
 }
 
 export function ownFilterLayer(spec: ConvolutionSpec, filters: number[]): OwnFilterLayer {
-  const [kernelHeight, kernelWidth, inputChannels, filterCount] = spec.kernel.shape;
+  return 'full' in spec.kernel ? ownFilterConvolution(spec, spec.kernel.full, filters) : ownFilterSeparable(spec, spec.kernel.depthwise, spec.kernel.pointwise, filters);
+}
+
+function ownFilterConvolution(spec: ConvolutionSpec, full: tf.Tensor4D, filters: number[]): OwnFilterLayer {
+  const [kernelHeight, kernelWidth, inputChannels, filterCount] = full.shape;
   // Kept: the first call may come inside a caller's tidy, and the layer lives as long as its objective.
-  const kernel = tf.keep(tf.tensor4d(sideBySideKernels(spec.kernel.dataSync<'float32'>(), inputChannels, filterCount, filters), [kernelHeight, kernelWidth, filters.length * inputChannels, 1]));
+  const kernel = tf.keep(tf.tensor4d(sideBySideKernels(full.dataSync<'float32'>(), inputChannels, filterCount, filters), [kernelHeight, kernelWidth, filters.length * inputChannels, 1]));
   const biasValues = spec.bias?.dataSync<'float32'>();
   const bias = biasValues && tf.keep(tf.tensor1d(Float32Array.from(filters, (filter) => biasValues[filter])));
   return {
@@ -47,6 +52,29 @@ export function ownFilterLayer(spec: ConvolutionSpec, filters: number[]): OwnFil
       }),
     dispose: () => {
       kernel.dispose();
+      bias?.dispose();
+    },
+  };
+}
+
+function ownFilterSeparable(spec: ConvolutionSpec, depthwise: tf.Tensor4D, pointwise: tf.Tensor4D, filters: number[]): OwnFilterLayer {
+  const [, , channels, filterCount] = pointwise.shape;
+  const pointwiseValues = pointwise.dataSync<'float32'>();
+  // [images, channels, 1]: image i's filter's column of the pointwise kernel. Kept: see above.
+  const columns = tf.keep(tf.tensor3d(Float32Array.from({ length: filters.length * channels }, (_, j) => pointwiseValues[(j % channels) * filterCount + filters[Math.floor(j / channels)]]), [filters.length, channels, 1]));
+  const biasValues = spec.bias?.dataSync<'float32'>();
+  const bias = biasValues && tf.keep(tf.tensor3d(Float32Array.from(filters, (filter) => biasValues[filter]), [filters.length, 1, 1]));
+  return {
+    apply: (input) =>
+      tf.tidy(() => {
+        const spread = tf.depthwiseConv2d(spec.toInput(input) as tf.Tensor4D, depthwise, spec.strides, spec.padding, 'NHWC', spec.dilations);
+        const [batch, height, width] = spread.shape;
+        const mixed = tf.matMul(spread.reshape([batch, height * width, channels]), columns);
+        const biased = bias ? mixed.add(bias) : mixed;
+        return spec.activation(biased.reshape([batch, height, width, 1]));
+      }),
+    dispose: () => {
+      columns.dispose();
       bias?.dispose();
     },
   };

@@ -31,7 +31,7 @@ export function graphOwnFilters(network: GraphNetwork, nodeName: string): ((filt
     ownFilterLayer(
       {
         toInput: (input) => (readsImage ? input : runGraph(network, input, [inputRef])[0]),
-        kernel: kernel as tf.Tensor4D,
+        kernel: { full: kernel as tf.Tensor4D },
         bias: bias as tf.Tensor1D | undefined,
         strides: spatialPair(node.attr.strides),
         padding: padding === 'SAME' ? 'same' : 'valid',

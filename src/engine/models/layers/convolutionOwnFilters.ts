@@ -1,13 +1,15 @@
-// A Keras Conv2D layer as a convolution whose images each meet only their own filter
-// (../ownFilterConvolution.ts): the path to the layer's input, its kernel, bias, strides, padding
-// and activation.
+// A Keras Conv2D or SeparableConv2D layer as a convolution whose images each meet only their own
+// filter (../ownFilterConvolution.ts): the path to the layer's input, its kernels, bias, strides,
+// padding and activation.
 import type * as tf from '@tensorflow/tfjs';
 import { layerInputPath, type LayerSite } from './layerSites';
 import { ownFilterLayer, type OwnFilterLayer } from '../ownFilterConvolution';
 
-/** What a tfjs-layers Conv2D keeps (not in its public types). */
-interface Conv2DInternals {
-  kernel: { read(): tf.Tensor4D };
+/** What a tfjs-layers Conv2D or SeparableConv2D keeps (not in its public types). */
+interface ConvolutionInternals {
+  kernel: { read(): tf.Tensor4D } | null;
+  depthwiseKernel?: { read(): tf.Tensor4D };
+  pointwiseKernel?: { read(): tf.Tensor4D };
   bias: { read(): tf.Tensor1D } | null;
   strides: number[];
   padding: 'valid' | 'same' | 'causal';
@@ -19,10 +21,12 @@ interface Conv2DInternals {
 /** Activations that mix a position's channels: a filter's output then depends on the others. */
 const ACROSS_CHANNELS = new Set(['softmax', 'logSoftmax']);
 
-/** For a channels-last Conv2D applied once, with an activation per value; undefined for any other layer. */
+const CLASSES = new Set(['Conv2D', 'SeparableConv2D']);
+
+/** For a channels-last Conv2D or SeparableConv2D applied once, with an activation per value; undefined for any other layer. */
 export function convolutionOwnFilters(site: LayerSite, modelPath: string): ((filters: number[]) => OwnFilterLayer) | undefined {
-  if (site.layer.getClassName() !== 'Conv2D') return undefined;
-  const layer = site.layer as unknown as Conv2DInternals;
+  if (!CLASSES.has(site.layer.getClassName())) return undefined;
+  const layer = site.layer as unknown as ConvolutionInternals;
   if (layer.dataFormat !== 'channelsLast' || layer.padding === 'causal' || ACROSS_CHANNELS.has(layer.activation.getClassName())) return undefined;
   const toInput = layerInputPath(site, modelPath);
   if (!toInput) return undefined;
@@ -31,7 +35,7 @@ export function convolutionOwnFilters(site: LayerSite, modelPath: string): ((fil
     ownFilterLayer(
       {
         toInput: toInput.apply,
-        kernel: layer.kernel.read(),
+        kernel: layer.depthwiseKernel && layer.pointwiseKernel ? { depthwise: layer.depthwiseKernel.read(), pointwise: layer.pointwiseKernel.read() } : { full: layer.kernel!.read() },
         bias: layer.bias?.read(),
         strides: layer.strides as [number, number],
         padding: layer.padding as 'valid' | 'same',
