@@ -114,9 +114,10 @@ export class PeriodicSampler {
     const { taps, weights, channels } = this;
     const seen = new Float32Array(images.length);
     for (let tap = 0, pixel = 0; tap < taps.length; tap += 4, pixel += channels) {
-      for (let c = 0; c < channels; c++) {
-        seen[pixel + c] = weights[tap] * images[taps[tap] + c] + weights[tap + 1] * images[taps[tap + 1] + c] + weights[tap + 2] * images[taps[tap + 2] + c] + weights[tap + 3] * images[taps[tap + 3] + c];
-      }
+      // The taps and weights once per pixel, not once per channel.
+      const t0 = taps[tap], t1 = taps[tap + 1], t2 = taps[tap + 2], t3 = taps[tap + 3];
+      const w0 = weights[tap], w1 = weights[tap + 1], w2 = weights[tap + 2], w3 = weights[tap + 3];
+      for (let c = 0; c < channels; c++) seen[pixel + c] = w0 * images[t0 + c] + w1 * images[t1 + c] + w2 * images[t2 + c] + w3 * images[t3 + c];
     }
     return seen;
   }
@@ -126,12 +127,14 @@ export class PeriodicSampler {
     const { taps, weights, channels } = this;
     const gradient = new Float32Array(seenGradient.length);
     for (let tap = 0, pixel = 0; tap < taps.length; tap += 4, pixel += channels) {
+      const t0 = taps[tap], t1 = taps[tap + 1], t2 = taps[tap + 2], t3 = taps[tap + 3];
+      const w0 = weights[tap], w1 = weights[tap + 1], w2 = weights[tap + 2], w3 = weights[tap + 3];
       for (let c = 0; c < channels; c++) {
         const g = seenGradient[pixel + c];
-        gradient[taps[tap] + c] += weights[tap] * g;
-        gradient[taps[tap + 1] + c] += weights[tap + 1] * g;
-        gradient[taps[tap + 2] + c] += weights[tap + 2] * g;
-        gradient[taps[tap + 3] + c] += weights[tap + 3] * g;
+        gradient[t0 + c] += w0 * g;
+        gradient[t1 + c] += w1 * g;
+        gradient[t2 + c] += w2 * g;
+        gradient[t3 + c] += w3 * g;
       }
     }
     return gradient;
