@@ -201,15 +201,25 @@ export class FourierImageParameterization {
   /** `colour mix · (values ⊙ scale)`, or with the mix transposed; channel-major layout, any batch size. */
   private mixAndScale(values: Float32Array, transposed: boolean): Float32Array {
     const { scaleValues, colorMixValues } = this;
-    const perChannel = values.length / this.channels;
+    const perImageChannel = scaleValues.length;
     const out = new Float32Array(values.length);
-    for (let channel = 0; channel < this.channels; channel++) {
-      const row = colorMixValues ? colorMixValues.map((_, from) => (transposed ? colorMixValues[from][channel] : colorMixValues[channel][from])) : [1];
-      for (let j = 0; j < perChannel; j++) {
-        let sum = 0;
-        for (let from = 0; from < row.length; from++) sum += row[from] * values[from * perChannel + j];
-        out[channel * perChannel + j] = sum * scaleValues[j % scaleValues.length];
-      }
+    // The weight index k runs through one image channel's coefficients and starts again (no modulo:
+    // these loops run twice a step over every coefficient).
+    if (!colorMixValues) {
+      for (let j = 0, k = 0; j < values.length; j++, k = k + 1 === perImageChannel ? 0 : k + 1) out[j] = values[j] * scaleValues[k];
+      return out;
+    }
+    const mix = (row: number, column: number) => (transposed ? colorMixValues[column][row] : colorMixValues[row][column]);
+    const [m00, m01, m02, m10, m11, m12, m20, m21, m22] = [0, 1, 2].flatMap((row) => [0, 1, 2].map((column) => mix(row, column)));
+    const perChannel = values.length / 3;
+    for (let j = 0, k = 0; j < perChannel; j++, k = k + 1 === perImageChannel ? 0 : k + 1) {
+      const red = values[j];
+      const green = values[perChannel + j];
+      const blue = values[2 * perChannel + j];
+      const weight = scaleValues[k];
+      out[j] = (m00 * red + m01 * green + m02 * blue) * weight;
+      out[perChannel + j] = (m10 * red + m11 * green + m12 * blue) * weight;
+      out[2 * perChannel + j] = (m20 * red + m21 * green + m22 * blue) * weight;
     }
     return out;
   }
