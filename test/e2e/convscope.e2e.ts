@@ -7,7 +7,7 @@
 // zooms a grid, and checks that four panels share one editor group and fit 800 px in dark and light
 // themes. Each step has a time limit and leaves a screenshot in test-results/e2e/.
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
@@ -67,6 +67,8 @@ const IMAGES_PER_ROW = 16;
 const TM_FOLDER = 'tm-model';
 /** The class-subfolder dataset scenario 16 writes into the workspace and explains. */
 const DATASET_FOLDER = 'shapes-validation';
+/** Scenario 15's steps a filter: its grid must outlast the activations opened beside it. */
+const LONG_GRID_STEPS = 120;
 const DEFAULT_LAYER_COUNT = 8;
 
 class StepFailure extends Error {
@@ -1477,86 +1479,106 @@ export async function runScenarios(env: E2EEnvironment): Promise<ScenarioResult[
       name: '15. A filter grid runs on its own engine worker: activations opened meanwhile fill within seconds, on threaded WASM',
       requires: ['1. The workbench opens the example workspace'],
       async run(steps) {
-        const otherImage = env.allImages.find((name) => name !== env.sampleImage) ?? env.sampleImage;
-        await steps.run(`Command Palette → Convscope: Open Model… → ${env.goodFolder}/model.json with ${env.sampleImage}`, 90_000, async () => {
-          await workbench.runCommand('View: Close All Editors');
-          await workbench.clearNotifications();
-          await workbench.runCommand('Convscope: Open Model…');
-          await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
-          await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
-          await workbench.quickPickChoose(env.sampleImage);
-          const frame = await workbench.findWebview('.activations-panel .model-path', goodModel, 60_000);
-          await waitForGrids(page, frame, expected, expectedCount, 60_000);
-        });
-        await steps.run('The output log says the engine runs threaded WASM', 20_000, async () => {
-          // The WASM backend's pool: the cores available, at most 8 (src/engine/tfjs/wasmThreads.ts).
-          const cores = Math.min(os.availableParallelism(), 8);
-          let ready: string[] = [];
-          await pollUntil(page, 15_000, async () => {
-            ready = (await readConvscopeLog(env.logsDir)).filter((line) => /Engine ready on /.test(line));
-            return ready.some((line) => /\(the engine worker\)\.$/.test(line)) ? undefined : `no “Engine ready … (the engine worker).” line in ${env.logsDir} yet`;
+        // A workspace setting for this scenario only; whatever the workspace had is put back.
+        const longGridSettings = path.join(env.workspace, '.vscode', 'settings.json');
+        const hadSettingsFolder = existsSync(path.dirname(longGridSettings));
+        const previousSettings = existsSync(longGridSettings) ? await readFile(longGridSettings, 'utf8') : undefined;
+        try {
+          const otherImage = env.allImages.find((name) => name !== env.sampleImage) ?? env.sampleImage;
+          await steps.run(`Command Palette → Convscope: Open Model… → ${env.goodFolder}/model.json with ${env.sampleImage}`, 90_000, async () => {
+            await workbench.runCommand('View: Close All Editors');
+            await workbench.clearNotifications();
+            await workbench.runCommand('Convscope: Open Model…');
+            await workbench.quickPickChooseRow(modelQuickPickTitle, 'model.json', goodFolderDescription);
+            await workbench.quickInput.locator('.quick-input-title', { hasText: imageQuickPickTitle }).waitFor({ state: 'visible' });
+            await workbench.quickPickChoose(env.sampleImage);
+            const frame = await workbench.findWebview('.activations-panel .model-path', goodModel, 60_000);
+            await waitForGrids(page, frame, expected, expectedCount, 60_000);
           });
-          for (const line of ready) {
-            const match = /Engine ready on the (\w+) backend(?: with (\d+) threads?)? \(/.exec(line);
-            if (!match) throw new Error(`an unexpected ready line: ${line}`);
-            if (match[1] !== 'wasm') throw new Error(`the engine runs on the ${match[1]} backend, not wasm: ${line}`);
-            if (Number(match[2]) !== cores) throw new Error(`the engine runs ${match[2] ?? 'an unknown number of'} WASM threads, expected ${cores} (this machine's cores, at most 8): ${line}`);
-            if (cores > 1 && Number(match[2]) < 2) throw new Error(`the installed build runs single-threaded WASM: ${line}`);
-          }
-          log(`      ${ready.at(-1)?.replace(/^.*?\] /, '')}`);
-        });
-        await steps.run(`Command Palette → Convscope: Show Filter Grid → ${gridLayer}; its steps start`, 90_000, async () => {
-          await workbench.runCommand('Convscope: Show Filter Grid');
-          await workbench.quickInput.locator('.quick-input-title', { hasText: /Show Filter Grid/ }).waitFor({ state: 'visible' });
-          await workbench.quickPickChoose(gridLayer);
-          await workbench.tab(`Filters: ${gridLayer}`).first().waitFor({ state: 'visible' });
-          const frame = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 30_000);
-          await pollUntil(page, 80_000, async () => {
-            const failed = await failedStatus(frame);
-            if (failed) throw new Error(failed);
+          await steps.run('The output log says the engine runs threaded WASM', 20_000, async () => {
+            // The WASM backend's pool: the cores available, at most 8 (src/engine/tfjs/wasmThreads.ts).
+            const cores = Math.min(os.availableParallelism(), 8);
+            let ready: string[] = [];
+            await pollUntil(page, 15_000, async () => {
+              ready = (await readConvscopeLog(env.logsDir)).filter((line) => /Engine ready on /.test(line));
+              return ready.some((line) => /\(the engine worker\)\.$/.test(line)) ? undefined : `no “Engine ready … (the engine worker).” line in ${env.logsDir} yet`;
+            });
+            for (const line of ready) {
+              const match = /Engine ready on the (\w+) backend(?: with (\d+) threads?)? \(/.exec(line);
+              if (!match) throw new Error(`an unexpected ready line: ${line}`);
+              if (match[1] !== 'wasm') throw new Error(`the engine runs on the ${match[1]} backend, not wasm: ${line}`);
+              if (Number(match[2]) !== cores) throw new Error(`the engine runs ${match[2] ?? 'an unknown number of'} WASM threads, expected ${cores} (this machine's cores, at most 8): ${line}`);
+              if (cores > 1 && Number(match[2]) < 2) throw new Error(`the installed build runs single-threaded WASM: ${line}`);
+            }
+            log(`      ${ready.at(-1)?.replace(/^.*?\] /, '')}`);
+          });
+          // The grid must outlast the activations opened meanwhile: 40 steps of the example's first
+          // 64-filter layer took about 12 s here, with under a second left when they had filled.
+          await steps.run(`The workspace asks for ${LONG_GRID_STEPS} steps a filter, so the grid outlasts what runs beside it`, 15_000, async () => {
+            await mkdir(path.dirname(longGridSettings), { recursive: true });
+            await writeFile(longGridSettings, JSON.stringify({ 'convscope.filters.steps': LONG_GRID_STEPS }, null, 2));
+            // VS Code reads a workspace settings file it is told of by its file watcher.
+            await page.waitForTimeout(2_000);
+          });
+          await steps.run(`Command Palette → Convscope: Show Filter Grid → ${gridLayer}; its steps start`, 90_000, async () => {
+            await workbench.runCommand('Convscope: Show Filter Grid');
+            await workbench.quickInput.locator('.quick-input-title', { hasText: /Show Filter Grid/ }).waitFor({ state: 'visible' });
+            await workbench.quickPickChoose(gridLayer);
+            await workbench.tab(`Filters: ${gridLayer}`).first().waitFor({ state: 'visible' });
+            const frame = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 30_000);
+            await pollUntil(page, 80_000, async () => {
+              const failed = await failedStatus(frame);
+              if (failed) throw new Error(failed);
+              const status = await statusText(frame);
+              return /\d+ \/ \d+ steps/.test(status) ? undefined : `the grid has not started its steps (status “${status}”)`;
+            });
             const status = await statusText(frame);
-            return /\d+ \/ \d+ steps/.test(status) ? undefined : `the grid has not started its steps (status “${status}”)`;
+            const total = Number(/\d+ \/ (\d+) steps/.exec(status)?.[1]);
+            if (!(total > 0 && total % LONG_GRID_STEPS === 0)) throw new Error(`the grid runs ${total} steps, not ${LONG_GRID_STEPS} a filter: the workspace setting was not read (status “${status}”)`);
+            log(`      grid status: ${status}`);
           });
-          log(`      grid status: ${await statusText(frame)}`);
-        });
-        await steps.run(`While the grid runs: Explorer → Visualize Model with ${otherImage} → its activations fill within seconds`, 60_000, async () => {
-          await visualizeFromExplorer(env.goodFolder);
-          await workbench.quickPickChoose(otherImage);
-          const started = Date.now();
-          const frame = await workbench.findWebview('.activations-panel .model-path', goodModel, 20_000);
-          const waits: string[] = [];
-          // Filled: the header names the new image (its run's session came) and every grid is drawn.
-          await pollUntil(page, 20_000, async () => {
-            const status = await statusText(frame);
-            if (/^Waiting for/.test(status)) waits.push(status);
-            if (/^Failed/.test(status)) throw new Error(`the run failed: ${await textNow(frame.locator('.run-status'))}`);
-            const image = await textNow(frame.locator('.session-header .image-path'));
-            if (!image.endsWith(otherImage)) return `the panel still shows ${image || 'no image'} (status “${status}”)`;
-            return checkSections(await readSections(frame), expected, expectedCount);
+          await steps.run(`While the grid runs: Explorer → Visualize Model with ${otherImage} → its activations fill within seconds`, 60_000, async () => {
+            await visualizeFromExplorer(env.goodFolder);
+            await workbench.quickPickChoose(otherImage);
+            const started = Date.now();
+            const frame = await workbench.findWebview('.activations-panel .model-path', goodModel, 20_000);
+            const waits: string[] = [];
+            // Filled: the header names the new image (its run's session came) and every grid is drawn.
+            await pollUntil(page, 20_000, async () => {
+              const status = await statusText(frame);
+              if (/^Waiting for/.test(status)) waits.push(status);
+              if (/^Failed/.test(status)) throw new Error(`the run failed: ${await textNow(frame.locator('.run-status'))}`);
+              const image = await textNow(frame.locator('.session-header .image-path'));
+              if (!image.endsWith(otherImage)) return `the panel still shows ${image || 'no image'} (status “${status}”)`;
+              return checkSections(await readSections(frame), expected, expectedCount);
+            });
+            const filledMs = Date.now() - started;
+            if (waits.length > 0) throw new Error(`the activations waited: “${waits[0]}”`);
+            log(`      ${expectedCount} layer grids filled ${(filledMs / 1000).toFixed(1)} s after the image was chosen; status: ${await statusText(frame)}`);
           });
-          const filledMs = Date.now() - started;
-          if (waits.length > 0) throw new Error(`the activations waited: “${waits[0]}”`);
-          log(`      ${expectedCount} layer grids filled ${(filledMs / 1000).toFixed(1)} s after the image was chosen; status: ${await statusText(frame)}`);
-        });
-        await steps.run('The grid is still under way: Cancel it', 45_000, async () => {
-          await workbench.tab(`Filters: ${gridLayer}`).first().click();
-          const frame = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 20_000);
-          const cancel = frame.locator('button[data-action="cancelRun"]');
-          // Still running after the activations filled: they did not wait for it.
-          if (!(await cancel.isVisible())) throw new Error(`the grid ended before the activations filled or soon after (status “${await statusText(frame)}”): this machine is too fast for ${gridLayer}`);
-          log(`      grid status: ${await statusText(frame)}`);
-          await cancel.click();
-          await pollUntil(page, 30_000, async () => {
-            const status = await statusText(frame);
-            return /^Cancelled/.test(status) ? undefined : `the status says “${status}”, not Cancelled…`;
+          await steps.run('The grid is still under way: Cancel it', 45_000, async () => {
+            await workbench.tab(`Filters: ${gridLayer}`).first().click();
+            const frame = await workbench.findWebview('.filter-panel .layer-name-detail', new RegExp(`^${escapeRegExp(gridLayer)}$`), 20_000);
+            const cancel = frame.locator('button[data-action="cancelRun"]');
+            // Still running after the activations filled: they did not wait for it.
+            if (!(await cancel.isVisible())) throw new Error(`the grid ended before the activations filled or soon after (status “${await statusText(frame)}”): this machine is too fast for ${gridLayer}`);
+            log(`      grid status: ${await statusText(frame)}`);
+            await cancel.click();
+            await pollUntil(page, 30_000, async () => {
+              const status = await statusText(frame);
+              return /^Cancelled/.test(status) ? undefined : `the status says “${status}”, not Cancelled…`;
+            });
           });
-        });
-        await steps.run('The grid’s own engine worker said it was ready, on threaded WASM too', 15_000, async () => {
-          const lines = await readConvscopeLog(env.logsDir);
-          const longLane = lines.filter((line) => /Engine ready on the wasm backend with \d+ threads? \(the engine worker for filter grids\)\.$/.test(line));
-          if (longLane.length === 0) throw new Error('no ready line of the engine worker for filter grids in the log');
-          log(`      ${longLane.at(-1)?.replace(/^.*?\] /, '')}`);
-        });
+          await steps.run('The grid’s own engine worker said it was ready, on threaded WASM too', 15_000, async () => {
+            const lines = await readConvscopeLog(env.logsDir);
+            const longLane = lines.filter((line) => /Engine ready on the wasm backend with \d+ threads? \(the engine worker for filter grids\)\.$/.test(line));
+            if (longLane.length === 0) throw new Error('no ready line of the engine worker for filter grids in the log');
+            log(`      ${longLane.at(-1)?.replace(/^.*?\] /, '')}`);
+          });
+        } finally {
+          if (previousSettings !== undefined) await writeFile(longGridSettings, previousSettings);
+          else await rm(hadSettingsFolder ? longGridSettings : path.dirname(longGridSettings), { recursive: true, force: true });
+        }
       },
     },
     {
