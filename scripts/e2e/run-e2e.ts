@@ -12,7 +12,7 @@
 //   CONVSCOPE_E2E_VSIX=/path.vsix        install this .vsix instead of packaging one (packaging is then not tested)
 import { chromium, type BrowserContext } from 'playwright-core';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isScenarioChosen, runScenarios, type ScenarioResult } from '../../test/e2e/convscope.e2e';
@@ -72,6 +72,9 @@ interface Workspace {
 
 /** The temp workspace: a copy of examples/shapes, and a copy with its weights truncated. */
 async function prepareWorkspace(root: string): Promise<Workspace> {
+  // Present from the start, so that VS Code watches it: scenario 15 changes a setting there.
+  await mkdir(path.join(root, '.vscode'), { recursive: true });
+  await writeFile(path.join(root, '.vscode', 'settings.json'), '{}\n');
   const modelJson = path.join(EXAMPLE_DIR, 'model.json');
   const deadline = Date.now() + EXAMPLE_WAIT_MS;
   for (;;) {
