@@ -84,25 +84,22 @@ function normalizedColorCorrelation(): number[][] {
 }
 
 /**
- * A product with a constant matrix, `x · constant` (right) or `constant · x` (left), differentiable
- * in x only. TF.js differentiates a matMul by a matMul with a transposed operand, which its WASM
- * kernel runs about 5× slower than a plain one; here the gradient is a plain product with the
- * constant's transpose, kept ready.
+ * A product with a constant matrix, `x · constant`, differentiable in x only. TF.js differentiates a
+ * matMul by a matMul with a transposed operand, which its WASM kernel runs about 5× slower than a
+ * plain one; here the gradient is a plain product with the constant's transpose, kept ready.
  */
 class ConstantProduct {
   private readonly constant: tf.Tensor2D;
   private readonly constantTransposed: tf.Tensor2D;
   private readonly product: (x: tf.Tensor) => tf.Tensor;
 
-  constructor(constant: tf.Tensor2D, side: 'left' | 'right') {
+  constructor(constant: tf.Tensor2D) {
     this.constant = constant;
     this.constantTransposed = constant.transpose();
-    this.product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const x = inputs[0] as tf.Tensor2D;
-      return side === 'right'
-        ? { value: x.matMul(this.constant), gradFunc: (dy: tf.Tensor) => (dy as tf.Tensor2D).matMul(this.constantTransposed) }
-        : { value: this.constant.matMul(x), gradFunc: (dy: tf.Tensor) => this.constantTransposed.matMul(dy as tf.Tensor2D) };
-    });
+    this.product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: (inputs[0] as tf.Tensor2D).matMul(this.constant),
+      gradFunc: (dy: tf.Tensor) => (dy as tf.Tensor2D).matMul(this.constantTransposed),
+    }));
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
@@ -117,9 +114,10 @@ class ConstantProduct {
 /**
  * Images of `size`² pixels and 1 or 3 channels, drawn from a spectrum of shape [channels, batch,
  * K, K] (K = keptFrequencies(size)): channel-major, each image channel's coefficients indexed
- * [x frequency, y frequency]. That layout lets both basis products and the colour mix be plain
- * matrix products with a single transpose between the axes (and one to channels-last for colour
- * images): transposes were as costly as the products themselves.
+ * [x frequency, y frequency]. That layout lets both basis products be plain matrix products with a
+ * single transpose between the axes (and one to channels-last for colour images): transposes were
+ * as costly as the products themselves. The frequency weights and the colour mix act before, in
+ * JavaScript (weightSpectrum).
  */
 export class FourierImageParameterization {
   /** Coefficients per axis. */
@@ -127,11 +125,8 @@ export class FourierImageParameterization {
   /** `coefficients [·, K] · basisᵀ [K, N]`: the basis applied along the last axis. */
   private readonly alongLastAxis: ConstantProduct;
   /** [K, K]: the frequency weight of each coefficient (symmetric in the two axes), in pixel units. */
-  private readonly scale: tf.Tensor2D;
-  /** The same weights in JavaScript, for weightSpectrum and spectrumGradient. */
   private readonly scaleValues: Float32Array;
   /** Pixel colour = normalised correlation · decorrelated colour (Lucent's `t @ color_correlation_normalized.T`), on all coefficients at once. */
-  private readonly colorMix: ConstantProduct | undefined;
   private readonly colorMixValues: number[][] | undefined;
 
   constructor(
@@ -140,20 +135,13 @@ export class FourierImageParameterization {
     kept = keptFrequencies(size),
   ) {
     this.kept = Math.min(size, kept);
-    this.alongLastAxis = new ConstantProduct(tf.tidy(() => tf.tensor2d(truncatedBasis(size, this.kept), [size, this.kept]).transpose<tf.Tensor2D>()), 'right');
+    this.alongLastAxis = new ConstantProduct(tf.tidy(() => tf.tensor2d(truncatedBasis(size, this.kept), [size, this.kept]).transpose<tf.Tensor2D>()));
     // Lucid's division by 4 and the slope into pixel units are folded into the weights.
     this.scaleValues = spectrumScale(size, this.kept).map((weight) => (weight / SPECTRUM_OUTPUT_DIVISOR) * PIXELS_PER_UNIT);
-    this.scale = tf.tensor2d(this.scaleValues, [this.kept, this.kept]);
     this.colorMixValues = channels === 3 ? normalizedColorCorrelation() : undefined;
-    this.colorMix = this.colorMixValues ? new ConstantProduct(tf.tensor2d(this.colorMixValues), 'left') : undefined;
   }
 
   /** Lucid's start: normal noise of sd 0.01 per coefficient, from each filter's own stream (a near-gray image). */
-  initialSpectrum(randoms: Random[]): tf.Tensor4D {
-    return tf.tensor4d(this.initialSpectrumValues(randoms), this.spectrumShape(randoms.length));
-  }
-
-  /** The same values, in JavaScript. */
   initialSpectrumValues(randoms: Random[]): Float32Array {
     const perChannel = this.kept * this.kept;
     const batch = randoms.length;
@@ -172,22 +160,10 @@ export class FourierImageParameterization {
     return [this.channels, batch, this.kept, this.kept];
   }
 
-  /** [batch, N, N, channels], 0–255: what the model is shown (before its preprocessing). Differentiable. */
-  pixels(spectrum: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const [channels, batch] = spectrum.shape;
-      let weighted = spectrum.mul<tf.Tensor4D>(this.scaleFor(batch, channels));
-      // The colour mix is the same linear map at every pixel, so it can act on the coefficients (4× fewer than pixels).
-      if (this.colorMix) weighted = this.colorMix.apply(weighted.reshape([channels, -1])).reshape(weighted.shape);
-      return this.pixelsOfWeighted(weighted);
-    });
-  }
-
   /**
    * The spectrum's coefficients weighted by frequency and mixed into pixel colours, in JavaScript
-   * (same layout): `pixelsOfWeighted` of them is `pixels` of the spectrum. The ascent keeps its
-   * spectrum in JavaScript anyway (Adam), and the weighting and mixing as kernels, each with its
-   * gradient, cost more in calls than in work.
+   * (same layout), for pixelsOfWeighted. The ascent keeps its spectrum in JavaScript anyway (Adam),
+   * and the weighting and mixing as kernels, each with its gradient, cost more in calls than in work.
    */
   weightSpectrum(spectrum: Float32Array): Float32Array {
     return this.mixAndScale(spectrum, false);
@@ -224,7 +200,7 @@ export class FourierImageParameterization {
     return out;
   }
 
-  /** `pixels` from coefficients already weighted and mixed (see weightSpectrum). Differentiable. */
+  /** [batch, N, N, channels], 0–255: what the model is shown (before its preprocessing), from weighted coefficients (see weightSpectrum). Differentiable. */
   pixelsOfWeighted(weighted: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const [channels, batch, kept] = weighted.shape;
@@ -238,24 +214,8 @@ export class FourierImageParameterization {
     });
   }
 
-  /** The weights at the spectrum's full shape (WASM broadcasts slowly), made once per batch size. */
-  private scaleFor(batch: number, channels: number): tf.Tensor4D {
-    let tiled = this.tiledScales.get(batch);
-    if (!tiled) {
-      tiled = tf.tidy(() => tf.keep(tf.stack(Array.from({ length: batch * channels }, () => this.scale)).reshape<tf.Tensor4D>([channels, batch, this.kept, this.kept])));
-      this.tiledScales.set(batch, tiled);
-    }
-    return tiled;
-  }
-
-  private readonly tiledScales = new Map<number, tf.Tensor4D>();
-
   dispose(): void {
     this.alongLastAxis.dispose();
-    this.colorMix?.dispose();
-    this.scale.dispose();
-    for (const tiled of this.tiledScales.values()) tiled.dispose();
-    this.tiledScales.clear();
   }
 }
 
