@@ -9,16 +9,16 @@ const MATMUL_OPS = new Set(['MatMul', '_FusedMatMul']);
 const POOLING_OPS = new Set(['MaxPool', 'AvgPool']);
 
 /** A string attribute: base64 in the file. */
-function decoded(value: unknown): string | undefined {
+export function decoded(value: unknown): string | undefined {
   return typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : undefined;
 }
 
-function text(attr: GraphAttr | undefined): string | undefined {
+export function text(attr: GraphAttr | undefined): string | undefined {
   return decoded(attr?.s);
 }
 
 /** The height and width entries of an NHWC list attribute ([1, h, w, 1]). */
-function spatialPair(attr: GraphAttr | undefined): number[] | undefined {
+export function spatialPair(attr: GraphAttr | undefined): number[] | undefined {
   const values = attr?.list?.i;
   if (!Array.isArray(values) || values.length !== 4) return undefined;
   const pair = [Number(values[1]), Number(values[2])];

@@ -2,16 +2,17 @@
 // (../ownFilterConvolution.ts): a plain Conv2D node, or a _FusedConv2D whose fused ops are a bias and
 // at most a ReLU or ReLU6 (what the converter writes for a Keras Conv2D), channels last.
 import * as tf from '@tensorflow/tfjs';
-import { skipIdentities, type GraphAttr } from './graphDef';
+import { skipIdentities } from './graphDef';
+import { decoded, spatialPair, text } from './graphNodeConfig';
 import { runGraph, type GraphNetwork } from './graphNetwork';
 import { ownFilterLayer, type OwnFilterLayer } from '../ownFilterConvolution';
 
 /** The fused activations followed here, as the ops the layers run (redirected ReLU gradients replace theirs). */
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  none: (x) => x,
-  Relu: (x) => tf.relu(x),
-  Relu6: (x) => tf.relu6(x),
-};
+const ACTIVATIONS = new Map<string, (x: tf.Tensor) => tf.Tensor>([
+  ['none', (x) => x],
+  ['Relu', (x) => tf.relu(x)],
+  ['Relu6', (x) => tf.relu6(x)],
+]);
 
 /** For such a node; undefined for any other. */
 export function graphOwnFilters(network: GraphNetwork, nodeName: string): ((filters: number[]) => OwnFilterLayer) | undefined {
@@ -19,9 +20,9 @@ export function graphOwnFilters(network: GraphNetwork, nodeName: string): ((filt
   if (!node || (node.op !== 'Conv2D' && node.op !== '_FusedConv2D')) return undefined;
   const fusedOps = (node.attr.fused_ops?.list?.s ?? []).map(decoded);
   if (node.op === '_FusedConv2D' && (fusedOps[0] !== 'BiasAdd' || fusedOps.length > 2 || Number(node.attr.num_args?.i ?? 1) !== 1)) return undefined;
-  const activation = ACTIVATIONS[fusedOps[1] ?? 'none'];
-  const padding = decoded(node.attr.padding?.s);
-  if (!activation || (decoded(node.attr.data_format?.s) ?? 'NHWC') !== 'NHWC' || (padding !== 'SAME' && padding !== 'VALID')) return undefined;
+  const activation = ACTIVATIONS.get(fusedOps[1] ?? 'none');
+  const padding = text(node.attr.padding);
+  if (!activation || (text(node.attr.data_format) ?? 'NHWC') !== 'NHWC' || (padding !== 'SAME' && padding !== 'VALID')) return undefined;
   const kernel = weightOf(network, node.inputs[1]);
   const bias = node.op === '_FusedConv2D' ? weightOf(network, node.inputs[2]) : undefined;
   if (kernel?.rank !== 4 || (node.op === '_FusedConv2D' && bias?.rank !== 1)) return undefined;
@@ -33,24 +34,13 @@ export function graphOwnFilters(network: GraphNetwork, nodeName: string): ((filt
         toInput: (input) => (readsImage ? input : runGraph(network, input, [inputRef])[0]),
         kernel: { full: kernel as tf.Tensor4D },
         bias: bias as tf.Tensor1D | undefined,
-        strides: spatialPair(node.attr.strides),
+        strides: (spatialPair(node.attr.strides) ?? [1, 1]) as [number, number],
         padding: padding === 'SAME' ? 'same' : 'valid',
-        dilations: spatialPair(node.attr.dilations),
+        dilations: (spatialPair(node.attr.dilations) ?? [1, 1]) as [number, number],
         activation,
       },
       filters,
     );
-}
-
-/** A string attribute: base64 in the file. */
-function decoded(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-}
-
-/** The height and width entries of an NHWC list attribute ([1, h, w, 1]); 1 and 1 when absent. */
-function spatialPair(attr: GraphAttr | undefined): [number, number] {
-  const values = attr?.list?.i;
-  return Array.isArray(values) && values.length === 4 ? [Number(values[1]), Number(values[2])] : [1, 1];
 }
 
 /** The weight behind a node input, through Identity nodes. */
