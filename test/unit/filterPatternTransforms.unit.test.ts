@@ -101,6 +101,10 @@ describe('filter pattern transforms', function () {
       const reused = new PeriodicSampler(transforms, size, 3, storage);
       assert.deepEqual(reused.sample(x), fresh.sample(x));
       assert.deepEqual(reused.adjoint(x), fresh.adjoint(x));
+      // Written into arrays that held something else: every value is replaced.
+      const dirty = () => new Float32Array(x.length).fill(7);
+      assert.deepEqual(reused.sample(x, dirty()), fresh.sample(x));
+      assert.deepEqual(reused.adjoint(x, dirty()), fresh.adjoint(x));
     }
   });
   it('differentiates the transformed image by the sampling’s transpose, built pixel by pixel', function () {

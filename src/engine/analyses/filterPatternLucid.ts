@@ -26,6 +26,7 @@ import { drawTransforms, SamplerStorage, transformDifferentiably, type ImageTran
 import { FourierImageParameterization } from './patternParameterization';
 import { withRedirectedReluGradients } from './filterPatternRedirectedRelu';
 import { PerImageRates } from './filterPatternRates';
+import { float32TensorFilledBy, float32ValuesOf } from '../tfjs/float32Values';
 
 /** Adam's learning rate at stepSize 1, tuned for 40 steps on the models of ../shared/realmodels and the example model (Lucid: 0.05 for 512 steps). */
 export const LUCID_LEARNING_RATE = 0.7;
@@ -93,10 +94,13 @@ export async function ascendLucid(
   const shape = parameterization.spectrumShape(randoms.length);
   // Adam's state lives in JavaScript: one read of the gradient and one upload of the spectrum a
   // step replace some twenty elementwise kernels, whose calls cost more than their work here. The
-  // model is shown the spectrum weighted and colour-mixed in JavaScript (see weightSpectrum).
+  // model is shown the spectrum weighted and colour-mixed in JavaScript (see weightSpectrum); both
+  // go through the backend's memory in place (float32Values.ts).
   const adam = new BatchAdam(parameterization.initialSpectrumValues(randoms), randoms.length, channels);
-  let weighted = tf.tensor4d(parameterization.weightSpectrum(adam.values), shape);
+  const weightedOfAdam = () => float32TensorFilledBy<tf.Rank.R4>(shape, (out) => parameterization.weightSpectrum(adam.values, out));
+  let weighted = weightedOfAdam();
   const startingWeighted = weighted.clone();
+  const gradient = new Float32Array(adam.values.length);
   try {
     const lossStart = await meanActivationsOf(objective, tf.tidy(() => parameterization.pixelsOfWeighted(weighted)));
     const rates = new PerImageRates(randoms.length);
@@ -112,9 +116,7 @@ export async function ascendLucid(
       const transforms = !settling && (lucid.jitter > 0 || lucid.scaleJitter > 0 || lucid.rotationDegrees > 0) ? drawTransforms(randoms, size, lucid) : undefined;
       const redirecting = step <= lucid.redirectedReluSteps;
       const compute = () => scoresAndWeightedGradient(objective, parameterization, weighted, transforms, samplerStorage);
-      const seen = await valuesOfBoth(redirecting && expectedSilent.some(Boolean) ? withRedirectedReluGradients(compute, expectedSilent) : compute());
-      const { scores } = seen;
-      const gradient = parameterization.spectrumGradient(seen.gradient);
+      const scores = readScoresAndGradient(redirecting && expectedSilent.some(Boolean) ? withRedirectedReluGradients(compute, expectedSilent) : compute(), (values) => parameterization.spectrumGradient(values, gradient));
       // A settling step's scores are those of the images as they are shown.
       if (settling) rates.observe(scores);
       let rms = adam.imageRms(gradient);
@@ -132,7 +134,7 @@ export async function ascendLucid(
       const rate = learningRate * Math.min(1, step / Math.max(1, steps * WARM_UP_FRACTION));
       adam.step(gradient, rms, step, rates.ratesFor(rate));
       weighted.dispose();
-      weighted = tf.tensor4d(parameterization.weightSpectrum(adam.values), shape);
+      weighted = weightedOfAdam();
     }
     const pixels = tf.tidy(() => parameterization.pixelsOfWeighted(weighted));
     let lossEnd: number[];
@@ -179,10 +181,14 @@ function scoresAndWeightedGradient(
   });
 }
 
-/** Both tensors' values (see valuesOf). */
-async function valuesOfBoth(seen: { scores: tf.Tensor; gradient: tf.Tensor }): Promise<{ scores: Float32Array; gradient: Float32Array }> {
-  const [gradient, scores] = await Promise.all([valuesOf(seen.gradient), valuesOf(seen.scores)]);
-  return { gradient, scores };
+/** The scores' values; the gradient's go to `readGradient`, straight from the backend's memory. Both tensors are disposed. */
+function readScoresAndGradient(seen: { scores: tf.Tensor; gradient: tf.Tensor }, readGradient: (values: Float32Array) => void): Float32Array {
+  try {
+    readGradient(float32ValuesOf(seen.gradient));
+    return Float32Array.from(seen.scores.dataSync<'float32'>());
+  } finally {
+    tf.dispose([seen.scores, seen.gradient]);
+  }
 }
 
 /** A tensor's values, image after image, in an array of their own; the tensor is disposed. */

@@ -9,6 +9,7 @@
 // whose call was the largest part of a small model's step beyond the model itself.
 import * as tf from '@tensorflow/tfjs';
 import { randomBetween, type Random } from '../seededRandom';
+import { float32TensorFilledBy, float32ValuesOf } from '../tfjs/float32Values';
 
 /** The largest random change per step: shift in pixels, relative scale (0.1: ±10 %), rotation in degrees. */
 export interface TransformRanges {
@@ -109,10 +110,9 @@ export class PeriodicSampler {
     }
   }
 
-  /** What the model sees: seen[p] = image(transform(p)). */
-  sample(images: Float32Array): Float32Array {
+  /** What the model sees: seen[p] = image(transform(p)), written into `seen` (every value). */
+  sample(images: Float32Array, seen: Float32Array = new Float32Array(images.length)): Float32Array {
     const { taps, weights, channels } = this;
-    const seen = new Float32Array(images.length);
     for (let tap = 0, pixel = 0; tap < taps.length; tap += 4, pixel += channels) {
       // The taps and weights once per pixel, not once per channel.
       const t0 = taps[tap], t1 = taps[tap + 1], t2 = taps[tap + 2], t3 = taps[tap + 3];
@@ -122,10 +122,10 @@ export class PeriodicSampler {
     return seen;
   }
 
-  /** The adjoint of `sample`: each seen pixel's gradient spread back onto the four image pixels it was drawn from. */
-  adjoint(seenGradient: Float32Array): Float32Array {
+  /** The adjoint of `sample`: each seen pixel's gradient spread back onto the four image pixels it was drawn from, written into `gradient` (every value). */
+  adjoint(seenGradient: Float32Array, gradient: Float32Array = new Float32Array(seenGradient.length)): Float32Array {
     const { taps, weights, channels } = this;
-    const gradient = new Float32Array(seenGradient.length);
+    gradient.fill(0);
     for (let tap = 0, pixel = 0; tap < taps.length; tap += 4, pixel += channels) {
       const t0 = taps[tap], t1 = taps[tap + 1], t2 = taps[tap + 2], t3 = taps[tap + 3];
       const w0 = weights[tap], w1 = weights[tap + 1], w2 = weights[tap + 2], w3 = weights[tap + 3];
@@ -155,9 +155,10 @@ function wrap(index: number, size: number): number {
 export function transformDifferentiably(images: tf.Tensor4D, transforms: ImageTransforms, storage?: SamplerStorage): tf.Tensor4D {
   const [, size, , channels] = images.shape;
   const sampler = new PeriodicSampler(transforms, size, channels, storage);
+  // Read and written in place on the backend (float32Values.ts): the copies cost more than the sampling.
   const transform = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.tensor4d(sampler.sample((inputs[0] as tf.Tensor4D).dataSync<'float32'>()), images.shape),
-    gradFunc: (dy: tf.Tensor) => tf.tensor4d(sampler.adjoint(dy.dataSync<'float32'>()), images.shape),
+    value: float32TensorFilledBy<tf.Rank.R4>(images.shape, (seen) => sampler.sample(float32ValuesOf(inputs[0] as tf.Tensor4D), seen)),
+    gradFunc: (dy: tf.Tensor) => float32TensorFilledBy<tf.Rank.R4>(images.shape, (gradient) => sampler.adjoint(float32ValuesOf(dy), gradient)),
   }));
   return transform(images) as tf.Tensor4D;
 }

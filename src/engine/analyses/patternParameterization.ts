@@ -25,6 +25,8 @@ const COLOR_CORRELATION_SVD_SQRT = [
 const SPECTRUM_OUTPUT_DIVISOR = 4;
 /** Pixel units per unit of the divided sum: 255 × the sigmoid's slope at gray, so a step moves a near-gray image as Lucid's does. */
 const PIXELS_PER_UNIT = 255 / 4;
+/** The image a zero spectrum draws (Lucid's sigmoid of 0, in pixels). */
+const MID_GRAY = 255 / 2;
 /** Lucid's starting spectrum: normal noise of standard deviation 0.01, a near-gray image. */
 const INITIAL_SPECTRUM_SD = 0.01;
 /** Lucid's decay_power: coefficient scale 1 / frequency¹. */
@@ -162,23 +164,28 @@ export class FourierImageParameterization {
 
   /**
    * The spectrum's coefficients weighted by frequency and mixed into pixel colours, in JavaScript
-   * (same layout), for pixelsOfWeighted. The ascent keeps its spectrum in JavaScript anyway (Adam),
-   * and the weighting and mixing as kernels, each with its gradient, cost more in calls than in work.
+   * (same layout), for pixelsOfWeighted; written into `out` (every value). The ascent keeps its
+   * spectrum in JavaScript anyway (Adam), and the weighting and mixing as kernels, each with its
+   * gradient, cost more in calls than in work.
    */
-  weightSpectrum(spectrum: Float32Array): Float32Array {
-    return this.mixAndScale(spectrum, false);
+  weightSpectrum(spectrum: Float32Array, out: Float32Array = new Float32Array(spectrum.length)): Float32Array {
+    this.mixAndScale(spectrum, false, out);
+    // Mid-gray, on each image channel's constant coefficient (its basis column is 1/√N along
+    // each axis): one addition per image channel, not a kernel over every pixel each step.
+    const perImageChannel = this.kept * this.kept;
+    for (let start = 0; start < out.length; start += perImageChannel) out[start] += MID_GRAY * this.size;
+    return out;
   }
 
-  /** The gradient with respect to the spectrum, from that with respect to its weighted coefficients (the transpose of weightSpectrum). */
-  spectrumGradient(weightedGradient: Float32Array): Float32Array {
-    return this.mixAndScale(weightedGradient, true);
+  /** The gradient with respect to the spectrum, from that with respect to its weighted coefficients (the transpose of weightSpectrum's linear part), written into `out`. */
+  spectrumGradient(weightedGradient: Float32Array, out: Float32Array = new Float32Array(weightedGradient.length)): Float32Array {
+    return this.mixAndScale(weightedGradient, true, out);
   }
 
   /** `colour mix · (values ⊙ scale)`, or with the mix transposed; channel-major layout, any batch size. */
-  private mixAndScale(values: Float32Array, transposed: boolean): Float32Array {
+  private mixAndScale(values: Float32Array, transposed: boolean, out: Float32Array): Float32Array {
     const { scaleValues, colorMixValues } = this;
     const perImageChannel = scaleValues.length;
-    const out = new Float32Array(values.length);
     // The weight index k runs through one image channel's coefficients and starts again (no modulo:
     // these loops run twice a step over every coefficient).
     if (!colorMixValues) {
@@ -210,7 +217,7 @@ export class FourierImageParameterization {
       const alongX = this.alongLastAxis.apply(alongY.transpose([0, 2, 1]).reshape([-1, kept])).reshape([channels, batch, size, size]);
       // [channels, batch, y, x] → [batch, y, x, channels].
       const image = channels === 1 ? alongX.reshape([batch, size, size, 1]) : alongX.transpose([1, 2, 3, 0]);
-      return clipInward(image.add(255 / 2)) as tf.Tensor4D;
+      return clipInward(image) as tf.Tensor4D;
     });
   }
 
