@@ -14,6 +14,7 @@
 // upsampled to the model's 224) reaches 0.29, and it makes the products and Adam 3–4× cheaper.
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../seededRandom';
+import { ConstantProduct } from '../tfjs/constantProduct';
 
 /** Lucid's `color_correlation_svd_sqrt`: the square root of ImageNet's RGB correlation. */
 const COLOR_CORRELATION_SVD_SQRT = [
@@ -83,34 +84,6 @@ function normalizedColorCorrelation(): number[][] {
   const columnNorms = [0, 1, 2].map((column) => Math.hypot(...COLOR_CORRELATION_SVD_SQRT.map((row) => row[column])));
   const largest = Math.max(...columnNorms);
   return COLOR_CORRELATION_SVD_SQRT.map((row) => row.map((value) => value / largest));
-}
-
-/**
- * A product with a constant matrix, `x · constant`, differentiable in x only. TF.js differentiates a
- * matMul by a matMul with a transposed operand, which its WASM kernel runs about 5× slower than a
- * plain one; here the gradient is a plain product with the constant's transpose, kept ready.
- */
-class ConstantProduct {
-  private readonly constant: tf.Tensor2D;
-  private readonly constantTransposed: tf.Tensor2D;
-  private readonly product: (x: tf.Tensor) => tf.Tensor;
-
-  constructor(constant: tf.Tensor2D) {
-    this.constant = constant;
-    this.constantTransposed = constant.transpose();
-    this.product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-      value: (inputs[0] as tf.Tensor2D).matMul(this.constant),
-      gradFunc: (dy: tf.Tensor) => (dy as tf.Tensor2D).matMul(this.constantTransposed),
-    }));
-  }
-
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    return this.product(x) as tf.Tensor2D;
-  }
-
-  dispose(): void {
-    tf.dispose([this.constant, this.constantTransposed]);
-  }
 }
 
 /**

@@ -6,6 +6,7 @@
 // activated, masked and back-propagated for nothing: with 16 images, 15 of every 16 values. Layers models (layers/convolutionOwnFilters.ts) and graph
 // models (graph/graphOwnFilters.ts) say where their convolution reads and what follows it.
 import * as tf from '@tensorflow/tfjs';
+import { ConstantProduct } from '../tfjs/constantProduct';
 
 /** Image i's output for its own filter: [batch, height, width, 1]. */
 export interface OwnFilterLayer {
@@ -37,6 +38,9 @@ function ownFilterConvolution(spec: ConvolutionSpec, full: tf.Tensor4D, filters:
   const kernel = tf.keep(tf.tensor4d(sideBySideKernels(full.dataSync<'float32'>(), inputChannels, filterCount, filters), [kernelHeight, kernelWidth, filters.length * inputChannels, 1]));
   const biasValues = spec.bias?.dataSync<'float32'>();
   const bias = biasValues && tf.keep(tf.tensor1d(Float32Array.from(filters, (filter) => biasValues[filter])));
+  // Each image's group of channels summed by a product with a constant: a sum's gradient broadcasts
+  // through a tensor of ones as large as the convolution's output, made afresh every step.
+  const groupSum = new ConstantProduct(tf.tensor2d(groupIndicator(filters.length, inputChannels), [filters.length * inputChannels, filters.length]));
   return {
     apply: (input) =>
       tf.tidy(() => {
@@ -46,13 +50,14 @@ function ownFilterConvolution(spec: ConvolutionSpec, full: tf.Tensor4D, filters:
         const sideBySide = x.transpose([1, 2, 0, 3]).reshape([1, height, width, batch * inputChannels]) as tf.Tensor4D;
         const convolved = tf.depthwiseConv2d(sideBySide, kernel, spec.strides, spec.padding, 'NHWC', spec.dilations);
         const [, outHeight, outWidth] = convolved.shape;
-        const summed = convolved.reshape([outHeight, outWidth, batch, inputChannels]).sum(3);
+        const summed = groupSum.apply(convolved.reshape([outHeight * outWidth, batch * inputChannels]));
         const biased = bias ? summed.add(bias) : summed;
-        return spec.activation(biased.transpose([2, 0, 1]).reshape([batch, outHeight, outWidth, 1]));
+        return spec.activation(biased.transpose().reshape([batch, outHeight, outWidth, 1]));
       }),
     dispose: () => {
       kernel.dispose();
       bias?.dispose();
+      groupSum.dispose();
     },
   };
 }
@@ -78,6 +83,13 @@ function ownFilterSeparable(spec: ConvolutionSpec, depthwise: tf.Tensor4D, point
       bias?.dispose();
     },
   };
+}
+
+/** [images·c, images]: 1 where row j is one of column i's c channels (j in i·c … i·c + c − 1). */
+function groupIndicator(images: number, channels: number): Float32Array {
+  const indicator = new Float32Array(images * channels * images);
+  for (let row = 0; row < images * channels; row++) indicator[row * images + Math.floor(row / channels)] = 1;
+  return indicator;
 }
 
 /** [kh, kw, c, filterCount] row-major → [kh, kw, images·c, 1]: image i's group of c channels holds filter filters[i]'s kernel. */
