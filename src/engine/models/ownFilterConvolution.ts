@@ -37,11 +37,10 @@ function ownFilterConvolution(spec: ConvolutionSpec, full: tf.Tensor4D, filters:
   const [kernelHeight, kernelWidth, inputChannels, filterCount] = full.shape;
   // Kept: the first call may come inside a caller's tidy, and the layer lives as long as its objective.
   const kernel = tf.keep(tf.tensor4d(sideBySideKernels(full.dataSync<'float32'>(), inputChannels, filterCount, filters), [kernelHeight, kernelWidth, filters.length * inputChannels, 1]));
-  const biasValues = spec.bias?.dataSync<'float32'>();
-  const bias = biasValues && tf.keep(tf.tensor1d(Float32Array.from(filters, (filter) => biasValues[filter])));
+  const bias = ownBias(spec, filters);
   // Each image's group of channels summed by a product with a constant: a sum's gradient broadcasts
   // through a tensor of ones as large as the convolution's output, made afresh every step.
-  const groupSum = new ConstantProduct(tf.tensor2d(groupIndicator(filters.length, inputChannels), [filters.length * inputChannels, filters.length]));
+  const groupSum = new ConstantProduct(blockColumns(filters.length, inputChannels, () => 1));
   return {
     apply: (input) =>
       tf.tidy(() => {
@@ -51,9 +50,7 @@ function ownFilterConvolution(spec: ConvolutionSpec, full: tf.Tensor4D, filters:
         const sideBySide = x.transpose([1, 2, 0, 3]).reshape([1, height, width, batch * inputChannels]) as tf.Tensor4D;
         const convolved = tf.depthwiseConv2d(sideBySide, kernel, spec.strides, spec.padding, 'NHWC', spec.dilations);
         const [, outHeight, outWidth] = convolved.shape;
-        const summed = groupSum.apply(convolved.reshape([outHeight * outWidth, batch * inputChannels]));
-        const biased = bias ? summed.add(bias) : summed;
-        return spec.activation(biased.transpose().reshape([batch, outHeight, outWidth, 1]));
+        return perImage(groupSum.apply(convolved.reshape([outHeight * outWidth, batch * inputChannels])), bias, [batch, outHeight, outWidth], spec);
       }),
     dispose: () => {
       kernel.dispose();
@@ -66,27 +63,19 @@ function ownFilterConvolution(spec: ConvolutionSpec, full: tf.Tensor4D, filters:
 function ownFilterSeparable(spec: ConvolutionSpec, depthwise: tf.Tensor4D, pointwise: tf.Tensor4D, filters: number[]): OwnFilterLayer {
   const [, , channels, filterCount] = pointwise.shape;
   const pointwiseValues = pointwise.dataSync<'float32'>();
-  // The pointwise part for the images side by side: a product with [images·channels, images], image
-  // i's block of rows holding its filter's column. As a batch of products (image i's pixels times
-  // its column) it ran on TF.js's WASM batched kernel, whose gradient is a plain loop: 1–2 ms a
-  // step on FER's separable layers, against a fifth of that as one product of two matrices.
-  const blocks = new Float32Array(filters.length * channels * filters.length);
-  filters.forEach((filter, image) => {
-    for (let channel = 0; channel < channels; channel++) blocks[(image * channels + channel) * filters.length + image] = pointwiseValues[channel * filterCount + filter];
-  });
-  const pointwiseBlocks = new ConstantProduct(tf.tensor2d(blocks, [filters.length * channels, filters.length]));
-  const biasValues = spec.bias?.dataSync<'float32'>();
-  // Kept: see above.
-  const bias = biasValues && tf.keep(tf.tensor1d(Float32Array.from(filters, (filter) => biasValues[filter])));
+  // The pointwise part for the images side by side: image i's block of rows holds its filter's
+  // column. As a batch of products (image i's pixels times its column) it ran on TF.js's WASM
+  // batched kernel, whose gradient is a plain loop: 1–2 ms a step on FER's separable layers,
+  // against a fifth of that as one product of two matrices.
+  const pointwiseBlocks = new ConstantProduct(blockColumns(filters.length, channels, (image, channel) => pointwiseValues[channel * filterCount + filters[image]]));
+  const bias = ownBias(spec, filters);
   return {
     apply: (input) =>
       tf.tidy(() => {
         const spread = tf.depthwiseConv2d(spec.toInput(input) as tf.Tensor4D, depthwise, spec.strides, spec.padding, 'NHWC', spec.dilations);
         const [batch, height, width] = spread.shape;
         // [batch, h, w, c] → [h·w, batch·c]: image i's channels side by side, i-th group.
-        const mixed = pointwiseBlocks.apply(spread.transpose([1, 2, 0, 3]).reshape([height * width, batch * channels]));
-        const biased = bias ? mixed.add(bias) : mixed;
-        return spec.activation(biased.transpose().reshape([batch, height, width, 1]));
+        return perImage(pointwiseBlocks.apply(spread.transpose([1, 2, 0, 3]).reshape([height * width, batch * channels])), bias, [batch, height, width], spec);
       }),
     dispose: () => {
       pointwiseBlocks.dispose();
@@ -95,11 +84,25 @@ function ownFilterSeparable(spec: ConvolutionSpec, depthwise: tf.Tensor4D, point
   };
 }
 
-/** [images·c, images]: 1 where row j is one of column i's c channels (j in i·c … i·c + c − 1). */
-function groupIndicator(images: number, channels: number): Float32Array {
-  const indicator = new Float32Array(images * channels * images);
-  for (let row = 0; row < images * channels; row++) indicator[row * images + Math.floor(row / channels)] = 1;
-  return indicator;
+/** [images]: each image's filter's bias (kept, as the kernels are), or undefined without one. */
+function ownBias(spec: ConvolutionSpec, filters: number[]): tf.Tensor1D | undefined {
+  const biasValues = spec.bias?.dataSync<'float32'>();
+  return biasValues && tf.keep(tf.tensor1d(Float32Array.from(filters, (filter) => biasValues[filter])));
+}
+
+/** [h·w, images], one column per image, biased and activated as [images, h, w, 1]. */
+function perImage(columns: tf.Tensor2D, bias: tf.Tensor1D | undefined, [batch, height, width]: number[], spec: ConvolutionSpec): tf.Tensor {
+  const biased = bias ? columns.add(bias) : columns;
+  return spec.activation(biased.transpose().reshape([batch, height, width, 1]));
+}
+
+/** [images·c, images]: row j of column i is `value(i, j − i·c)` for j in i·c … i·c + c − 1 (image i's channels), 0 elsewhere. */
+function blockColumns(images: number, channels: number, value: (image: number, channel: number) => number): tf.Tensor2D {
+  const blocks = new Float32Array(images * channels * images);
+  for (let image = 0; image < images; image++) {
+    for (let channel = 0; channel < channels; channel++) blocks[(image * channels + channel) * images + image] = value(image, channel);
+  }
+  return tf.tensor2d(blocks, [images * channels, images]);
 }
 
 /** [kh, kw, c, filterCount] row-major → [kh, kw, images·c, 1]: image i's group of c channels holds filter filters[i]'s kernel. */
