@@ -16,7 +16,8 @@
 // - Conv2DBackpropInput runs as a forward convolution (wasmFastInputGradient.ts);
 // - on WASM only (the cpu backend keeps TF.js's own), the gradients of ClipByValue and Relu6 run
 //   as one-pass kernels (wasmFastActivationGradients.ts) and FusedBatchNorm's input derivative
-//   without its Tile (wasmBatchNormGradient.ts);
+//   as a 1×1 depthwise convolution (wasmBatchNormGradient.ts);
+// - FusedBatchNorm itself runs as a 1×1 depthwise convolution with a bias (wasmFastBatchNorm.ts);
 // - Slice (the gradient of padding) moves whole runs within the heap (wasmFastSlice.ts), and
 //   Identity (the engine's copy of every tensor a gradient keeps) shares the values instead of
 //   copying them (wasmSharedIdentity.ts);
@@ -28,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmBatchNormGradient } from './wasmBatchNormGradient';
 import { cpuHasKernel, runOnCpu } from './wasmCpuKernel';
 import { registerFastWasmActivationGradients } from './wasmFastActivationGradients';
+import { registerFastWasmBatchNorm } from './wasmFastBatchNorm';
 import { registerFastWasmDepthwiseInputGradient } from './wasmFastDepthwiseGradients';
 import { filterGradientAsConvolution } from './wasmFastFilterGradient';
 import { registerFastWasmInputGradient } from './wasmFastInputGradient';
@@ -72,8 +74,8 @@ export function registerWasmKernelFixes(): void {
 /**
  * Registers the missing kernels (the depthwise input gradient as a forward convolution where it
  * can, the rest from cpu), the fixes of wrong ones (registerWasmKernelFixes), the fast stride-1
- * input gradient, the WASM-only gradients of ReLU6 and batch normalisation, the fast Slice, the
- * sharing Identity and the fast transposed product, once each.
+ * input gradient, the WASM-only gradients of ReLU6 and batch normalisation, the fast batch
+ * normalisation, Slice and transposed product, and the sharing Identity, once each.
  */
 export function registerMissingWasmGradientKernels(): void {
   registerFastWasmInputGradient();
@@ -82,6 +84,7 @@ export function registerMissingWasmGradientKernels(): void {
   registerMissingKernels();
   registerFastWasmActivationGradients();
   registerWasmBatchNormGradient();
+  registerFastWasmBatchNorm();
   registerFastWasmSlice();
   registerSharedWasmIdentity();
   registerFastWasmTransposedMatMul();
