@@ -13,7 +13,9 @@ import { installLazyFusedConvolutionGradients, restoreEagerFusedConvolutionGradi
 import { registerWasmBatchNormGradient, restoreStockBatchNormGradient } from '../src/engine/tfjs/wasmBatchNormGradient';
 import { runOnCpu } from '../src/engine/tfjs/wasmCpuKernel';
 import { registerFastWasmActivationGradients, restoreStockActivationGradients } from '../src/engine/tfjs/wasmFastActivationGradients';
+import { registerFastWasmBatchNorm, restoreStockWasmBatchNorm } from '../src/engine/tfjs/wasmFastBatchNorm';
 import { registerFastWasmInputGradient, restoreStockWasmInputGradient } from '../src/engine/tfjs/wasmFastInputGradient';
+import { registerFastWasmMaxPoolGrad, restoreStockWasmMaxPoolGrad } from '../src/engine/tfjs/wasmFastMaxPoolGrad';
 import { registerFastWasmSlice, restoreStockWasmSlice } from '../src/engine/tfjs/wasmFastSlice';
 import { registerSharedWasmIdentity, restoreStockWasmIdentity } from '../src/engine/tfjs/wasmSharedIdentity';
 
@@ -56,6 +58,12 @@ function comparisons(): Comparison[] {
   const perChannel = (seed: number) => random([96], seed, 0.5, 1.5);
   const [mean, variance, offset, scale] = [perChannel(4), perChannel(5), perChannel(6), perChannel(7)];
   const batchNorm = gradientOf((t) => tf.batchNorm(t, mean, variance, offset, scale, 1e-3), activation);
+  const batchNormForward = () => tf.dispose(tf.batchNorm(activation, mean, variance, offset, scale, 1e-3));
+  const pooled = random([16, 60, 60, 16], 13);
+  const poolingGradient = random([16, 30, 30, 16], 14);
+  const pooledOutput = tf.maxPool(pooled as tf.Tensor4D, 2, 2, 'valid');
+  const maxPoolGrad = () =>
+    tf.dispose(tf.engine().runKernel(tf.MaxPoolGrad, { dy: poolingGradient, input: pooled, output: pooledOutput }, { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor);
   const padded = random([16, 33, 33, 96], 8);
   const slice = () => tf.dispose(tf.slice(padded, [0, 0, 0, 0], [16, 32, 32, 96]));
   const clone = () => tf.dispose(tf.clone(activation));
@@ -77,6 +85,8 @@ function comparisons(): Comparison[] {
     { what: 'gradient of clipByValue [0, 6] (Keras ReLU(6)), 16×32×32×96', before: switched(restoreStockActivationGradients, registerFastWasmActivationGradients, clip), after: clip },
     { what: 'gradient of relu6, 16×32×32×96', before: switched(restoreStockActivationGradients, registerFastWasmActivationGradients, relu6), after: relu6 },
     { what: 'gradient of batchNorm (inference), 16×32×32×96', before: switched(restoreStockBatchNormGradient, registerWasmBatchNormGradient, batchNorm), after: batchNorm },
+    { what: 'batchNorm (inference), 16×32×32×96', before: switched(restoreStockWasmBatchNorm, registerFastWasmBatchNorm, batchNormForward), after: batchNormForward },
+    { what: 'MaxPoolGrad 2×2 / 2, x 16×60×60×16 (before: stock WASM, which is also wrong)', before: switched(restoreStockWasmMaxPoolGrad, registerFastWasmMaxPoolGrad, maxPoolGrad), after: maxPoolGrad },
     { what: 'slice 16×33×33×96 → 16×32×32×96 (ZeroPadding2D gradient)', before: switched(restoreStockWasmSlice, registerFastWasmSlice, slice), after: slice },
     { what: 'clone 16×32×32×96 (Identity)', before: switched(restoreStockWasmIdentity, registerSharedWasmIdentity, clone), after: clone },
   ];

@@ -7,7 +7,10 @@
 // window's dy to the first position holding its maximum, exactly as the cpu backend's
 // maxPoolPositions chooses it: row-major order within the window, strictly greater than the
 // maximum so far, starting at -Infinity, padding excluded (a window of NaN or -Infinity only
-// passes nothing). Overlapping windows add their gradients up.
+// passes nothing). Overlapping windows add their gradients up. Whole 2×2 windows, the usual
+// pooling, take an unrolled path: 7.3 → 5.2 ms on a 16×60×60×16 input (`npm run bench:kernels`);
+// other windows keep each channel's maximum in locals, not in arrays reset for every window (3×3 /
+// 2 "same" on the same input, FER's pooling: 10.5 → 9.8 ms).
 import * as tf from '@tensorflow/tfjs';
 import { runOnCpu } from './wasmCpuKernel';
 import type { WasmHeapBackend } from './wasmHeap';
@@ -22,10 +25,7 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   out.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth, padInfo } = info;
-  // Per channel of the current window: its maximum so far, and where (-1: none yet). Channels are
-  // innermost so that the window is read in the order the heap holds it.
-  const best = new Float32Array(channels);
-  const position = new Int32Array(channels);
+  const undilated = dilationHeight === 1 && dilationWidth === 1;
   for (let b = 0; b < batchSize; b++) {
     for (let outRow = 0; outRow < outHeight; outRow++) {
       const rowCorner = outRow * strideHeight - padInfo.top;
@@ -37,28 +37,62 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
         let colStart = colCorner;
         while (colStart < 0) colStart += dilationWidth;
         const colEnd = Math.min(inWidth, colCorner + effectiveFilterWidth);
-        best.fill(-Infinity);
-        position.fill(-1);
-        for (let row = rowStart; row < rowEnd; row += dilationHeight) {
-          for (let col = colStart; col < colEnd; col += dilationWidth) {
-            const pixel = ((b * inHeight + row) * inWidth + col) * channels;
-            for (let c = 0; c < channels; c++) {
-              const value = x[pixel + c];
-              if (value > best[c]) {
-                best[c] = value;
-                position[c] = pixel + c;
+        const corner = ((b * inHeight + rowStart) * inWidth + colStart) * channels;
+        const dyPixel = ((b * outHeight + outRow) * outWidth + outCol) * channels;
+        if (undilated && rowEnd - rowStart === 2 && colEnd - colStart === 2) {
+          sendToFirstMaximum2x2(x, gradient, out, corner, inWidth * channels, channels, dyPixel);
+          continue;
+        }
+        // Channel by channel, the window read with the channel's stride: the maximum and where it
+        // is stay in locals (per-channel arrays, reset for every window, took longer than the work).
+        const rowStep = dilationHeight * inWidth * channels;
+        const colStep = dilationWidth * channels;
+        const rows = Math.ceil((rowEnd - rowStart) / dilationHeight);
+        const cols = Math.ceil((colEnd - colStart) / dilationWidth);
+        for (let c = 0; c < channels; c++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let row = 0, rowAt = corner + c; row < rows; row++, rowAt += rowStep) {
+            for (let col = 0, p = rowAt; col < cols; col++, p += colStep) {
+              const value = x[p];
+              if (value > best) {
+                best = value;
+                at = p;
               }
             }
           }
-        }
-        const dyPixel = ((b * outHeight + outRow) * outWidth + outCol) * channels;
-        for (let c = 0; c < channels; c++) {
-          if (position[c] >= 0) out[position[c]] += gradient[dyPixel + c];
+          if (at >= 0) out[at] += gradient[dyPixel + c];
         }
       }
     }
   }
   return dx;
+}
+
+/** A whole 2×2 window (the usual pooling), unrolled: the same first maximum in row-major order, strictly greater than -Infinity. */
+function sendToFirstMaximum2x2(x: Float32Array, gradient: Float32Array, out: Float32Array, corner: number, rowStride: number, channels: number, dyPixel: number): void {
+  for (let c = 0; c < channels; c++) {
+    const p0 = corner + c;
+    const p1 = p0 + channels;
+    const p2 = p0 + rowStride;
+    const p3 = p2 + channels;
+    let best = -Infinity;
+    let at = -1;
+    if (x[p0] > best) {
+      best = x[p0];
+      at = p0;
+    }
+    if (x[p1] > best) {
+      best = x[p1];
+      at = p1;
+    }
+    if (x[p2] > best) {
+      best = x[p2];
+      at = p2;
+    }
+    if (x[p3] > best) at = p3;
+    if (at >= 0) out[at] += gradient[dyPixel + c];
+  }
 }
 
 const maxPoolGradOverride = wasmKernelOverride(tf.MaxPoolGrad, (args) => {
