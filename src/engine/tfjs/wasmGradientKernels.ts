@@ -19,8 +19,10 @@
 //   as a 1×1 depthwise convolution (wasmBatchNormGradient.ts);
 // - FusedBatchNorm itself runs as a 1×1 depthwise convolution with a bias (wasmFastBatchNorm.ts);
 // - Slice (the gradient of padding) moves whole runs within the heap (wasmFastSlice.ts), and
-//   Identity (the engine's copy of every tensor a gradient keeps) shares the values instead of
-//   copying them (wasmSharedIdentity.ts);
+//   Identity (the engine's copy of every tensor a gradient keeps) and a Cast to the same dtype (in
+//   every ReLU's gradient) share the values instead of copying them, and a Cast to bool gives the
+//   cpu backend's values (the stock kernel's byte copy made -2 true as 254, 0.5 false)
+//   (wasmSharedIdentity.ts);
 // - a product with a transposed second operand (a Dense layer's input gradient) runs without the
 //   transpose, on XNNPACK (wasmFastTransposedMatMul.ts).
 // (The fused convolutions' gradients, computed lazily on WASM, are lazyFusedConvolutionGradients.ts,
@@ -36,7 +38,7 @@ import { registerFastWasmInputGradient } from './wasmFastInputGradient';
 import { registerFastWasmMaxPoolGrad } from './wasmFastMaxPoolGrad';
 import { registerFastWasmSlice } from './wasmFastSlice';
 import { registerFastWasmTransposedMatMul } from './wasmFastTransposedMatMul';
-import { registerSharedWasmIdentity } from './wasmSharedIdentity';
+import { registerSharedWasmCast, registerSharedWasmIdentity } from './wasmSharedIdentity';
 import { registerWasmFusedMatMul } from './wasmFusedMatMul';
 import { wasmKernelOverride } from './wasmKernelOverride';
 import { registerWasmResizeGradients } from './wasmResizeGradients';
@@ -75,7 +77,7 @@ export function registerWasmKernelFixes(): void {
  * Registers the missing kernels (the depthwise input gradient as a forward convolution where it
  * can, the rest from cpu), the fixes of wrong ones (registerWasmKernelFixes), the fast stride-1
  * input gradient, the WASM-only gradients of ReLU6 and batch normalisation, the fast batch
- * normalisation, Slice and transposed product, and the sharing Identity, once each.
+ * normalisation, Slice and transposed product, and the sharing Identity and Cast, once each.
  */
 export function registerMissingWasmGradientKernels(): void {
   registerFastWasmInputGradient();
@@ -87,5 +89,6 @@ export function registerMissingWasmGradientKernels(): void {
   registerFastWasmBatchNorm();
   registerFastWasmSlice();
   registerSharedWasmIdentity();
+  registerSharedWasmCast();
   registerFastWasmTransposedMatMul();
 }
