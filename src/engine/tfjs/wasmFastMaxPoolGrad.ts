@@ -26,12 +26,16 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
   out.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth, padInfo } = info;
   const undilated = dilationHeight === 1 && dilationWidth === 1;
+  const rowStride = inWidth * channels;
+  const rowStep = dilationHeight * rowStride;
+  const colStep = dilationWidth * channels;
   for (let b = 0; b < batchSize; b++) {
     for (let outRow = 0; outRow < outHeight; outRow++) {
       const rowCorner = outRow * strideHeight - padInfo.top;
       let rowStart = rowCorner;
       while (rowStart < 0) rowStart += dilationHeight;
       const rowEnd = Math.min(inHeight, rowCorner + effectiveFilterHeight);
+      const rows = Math.ceil((rowEnd - rowStart) / dilationHeight);
       for (let outCol = 0; outCol < outWidth; outCol++) {
         const colCorner = outCol * strideWidth - padInfo.left;
         let colStart = colCorner;
@@ -40,14 +44,11 @@ function maxPoolGrad(backend: WasmHeapBackend, input: tf.TensorInfo, dy: tf.Tens
         const corner = ((b * inHeight + rowStart) * inWidth + colStart) * channels;
         const dyPixel = ((b * outHeight + outRow) * outWidth + outCol) * channels;
         if (undilated && rowEnd - rowStart === 2 && colEnd - colStart === 2) {
-          sendToFirstMaximum2x2(x, gradient, out, corner, inWidth * channels, channels, dyPixel);
+          sendToFirstMaximum2x2(x, gradient, out, corner, rowStride, channels, dyPixel);
           continue;
         }
         // Channel by channel, the window read with the channel's stride: the maximum and where it
         // is stay in locals (per-channel arrays, reset for every window, took longer than the work).
-        const rowStep = dilationHeight * inWidth * channels;
-        const colStep = dilationWidth * channels;
-        const rows = Math.ceil((rowEnd - rowStart) / dilationHeight);
         const cols = Math.ceil((colEnd - colStart) / dilationWidth);
         for (let c = 0; c < channels; c++) {
           let best = -Infinity;
