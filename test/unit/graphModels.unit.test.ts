@@ -281,6 +281,15 @@ describe('TF.js graph models', function () {
     );
   });
 
+  it('names a node asked for without its scope, at a size only the layers after it cannot take, and the node it may mean', async function () {
+    // The dense layer after the flatten takes the model's own size only: a run of the whole graph at
+    // 40 pixels would fail on it, not on the name.
+    const parameters: FilterPatternParameters = { ...DEFAULT_FILTER_PATTERN_PARAMETERS, size: 40, steps: 2 };
+    const jobFor = (layerName: string) => runFilterPatternJob({ modelPath, layerName, filters: [0], parameters, limits }, { onFilter: () => undefined, checkCancelled: noCancel });
+    await expectInputError(jobFor('conv2d_1/Relu'), modelPath, new RegExp(`has no layer named "conv2d_1/Relu"; did you mean "${SCOPE}/conv2d_1/Relu"\\?$`));
+    await expectInputError(jobFor('nope'), modelPath, /has no layer named "nope"$/);
+  });
+
   it('scores each image by its own filter alone at a convolution node, plain or fused, as the whole node does: value and gradient', async function () {
     const { patternModel } = await loadModelCached(modelPath, DEFAULT_MODEL_LIMITS);
     const network = patternModel as GraphNetwork;

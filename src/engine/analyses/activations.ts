@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../shared/errors';
 import { layerSites } from '../models/layers/layerSites';
-import { checkSingleInput } from '../models/modelSummary';
+import { checkSingleInput, layerNamed } from '../models/modelSummary';
 import { replaceProperty, type Restore } from '../tfjs/propertyPatch';
 import type { ModelSummary } from '../../shared/types';
 import { DEFAULT_LAYER_COUNT } from '../../shared/defaults';
@@ -28,8 +28,7 @@ export function selectLayers(summary: ModelSummary, selection: LayerSelection): 
   if (selection.names && selection.names.length > 0) {
     const wanted = new Set(selection.names);
     for (const name of wanted) {
-      const layer = summary.layers.find((candidate) => candidate.name === name);
-      if (!layer) throw new InputError(summary.modelPath, `has no layer named "${name}"`);
+      const layer = layerNamed(summary, name);
       if (layer.isModel) throw new InputError(summary.modelPath, `layer "${name}" is a nested model: choose one of its layers`);
       if (!layer.hasSpatialOutput) {
         throw new InputError(summary.modelPath, `layer "${name}" has output shape ${JSON.stringify(layer.outputShape)}; only 4-D outputs can be shown as channel grids`);

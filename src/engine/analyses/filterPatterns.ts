@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { InputError } from '../../shared/errors';
 import { CONVOLUTION_OPS, convolutionOutputNodes } from '../models/graph/graphConvolutions';
+import { layerNamed } from '../models/modelSummary';
 import { randomForFilter, type Random } from '../seededRandom';
 import type {
   FilterPatternParameters,
@@ -87,8 +88,7 @@ export function planFilterPatterns(model: PatternModel, summary: ModelSummary, r
   const modelPath = summary.modelPath;
   const problems = filterPatternParameterProblems(request.parameters);
   if (problems.length > 0) throw new InputError(modelPath, `cannot be shown with these filter-pattern settings: ${problems.map(({ problem }) => problem).join('; ')}`);
-  const layer = summary.layers.find((candidate) => candidate.name === request.layerName);
-  if (!layer) throw new InputError(modelPath, `has no layer named "${request.layerName}"`);
+  const layer = layerNamed(summary, request.layerName);
   checkHasFilters(model, layer, modelPath);
   const [, , inputChannels] = summary.inputShape;
   const inputCount = model instanceof tf.LayersModel ? model.inputs.length : 1;

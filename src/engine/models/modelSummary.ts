@@ -160,3 +160,16 @@ export function summarizeModel(model: tf.LayersModel, modelPath: string, loadNot
     ...(loadNotes.length > 0 ? { loadNotes } : {}),
   };
 }
+
+/**
+ * The summary's layer of that name, or an InputError naming the file; where the name is the end of
+ * other layers' names (a graph node asked for without its scope, `conv2d_1/Relu` for
+ * `StatefulPartitionedCall/sequential_1/conv2d_1/Relu`), the error names them.
+ */
+export function layerNamed(summary: ModelSummary, name: string): LayerInfo {
+  const layer = summary.layers.find((candidate) => candidate.name === name);
+  if (layer) return layer;
+  const scoped = summary.layers.filter((candidate) => candidate.name.endsWith(`/${name}`)).map((candidate) => `"${candidate.name}"`);
+  const hint = scoped.length === 0 ? '' : `; did you mean ${scoped.slice(0, 3).join(' or ')}${scoped.length > 3 ? ` (${scoped.length} layers end so)` : ''}?`;
+  throw new InputError(summary.modelPath, `has no layer named "${name}"${hint}`);
+}

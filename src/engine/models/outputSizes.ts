@@ -17,9 +17,11 @@ export function checkOutputSizesForInput(model: tf.LayersModel | GraphNetwork, m
     checkLayerOutputSizes(model, modelPath, [1, height, width, channels]);
     return;
   }
+  // A node the graph lacks is the caller's to name: running the whole graph instead would fail on
+  // a size only the layers after the node cannot take.
+  if (target !== undefined && !model.graph.byName.has(target)) return;
   const size = `${height}×${width}`;
-  const onTheWay = target !== undefined && model.graph.byName.has(target) ? target : undefined;
-  if (model.checkedInputSizes.has(size) || (onTheWay && model.checkedInputSizes.has(`${size}→${onTheWay}`))) return;
-  runGraphGuarded(model, [1, height, width, channels], onTheWay ? [onTheWay] : undefined);
-  model.checkedInputSizes.add(onTheWay ? `${size}→${onTheWay}` : size);
+  if (model.checkedInputSizes.has(size) || (target !== undefined && model.checkedInputSizes.has(`${size}→${target}`))) return;
+  runGraphGuarded(model, [1, height, width, channels], target !== undefined ? [target] : undefined);
+  model.checkedInputSizes.add(target !== undefined ? `${size}→${target}` : size);
 }
