@@ -2,8 +2,9 @@
 // a write that fails leaves no partial file (see files/wholeFileWrite.ts).
 //
 // Which files it wrote is decided file by file, by content: result.json records a SHA-256 of every
-// file the run wrote, and a later run replaces a file only while it still holds exactly those
-// bytes. A result.json planted in a folder, or one from a run whose files the user has since
+// file the run wrote, and of the files earlier runs wrote there that are still present, and a later
+// run replaces a file only while it still holds exactly those bytes (so runs of several layers or
+// commands into one folder can each be run again). A result.json planted in a folder, or one from a run whose files the user has since
 // changed, lets nothing else be replaced. One run at a time writes into a folder (a lock file).
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -133,10 +134,26 @@ export class OutputFolder {
     return recorded !== undefined && recorded === (await hashOfFile(file));
   }
 
-  /** Written last, so a folder holds a result.json only once its images are complete; records what this run wrote. */
+  /** Written last, so a folder holds a result.json only once its images are complete; records what this run and the earlier ones wrote. */
   async writeResult(result: object): Promise<void> {
-    await this.write(RESULT_FILE, JSON.stringify({ tool: RESULT_TOOL, ...result, written: Object.fromEntries(this.written) }, null, 2) + '\n');
+    const written = new Map([...(await this.earlierFilesPresent()), ...this.written]);
+    written.delete(RESULT_FILE);
+    await this.write(RESULT_FILE, JSON.stringify({ tool: RESULT_TOOL, ...result, written: Object.fromEntries(written) }, null, 2) + '\n');
     await this.close();
+  }
+
+  /** The earlier runs' records of files still in the folder, as they were recorded: a file changed since keeps a hash it no longer matches. */
+  private async earlierFilesPresent(): Promise<WrittenFiles> {
+    const present: WrittenFiles = new Map();
+    if (!this.earlier.isOurs) return present;
+    for (const [name, hash] of this.earlier.written) {
+      const exists = await lstat(path.join(this.folder, name)).then(
+        () => true,
+        () => false,
+      );
+      if (exists) present.set(name, hash);
+    }
+    return present;
   }
 
   /** Lets other runs write into the folder again; also when this run failed. */

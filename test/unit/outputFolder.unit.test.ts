@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm as removeFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { LOCK_FILE, OutputFolder, RESULT_FILE } from '../../src/cli/outputFolder';
@@ -54,6 +54,29 @@ describe('the CLI output folder', function () {
     assert.equal(await readFile(path.join(dir, '01-conv.png'), 'utf8'), 'this run');
     await out.close();
     assert.deepEqual(await listing(), ['01-conv.png', RESULT_FILE]);
+  });
+
+  it('replaces the files of every earlier run still there, not only the last one, and forgets the files removed since', async function () {
+    const writeRun = async (name: string, content: string) => {
+      const out = await OutputFolder.open(dir);
+      try {
+        await out.write(name, content);
+        await out.writeResult({});
+      } finally {
+        await out.close();
+      }
+    };
+    await writeRun('01-conv.png', 'first layer');
+    await writeRun('02-conv.png', 'second layer');
+    await writeRun('01-conv.png', 'first layer again');
+    assert.equal(await readFile(path.join(dir, '01-conv.png'), 'utf8'), 'first layer again');
+    await writeFile(path.join(dir, '02-conv.png'), 'edited by the user');
+    await assert.rejects(writeRun('02-conv.png', 'second layer again'), /already exists and was not written by convscope/);
+    assert.equal(await readFile(path.join(dir, '02-conv.png'), 'utf8'), 'edited by the user');
+    await removeFile(path.join(dir, '01-conv.png'));
+    await writeRun('03-conv.png', 'third layer');
+    const { written } = JSON.parse(await readFile(path.join(dir, RESULT_FILE), 'utf8')) as { written: Record<string, string> };
+    assert.deepEqual(Object.keys(written).sort(), ['02-conv.png', '03-conv.png']);
   });
 
   it('decides file by file, by content: a planted result.json, or one whose file the user changed since, lets nothing be replaced', async function () {
