@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { InputError, JobCancelledError } from '../../src/shared/errors';
@@ -284,6 +285,40 @@ describe('filter-pattern job', function () {
     assert.equal(progress.at(-1), '10/10 4/4 filters done');
     // Four tiles, 8 to a column: one column of four, 32 px each with 5 px margins.
     assert.deepEqual([result.grid.layout.width, result.grid.layout.height], [32, 4 * 32 + 3 * 5]);
+  });
+
+  it('reads each real image once for every grid, and again when the image changes', async function () {
+    // Uncompressed PNGs of one size have one byte length: only the content and the modification time tell them apart.
+    const writeUncompressed = (file: string, value: number) =>
+      sharp(Buffer.alloc(32 * 32 * 3, value), { raw: { width: 32, height: 32, channels: 3 } })
+        .png({ compressionLevel: 0 })
+        .toFile(file);
+    const image = path.join(dir, 'real.png');
+    // Whole seconds: utimes would round a finer time the file system keeps.
+    const time = new Date(1_700_000_000_000);
+    await writeUncompressed(image, 200);
+    await utimes(image, time, time);
+    const bestActivations = async () => {
+      const best: number[] = [];
+      await runFilterPatternJob(
+        { ...request(1), parameters: parameters({ steps: 1, realImages: [image] }) },
+        { checkCancelled: async () => {}, onFilter: (tile) => void best.push(tile.realImages!.bestActivation) },
+      );
+      return best;
+    };
+    const first = await bestActivations();
+    // Another content under the same size and time: the pixels kept are the first one's.
+    await writeUncompressed(image, 20);
+    await utimes(image, time, time);
+    assert.deepEqual(await bestActivations(), first);
+    // A new time: read again.
+    const later = new Date(time.getTime() + 5000);
+    await utimes(image, later, later);
+    const changed = await bestActivations();
+    assert.notDeepEqual(changed, first);
+    // Another layer, from the pixels kept.
+    const other = await runFilterPatternJob({ ...request(1), layerName: model.layers[0].name, parameters: parameters({ steps: 1, realImages: [image] }) }, { checkCancelled: async () => {}, onFilter: () => {} });
+    assert.equal(other.info.layerName, model.layers[0].name);
   });
 
   it('stops within one step when cancelled, keeps the finished filters and leaves no tensor behind', async function () {

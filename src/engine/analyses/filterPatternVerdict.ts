@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readImageForModel, type ModelImageSize } from '../input/imageInput';
+import type { ModelImageSize } from '../input/imageInput';
+import { ImageReadCache } from '../input/imageReadCache';
 import { preprocessTensor } from '../input/preprocessTensor';
 import { InputError } from '../../shared/errors';
 import type { FilterPatternVerdict, ImageReadOptions, PreprocessMode, RealImageComparison } from '../../shared/types';
@@ -15,6 +16,8 @@ import type { PatternPath } from './filterPatternObjective';
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
 /** Real images run through the model together. */
 const IMAGES_PER_BATCH = 8;
+/** The real images as read for the model, kept between grids (a few dozen photos at 224 × 224 × 3 fit). */
+const realImageReads = new ImageReadCache(64 * 2 ** 20);
 /** A rise counts as meaningful when it is at least this fraction of the larger of the start and the end: less is within what jitter alone moves. */
 const MEANINGFUL_RISE = 0.1;
 /** …and at least this fraction of the best real image's activation, where there is one (a rise from 0 to 1e-9 is none). */
@@ -74,7 +77,7 @@ export async function measureRealImages(
     const batch: { image: string; pixels: Uint8Array; height: number; width: number }[] = [];
     for (const image of imagePaths.slice(start, start + IMAGES_PER_BATCH)) {
       try {
-        const read = await readImageForModel(image, size, readOptions);
+        const read = await realImageReads.read(image, size, readOptions);
         batch.push({ image, pixels: read.pixels, height: read.height, width: read.width });
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
