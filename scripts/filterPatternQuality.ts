@@ -27,24 +27,11 @@ import { runFilterPatternJob } from '../src/jobs/filterPatternJob';
 import { polishedActivations } from './filterPatternCeiling';
 import { loadModelCached, releaseCachedModel } from '../src/jobs/modelCache';
 import { DEFAULT_FILTER_PATTERN_PARAMETERS, DEFAULT_MODEL_LIMITS } from '../src/shared/defaults';
-import { FILTER_PATTERN_PRESETS, type FilterPatternPreset, type LucidPresetParameters, type ModelSummary } from '../src/shared/types';
+import { FILTER_PATTERN_PRESETS, type FilterPatternPreset, type LucidPresetParameters } from '../src/shared/types';
+import { EXAMPLE_FOLDER, QUALITY_MODELS, convolutionLayers, shortLayerName } from './qualityModels';
 
 const ROOT = path.resolve(__dirname, '..');
-const REAL_MODELS = path.resolve(ROOT, '..', 'shared', 'realmodels');
-const EXAMPLE_FOLDER = path.join(ROOT, 'examples', 'shapes');
 const WASM_DIRECTORY = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-
-interface QualityModel {
-  name: string;
-  file: string;
-}
-
-export const QUALITY_MODELS: QualityModel[] = [
-  { name: 'shapes', file: path.join(EXAMPLE_FOLDER, 'model.json') },
-  { name: 'mnist-keras', file: path.join(REAL_MODELS, 'mnist-cnn-keras3-and-graph', 'Subhadip_Hensh_MNIST_CNN.keras') },
-  { name: 'mnist-graph', file: path.join(REAL_MODELS, 'mnist-cnn-keras3-and-graph', 'model.json') },
-  { name: 'fer', file: path.join(REAL_MODELS, 'fer-minixception-h5', 'fer2013_mini_XCEPTION.102-0.66.hdf5') },
-];
 
 /** A few generated images, 96 px RGB: a gradient, a checkerboard, a disc, colour bars, strokes, smooth waves. */
 export async function writeGeneratedImages(folder: string): Promise<string[]> {
@@ -69,12 +56,6 @@ export async function writeGeneratedImages(folder: string): Promise<string[]> {
 }
 
 /** The layers filter patterns can show: layers models' convolutions, graph models' convolution nodes after their activation. */
-export function convolutionLayers(summary: ModelSummary): string[] {
-  const convolution = /^(Conv2D|SeparableConv2D|DepthwiseConv2D|Conv2DTranspose)$/;
-  const layers = summary.layers.filter((layer) => layer.hasSpatialOutput && convolution.test(layer.className));
-  if (layers.length > 0) return layers.map((layer) => layer.name);
-  return summary.layers.filter((layer) => layer.hasSpatialOutput && /Conv2D/.test(layer.className)).map((layer) => layer.name);
-}
 
 export interface LayerQuality {
   filters: number;
@@ -202,7 +183,7 @@ async function main(): Promise<void> {
             total.gains.push(...firingGains(run.patterns));
             totals.set(`${key} ${preset}`, total);
           }
-          const shortName = layerName.replace(/^StatefulPartitionedCall\/sequential_1\//, '');
+          const shortName = shortLayerName(layerName);
           const verdicts = Object.entries(quality.verdicts).map(([verdict, count]) => `${count} ${verdict}`).join(', ');
           const versusChollet = cholletMs && preset !== 'chollet' ? ` = ${(quality.optimizeMs / cholletMs).toFixed(2)}× chollet` : '';
           process.stdout.write(
@@ -222,7 +203,7 @@ async function main(): Promise<void> {
             total.gains.push(...gains);
             totals.set(`${key} ceiling`, total);
           }
-          const shortName = layerName.replace(/^StatefulPartitionedCall\/sequential_1\//, '');
+          const shortName = shortLayerName(layerName);
           process.stdout.write(
             `| ${model.name} | ${shortName} | lucid + ${ceilingSteps} pixel steps (ceiling) | ${lucidRun.patterns.length} | ${firing.length} | ${percent(gains.filter((gain) => gain > 1).length, firing.length)} | ${median(gains).toFixed(2)}× | – | ${((performance.now() - started) / 1000).toFixed(1)} s more | ${load()} |\n`,
           );
