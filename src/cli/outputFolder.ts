@@ -4,8 +4,8 @@
 // Which files it wrote is decided file by file, by content: result.json records a SHA-256 of every
 // file the run wrote, and of the files earlier runs wrote there that are still present, and a later
 // run replaces a file only while it still holds exactly those bytes (so runs of several layers or
-// commands into one folder can each be run again). A result.json planted in a folder, or one from a run whose files the user has since
-// changed, lets nothing else be replaced. One run at a time writes into a folder (a lock file).
+// commands into one folder can each be run again). A result.json planted in a folder, or one from
+// a run whose files the user has since changed, lets nothing else be replaced. One run at a time writes into a folder (a lock file).
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +37,13 @@ async function earlierRun(folder: string): Promise<{ isOurs: boolean; written: W
     return { isOurs: false, written: new Map() };
   }
 }
+
+/** Whether anything is at the path (a link too, which is not followed). */
+const exists = (file: string) =>
+  lstat(file).then(
+    () => true,
+    () => false,
+  );
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -111,11 +118,7 @@ export class OutputFolder {
     const file = path.join(this.folder, name);
     const content = hashing(data);
     try {
-      const exists = await lstat(file).then(
-        () => true,
-        () => false,
-      );
-      if (exists) {
+      if (await exists(file)) {
         if (!(await this.mayReplace(name, file))) throw new InputError(file, 'already exists and was not written by convscope; choose another --out folder');
         await replaceFileWhole(file, content.data);
       } else if ((await writeUnderFreeName([file], content.data)) === undefined) {
@@ -146,13 +149,7 @@ export class OutputFolder {
   private async earlierFilesPresent(): Promise<WrittenFiles> {
     const present: WrittenFiles = new Map();
     if (!this.earlier.isOurs) return present;
-    for (const [name, hash] of this.earlier.written) {
-      const exists = await lstat(path.join(this.folder, name)).then(
-        () => true,
-        () => false,
-      );
-      if (exists) present.set(name, hash);
-    }
+    for (const [name, hash] of this.earlier.written) if (await exists(path.join(this.folder, name))) present.set(name, hash);
     return present;
   }
 

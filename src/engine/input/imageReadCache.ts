@@ -14,7 +14,7 @@ export class ImageReadCache {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** readImageForModel's pixels, from the cache while the file's size and time are those it was read with. */
+  /** readImageForModel's pixels, from the cache while the file's size and time are those it was read with; shared, so read-only. */
   async read(imagePath: string, size: ModelImageSize, options: ImageReadOptions): Promise<ModelInputPixels> {
     const stamp = await stat(imagePath).then(
       (found) => [found.size, found.mtimeMs],
