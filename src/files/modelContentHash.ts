@@ -4,9 +4,9 @@
 // few threads of libuv's pool that the extension host shares) and hashed in chunks, never held
 // whole. Remembered per file sizes and modification times, so an unchanged model is not read again.
 import { createHash, type Hash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInsideFolder } from './confinedPath';
+import { fileStamp } from './fileStamp';
 import { openRegularFile, readRegularFile } from './regularFile';
 
 const CHUNK_BYTES = 1 << 20;
@@ -17,10 +17,7 @@ const remembered = new Map<string, { stamp: string; hash: string }>();
 
 export async function modelContentHash(modelPath: string): Promise<string> {
   const files = await modelFiles(modelPath);
-  const stamp = (await Promise.all(files.map(async (file) => {
-    const info = await stat(file).catch(() => undefined);
-    return `${file}:${info?.size}:${info?.mtimeMs}`;
-  }))).join('|');
+  const stamp = (await Promise.all(files.map(async (file) => `${file}:${await fileStamp(file)}`))).join('|');
   const known = remembered.get(modelPath);
   if (known?.stamp === stamp) return known.hash;
   const hash = createHash('sha256');

@@ -1,9 +1,9 @@
 // Keeps the most recently used model loaded, so a second run on the same file (another image,
 // other layers) does not read and build it again. Only one model is kept: its weights are the only
 // tensors that outlive a job.
-import { stat } from 'node:fs/promises';
 import { openLoadedModel, type LoadedModel } from '../engine/loadedModel';
 import type { ModelFileLimits } from '../shared/types';
+import { fileStamp } from '../files/fileStamp';
 
 interface CacheEntry {
   loaded: LoadedModel;
@@ -13,13 +13,8 @@ interface CacheEntry {
 
 let cached: CacheEntry | undefined;
 
-async function fingerprintOf(modelPath: string): Promise<string> {
-  const info = await stat(modelPath).catch(() => undefined);
-  return info ? `${info.size}:${info.mtimeMs}` : 'missing';
-}
-
 export async function loadModelCached(modelPath: string, limits: ModelFileLimits): Promise<LoadedModel> {
-  const fingerprint = await fingerprintOf(modelPath);
+  const fingerprint = (await fileStamp(modelPath)) ?? 'missing';
   if (cached && cached.modelPath === modelPath && cached.fingerprint === fingerprint) return cached.loaded;
   releaseCachedModel();
   cached = { loaded: await openLoadedModel(modelPath, limits), modelPath, fingerprint };

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
  * A product with a constant matrix, `x · constant`, differentiable in x only. TF.js differentiates a
  * matMul by a matMul with a transposed operand: WASM's stock kernel runs that as a plain loop, and
  * wasmFastTransposedMatMul.ts as two transposes around a plain product. Here the gradient is a
- * plain product with the constant's transpose, kept ready. Both
- * are kept out of any tidy the product is made in; dispose() frees them.
+ * plain product with the constant's transpose, kept ready. Both are kept out of any tidy the
+ * product is made in; dispose() frees them.
  */
 export class ConstantProduct {
   private readonly constant: tf.Tensor2D;

@@ -1,7 +1,8 @@
 // The images whose crops show what excites each filter (and that each pattern is compared with):
 // those beside the model first, then the workspace's, or those of a folder the user chose.
 import * as vscode from 'vscode';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { fileStamp } from '../../files/fileStamp';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, isImageFile } from './imageFiles';
 
@@ -47,11 +48,6 @@ export async function filterExampleImages(modelPath: string, folder: string | un
 
 /** Each image's path, size and modification time: a cached run applies only while its images are unchanged. */
 export async function imageSetStamp(images: string[]): Promise<string> {
-  const stamps = await Promise.all(
-    images.map(async (image) => {
-      const info = await stat(image).catch(() => undefined);
-      return info ? `${image}:${info.size}:${info.mtimeMs}` : `${image}:absent`;
-    }),
-  );
+  const stamps = await Promise.all(images.map(async (image) => `${image}:${(await fileStamp(image)) ?? 'absent'}`));
   return stamps.join('|');
 }
